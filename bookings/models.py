@@ -1,0 +1,80 @@
+"""Appointments and everything that decides when they can happen."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Modality, Patient, Practitioner, Resource
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self) -> AppointmentQuerySet:
+        """Appointments that hold their slot: anything not cancelled."""
+        return self.exclude(status=Appointment.Status.CANCELLED)
+
+    def upcoming(self) -> AppointmentQuerySet:
+        from django.utils import timezone
+
+        return self.filter(status=Appointment.Status.BOOKED, starts_at__gte=timezone.now())
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        ATTENDED = "attended", "Attended"
+        NO_SHOW = "no_show", "No-show"
+        CANCELLED = "cancelled", "Cancelled"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="appointments")
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        help_text="Room or device held for this appointment, copied from the modality when booked.",
+    )
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField(help_text="End of the treatment slot as the patient sees it.")
+    blocked_until = models.DateTimeField(
+        help_text="End of the slot plus the modality's buffer; nothing else may start before this."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_late = models.BooleanField(
+        default=False, help_text="Cancelled after the cancellation cut-off (counts like a no-show for reports)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The patient (online booking) or the staff member (phone booking).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["practitioner", "starts_at"]), models.Index(fields=["patient", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(blocked_until__gte=F("ends_at")), name="appointment_blocked_until_after_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.modality} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED

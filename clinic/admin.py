@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from clinic.models import Modality, Patient, Practitioner, Resource, User
+
+
+class ClinicUserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "role")
+
+
+class ClinicUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = ClinicUserCreationForm
+    form = ClinicUserChangeForm
+    list_display = ("email", "first_name", "last_name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active", "is_staff")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("last_name", "first_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "role")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "role", "password1", "password2")},
+        ),
+    )
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
+    search_fields = ("user__email", "user__first_name", "user__last_name", "phone")
+    list_filter = ("appointment_reminders", "rebooking_nudges")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "title", "is_active")
+    list_filter = ("is_active", "modalities")
+    search_fields = ("user__email", "user__first_name", "user__last_name")
+    filter_horizontal = ("modalities",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "capacity", "temperature_min_c", "temperature_max_c", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Modality)
+class ModalityAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "slot_minutes",
+        "buffer_minutes",
+        "exposure_min_seconds",
+        "exposure_max_seconds",
+        "resource",
+        "is_active",
+    )
+    list_filter = ("kind", "is_active", "resource")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}

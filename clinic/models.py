@@ -1,0 +1,241 @@
+"""People and the clinic's catalogue.
+
+Everything clinical (screening, bookings, treatment logs) points at these rows;
+this module imports from no other app of the project.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clinic.managers import UserManager
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    PRACTITIONER = "practitioner", "Practitioner"
+    ADMIN = "admin", "Clinic admin"
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with their email address."""
+
+    email = models.EmailField("email address", unique=True)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    role = models.CharField(
+        max_length=20,
+        choices=Role.choices,
+        default=Role.PATIENT,
+        help_text="Decides which pages the person reaches: patients their own records, "
+        "practitioners the clinical pages, admins also the Django admin.",
+    )
+    is_staff = models.BooleanField("admin site access", default=False, help_text="May log in to the Django admin.")
+    is_active = models.BooleanField(
+        default=True, help_text="Untick instead of deleting, so clinical records keep their author."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_practitioner(self) -> bool:
+        """Practitioners and admins both work the clinical pages."""
+        return self.role in (Role.PRACTITIONER, Role.ADMIN)
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Patient(models.Model):
+    """The clinical identity of a patient; one per patient user."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
+    date_of_birth = models.DateField(help_text="Used for age-based eligibility (e.g. under 18).")
+    phone = models.CharField(max_length=32, help_text="A number the clinic can call about bookings.")
+    emergency_contact_name = models.CharField(max_length=150, blank=True)
+    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    appointment_reminders = models.BooleanField(default=True, help_text="Email a reminder before each booked session.")
+    rebooking_nudges = models.BooleanField(
+        default=True, help_text="Email when a care plan's next session is due and nothing is booked."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def full_name(self) -> str:
+        return self.user.get_full_name()
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class ModalityQuerySet(models.QuerySet):
+    def active(self) -> ModalityQuerySet:
+        return self.filter(is_active=True)
+
+
+class Resource(models.Model):
+    """A room or device that a session occupies, e.g. the whole-body chamber."""
+
+    class Kind(models.TextChoices):
+        ROOM = "room", "Room"
+        DEVICE = "device", "Device"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    capacity = models.PositiveSmallIntegerField(
+        default=1, help_text="How many sessions it holds at once (the whole-body chamber holds 1)."
+    )
+    temperature_min_c = models.DecimalField(
+        "lowest temperature (°C)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Coldest reading the device can really produce; colder logs are refused.",
+    )
+    temperature_max_c = models.DecimalField(
+        "highest temperature (°C)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Warmest reading at which the device is still delivering treatment.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="resource_capacity_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(temperature_min_c__isnull=True)
+                | Q(temperature_max_c__isnull=True)
+                | Q(temperature_min_c__lt=F("temperature_max_c")),
+                name="resource_temperature_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Modality(models.Model):
+    """A treatment the clinic offers, with its scheduling and safety bounds."""
+
+    class Kind(models.TextChoices):
+        WHOLE_BODY_CRYO = "wbc", "Whole-body cryotherapy"
+        LOCALIZED_CRYO = "local_cryo", "Localized cryotherapy"
+        ACUPUNCTURE = "acupuncture", "Acupuncture"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        help_text="Decides which readings a session log asks for.",
+    )
+    description = models.TextField(blank=True, help_text="Shown to patients when they choose a treatment.")
+    preparation = models.TextField(
+        blank=True, help_text="What to bring and how to prepare; sent in appointment reminders."
+    )
+    slot_minutes = models.PositiveSmallIntegerField(help_text="Length of the booked appointment.")
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept free after the appointment (changing, cleaning, chamber recovery)."
+    )
+    exposure_min_seconds = models.PositiveIntegerField(
+        help_text="Shortest plausible treatment exposure; a shorter logged duration is refused."
+    )
+    exposure_max_seconds = models.PositiveIntegerField(
+        help_text="Longest safe treatment exposure; a longer logged duration is refused."
+    )
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="modalities",
+        help_text="Room or device the session occupies, if any.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to stop new bookings.")
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ModalityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "modalities"
+        ordering = ["display_order", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="modality_slot_at_least_5_minutes"),
+            models.CheckConstraint(
+                condition=Q(exposure_min_seconds__lte=F("exposure_max_seconds")),
+                name="modality_exposure_bounds_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def slot_length(self) -> timedelta:
+        return timedelta(minutes=self.slot_minutes)
+
+    @property
+    def buffer_after(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+
+class Practitioner(models.Model):
+    """A clinician who delivers some of the modalities."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner")
+    title = models.CharField(max_length=100, blank=True, help_text="e.g. 'Cryotherapy technician', 'Acupuncturist'.")
+    modalities = models.ManyToManyField(Modality, related_name="practitioners", blank=True)
+    is_active = models.BooleanField(default=True, help_text="Untick to stop new bookings with this practitioner.")
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def full_name(self) -> str:
+        return self.user.get_full_name()

@@ -1,0 +1,28 @@
+"""The permission groups behind the roles, rebuilt after every migrate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+ADMIN_GROUP = "Clinic admins"
+PRACTITIONER_GROUP = "Practitioners"
+
+# Admins manage every model of the project and the beat schedules from the admin.
+ADMIN_APPS = ("clinic", "screening", "bookings", "treatments", "django_celery_beat")
+# Practitioners work in the clinic's own pages; in the permission system they may
+# view and change clinical records but not the catalogue or people.
+PRACTITIONER_APPS = ("screening", "bookings", "treatments")
+PRACTITIONER_ACTIONS = ("view", "add", "change")
+
+
+def roles_sync(**kwargs: Any) -> None:
+    admins, _ = Group.objects.get_or_create(name=ADMIN_GROUP)
+    admins.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    practitioners, _ = Group.objects.get_or_create(name=PRACTITIONER_GROUP)
+    practitioners.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=PRACTITIONER_APPS).filter(
+            codename__regex=rf"^({'|'.join(PRACTITIONER_ACTIONS)})_"
+        )
+    )
