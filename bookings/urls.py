@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "bookings"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("reminders/", include("bookings.reminder_urls")),
+]

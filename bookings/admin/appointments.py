@@ -1,0 +1,1 @@
+"""Admin for appointments and schedules."""

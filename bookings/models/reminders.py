@@ -1,0 +1,3 @@
+"""The reminder outbox (filled in by the reminders work)."""
+
+__all__: list[str] = []

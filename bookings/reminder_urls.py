@@ -1,0 +1,3 @@
+"""URLs of the reminder part of bookings (one-click opt-out); included under the bookings namespace."""
+
+urlpatterns: list = []
