@@ -1,6 +1,5 @@
 """Bookings' models, one module per concern; import them from here."""
 
-from bookings.models.appointments import Appointment, AppointmentQuerySet
+from bookings.models.appointments import *  # noqa: F403
+from bookings.models.plans import *  # noqa: F403
 from bookings.models.reminders import *  # noqa: F403
-
-__all__ = ["Appointment", "AppointmentQuerySet"]

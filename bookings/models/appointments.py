@@ -8,6 +8,8 @@ from django.db.models import F, Q
 
 from clinic.models import Modality, Patient, Practitioner, Resource
 
+__all__ = ["Appointment", "AppointmentQuerySet"]
+
 
 class AppointmentQuerySet(models.QuerySet):
     def active(self) -> AppointmentQuerySet:

@@ -1,0 +1,1 @@
+"""Admin for plan templates and care plans."""

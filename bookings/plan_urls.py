@@ -1,0 +1,3 @@
+"""URLs of care plans; included under the bookings namespace."""
+
+urlpatterns: list = []
