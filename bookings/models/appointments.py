@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -20,6 +22,15 @@ class AppointmentQuerySet(models.QuerySet):
         from django.utils import timezone
 
         return self.filter(status=Appointment.Status.BOOKED, starts_at__gte=timezone.now())
+
+    def past(self) -> AppointmentQuerySet:
+        from django.utils import timezone
+
+        return self.filter(starts_at__lt=timezone.now())
+
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> AppointmentQuerySet:
+        """Appointments whose blocked time (start up to ``blocked_until``) meets ``[starts_at, ends_at)``."""
+        return self.filter(starts_at__lt=ends_at, blocked_until__gt=starts_at)
 
 
 class Appointment(models.Model):
@@ -44,6 +55,11 @@ class Appointment(models.Model):
     ends_at = models.DateTimeField(help_text="End of the treatment slot as the patient sees it.")
     blocked_until = models.DateTimeField(
         help_text="End of the slot plus the modality's buffer; nothing else may start before this."
+    )
+    holds_resource_exclusively = models.BooleanField(
+        default=False,
+        help_text="Set when booked if the room or device holds one session at a time (capacity 1); "
+        "the database then refuses any overlapping active appointment on the same resource.",
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -80,3 +96,7 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)

@@ -1,0 +1,191 @@
+"""When bookings can happen: working hours, time off, extra hours, closures and the booking policy.
+
+All of it is edited in the Django admin.  Weekly hours and extra hours are local wall-clock
+times (09:00 stays 09:00 across a daylight-saving change); time off is an aware range.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Patient, Practitioner
+
+__all__ = ["BookingPolicy", "CalendarFeed", "ClinicClosure", "ExtraHours", "TimeOff", "WorkingHours"]
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One interval of a practitioner's regular week; several per weekday are allowed (e.g. a lunch break)."""
+
+    Weekday = Weekday
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Local clinic time the interval starts, e.g. 09:00.")
+    end_time = models.TimeField(help_text="Local clinic time the interval ends; the last session must end by then.")
+
+    class Meta:
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        ordering = ["practitioner", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="working_hours_end_after_start"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="working_hours_weekday_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner}: {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class ExtraHours(models.Model):
+    """A one-off change: hours worked on a given date in addition to the regular week."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="extra_hours")
+    date = models.DateField(help_text="The local date of the extra session.")
+    start_time = models.TimeField(help_text="Local clinic time the extra hours start.")
+    end_time = models.TimeField(help_text="Local clinic time the extra hours end.")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "extra hours"
+        verbose_name_plural = "extra hours"
+        ordering = ["date", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="extra_hours_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner}: {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """A practitioner is unavailable (leave, training, blocked time)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True, help_text="Seen by staff only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner}: off {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class ClinicClosure(models.Model):
+    """Whole days the clinic is closed (bank holidays, refurbishment)."""
+
+    start_date = models.DateField()
+    end_date = models.DateField(help_text="Last closed day (inclusive); same as the start for a single day.")
+    reason = models.CharField(max_length=200, help_text="Shown to patients, e.g. 'Christmas Day'.")
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="clinic_closure_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.start_date} to {self.end_date})"
+
+
+class BookingPolicy(models.Model):
+    """The clinic's booking rules; one row (``BookingPolicy.current()``)."""
+
+    minimum_notice_minutes = models.PositiveIntegerField(
+        default=120, help_text="Online and phone bookings must start at least this long from now."
+    )
+    horizon_days = models.PositiveIntegerField(default=56, help_text="How far ahead bookings are open (56 = 8 weeks).")
+    cancellation_cutoff_hours = models.PositiveIntegerField(
+        default=24,
+        help_text="Patients may cancel or move a booking up to this long before it starts; later they call the clinic.",
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Start times offered are this many minutes apart."
+    )
+
+    class Meta:
+        verbose_name = "booking policy"
+        verbose_name_plural = "booking policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(slot_step_minutes__gte=5), name="booking_policy_step_at_least_5"),
+        ]
+
+    def __str__(self) -> str:
+        return "Booking policy"
+
+    @classmethod
+    def current(cls) -> BookingPolicy:
+        policy = cls.objects.order_by("pk").first()
+        if policy is None:
+            policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+    @property
+    def minimum_notice(self) -> timedelta:
+        return timedelta(minutes=self.minimum_notice_minutes)
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.horizon_days)
+
+    @property
+    def cancellation_cutoff(self) -> timedelta:
+        return timedelta(hours=self.cancellation_cutoff_hours)
+
+    @property
+    def slot_step(self) -> timedelta:
+        return timedelta(minutes=self.slot_step_minutes)
+
+
+def _new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A private iCal feed of one practitioner's or one patient's appointments.
+
+    The token in the URL is the only secret; regenerating it revokes the old URL.
+    """
+
+    practitioner = models.OneToOneField(
+        Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feed"
+    )
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=_new_feed_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    regenerated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(practitioner__isnull=False, patient__isnull=True)
+                | Q(practitioner__isnull=True, patient__isnull=False),
+                name="calendar_feed_has_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.practitioner or self.patient}"
