@@ -1,1 +1,278 @@
-"""screening models."""
+"""Intake screening: what a patient told us about their health, and what it means per modality.
+
+The clinical rules are data (``ContraindicationRule``) so the clinic can tune them in the
+admin.  A submission keeps the exact questionnaire version and answers it was given on;
+whether it clears a modality is worked out from those answers, the rules and any
+practitioner review by ``screening.services.screening_gate``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import Modality, Patient
+from screening.querysets import ConsentQuerySet, ConsentTextQuerySet, QuestionnaireQuerySet, SubmissionQuerySet
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved on by whole calendar months; 31 January + 1 month is 28/29 February."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class Severity(models.TextChoices):
+    ABSOLUTE = "absolute", "Absolute: not eligible"
+    RELATIVE = "relative", "Relative: a practitioner must review"
+    NONE = "none", "None: no effect"
+
+
+class Contraindication(models.Model):
+    """A condition that may rule out or hold back a treatment, e.g. Raynaud's syndrome."""
+
+    code = models.SlugField(unique=True, help_text="Stable name used by the seed data and tests.")
+    name = models.CharField(max_length=150, unique=True, help_text="Clinical name, shown to practitioners.")
+    patient_reason = models.CharField(
+        max_length=200,
+        help_text="The reason in the patient's words, completing 'because …', e.g. "
+        "'you told us you have Raynaud's syndrome'.",
+    )
+    applies_under_age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="If set, applies to every patient younger than this on the treatment date "
+        "(worked out from the date of birth, no question asked).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContraindicationRule(models.Model):
+    """How one contraindication affects one modality.  No row means no effect."""
+
+    contraindication = models.ForeignKey(Contraindication, on_delete=models.CASCADE, related_name="rules")
+    modality = models.ForeignKey(Modality, on_delete=models.CASCADE, related_name="contraindication_rules")
+    severity = models.CharField(
+        max_length=10,
+        choices=Severity.choices,
+        help_text="Absolute: the patient cannot have this modality. Relative: a practitioner must "
+        "review and clear it first. None: no effect.",
+    )
+    rationale = models.TextField(blank=True, help_text="Why this severity; for the clinical team, not patients.")
+
+    class Meta:
+        ordering = ["contraindication__name", "modality__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contraindication", "modality"], name="one_rule_per_contraindication_modality"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=["absolute", "relative", "none"]), name="rule_severity_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contraindication} → {self.modality}: {self.get_severity_display()}"
+
+
+class Questionnaire(models.Model):
+    """One version of the health questions.  Exactly one version is current at a time."""
+
+    version = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=150, default="Health questions")
+    introduction = models.TextField(blank=True, help_text="Shown above the questions.")
+    is_current = models.BooleanField(
+        default=False,
+        help_text="The version patients fill in now. Submissions on older versions must be re-confirmed.",
+    )
+    valid_months = models.PositiveSmallIntegerField(
+        default=12, help_text="How many months a completed screening stays valid before the patient re-confirms it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = QuestionnaireQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_questionnaire"
+            ),
+            models.CheckConstraint(condition=Q(valid_months__gte=1), name="questionnaire_valid_at_least_a_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class Question(models.Model):
+    """A yes/no health question; 'yes' means the patient has the linked contraindications."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(help_text="Stable name across versions, so answers can be carried forward.")
+    text = models.CharField(max_length=300, help_text="The question in plain words, answered yes or no.")
+    help_text = models.CharField(max_length=300, blank=True, help_text="Extra explanation shown under the question.")
+    position = models.PositiveSmallIntegerField(default=0)
+    contraindications = models.ManyToManyField(
+        Contraindication, related_name="questions", help_text="What a 'yes' to this question means clinically."
+    )
+
+    class Meta:
+        ordering = ["questionnaire", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Submission(models.Model):
+    """A patient's answers to one questionnaire version.  Never edited: new answers, new row."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screening_submissions")
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="submissions")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The patient, or the practitioner who filled it in with or for them.",
+    )
+    date_of_birth = models.DateField(help_text="The date of birth confirmed with these answers (age rules use it).")
+    notes = models.TextField(blank=True, help_text="Anything else the patient wanted the clinic to know.")
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.patient} on {timezone.localdate(self.submitted_at):%d %b %Y}"
+
+    @property
+    def submitted_on(self) -> date:
+        return timezone.localdate(self.submitted_at)
+
+    @property
+    def expires_on(self) -> date:
+        """The first day on which this screening is no longer valid."""
+        return add_months(self.submitted_on, self.questionnaire.valid_months)
+
+
+class Answer(models.Model):
+    """One yes/no answer, with the question's wording as the patient saw it."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    question_text = models.CharField(max_length=300, help_text="The wording the patient answered.")
+    value = models.BooleanField(help_text="True for 'yes'.")
+
+    class Meta:
+        ordering = ["question__position", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "question"], name="one_answer_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_text}: {'yes' if self.value else 'no'}"
+
+
+class Review(models.Model):
+    """A practitioner's decision on a relative contraindication for one modality.
+
+    It covers exactly the contraindications it lists: a later 'yes' to anything else for
+    this modality re-opens review.  It lapses with the screening's validity period.
+    """
+
+    class Decision(models.TextChoices):
+        CLEAR = "clear", "Cleared"
+        DECLINE = "decline", "Declined"
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="reviews")
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="screening_reviews")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    note = models.TextField(help_text="Why; the patient sees this note.")
+    contraindications = models.ManyToManyField(
+        Contraindication, related_name="reviews", help_text="The relative contraindications this decision covers."
+    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    patient_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the outcome email went out; set once, so it is sent once."
+    )
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decision__in=["clear", "decline"]), name="review_decision_known"),
+            models.CheckConstraint(condition=~Q(note=""), name="review_note_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.modality} for {self.submission.patient}"
+
+    @property
+    def decided_on(self) -> date:
+        return timezone.localdate(self.decided_at)
+
+
+class ConsentText(models.Model):
+    """One version of a modality's consent wording.  One current version per modality."""
+
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="consent_texts")
+    version = models.PositiveIntegerField()
+    body = models.TextField(help_text="What the patient reads: what happens, risks and side effects.")
+    is_current = models.BooleanField(
+        default=False, help_text="The wording patients sign now; publishing a new one asks everyone to sign again."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentTextQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["modality__display_order", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["modality", "version"], name="consent_version_unique_per_modality"),
+            models.UniqueConstraint(
+                fields=["modality"], condition=Q(is_current=True), name="one_current_consent_per_modality"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.modality} consent v{self.version}"
+
+
+class Consent(models.Model):
+    """A patient's signature (typed name and tick) on one consent text version."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
+    typed_name = models.CharField(max_length=150, help_text="The name the patient typed as a signature.")
+    signed_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who entered the signature."
+    )
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "consent_text"], name="one_signature_per_consent_version"),
+            models.CheckConstraint(condition=~Q(typed_name=""), name="consent_typed_name_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} signed {self.consent_text}"

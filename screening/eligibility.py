@@ -1,0 +1,305 @@
+"""The screening gate: may this patient have this modality on this date, and if not, why.
+
+This is the one place the rule is written.  ``screening_facts_load`` reads everything the
+decision needs for many patients in a fixed number of queries; ``screening_decide`` turns
+one patient's facts into a ``GateDecision`` without touching the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.urls import reverse
+
+from clinic.models import Modality, Patient
+from screening.models import (
+    Answer,
+    Consent,
+    ConsentText,
+    Contraindication,
+    ContraindicationRule,
+    Questionnaire,
+    Review,
+    Severity,
+    Submission,
+    add_months,
+)
+
+
+class GateStatus:
+    ELIGIBLE = "eligible"
+    NOT_SCREENED = "not_screened"
+    NEEDS_REVIEW = "needs_review"
+    NOT_ELIGIBLE = "not_eligible"
+    EXPIRED = "expired"
+    CONSENT_NEEDED = "consent_needed"
+
+
+STATUS_LABELS = {
+    GateStatus.ELIGIBLE: "Ready to book",
+    GateStatus.NOT_SCREENED: "Health questions needed",
+    GateStatus.NEEDS_REVIEW: "Waiting for a practitioner's review",
+    GateStatus.NOT_ELIGIBLE: "Not suitable for you",
+    GateStatus.EXPIRED: "Please re-confirm your health answers",
+    GateStatus.CONSENT_NEEDED: "Consent form to sign",
+}
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The gate's answer for one patient, modality and date, in words a patient understands."""
+
+    allowed: bool
+    status: str  # a GateStatus value
+    reasons: tuple[str, ...]  # e.g. "you told us you have Raynaud's syndrome"
+    next_step_url: str | None
+    next_step_label: str | None
+    expires_on: date | None  # the first day the clearance is no longer valid
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def reasons_text(self) -> str:
+        return "; ".join(self.reasons)
+
+
+class ScreeningRefused(Exception):
+    """The patient may not have this modality on this date; ``.decision`` says why and what next."""
+
+    def __init__(self, decision: GateDecision, modality: Modality | None = None) -> None:
+        self.decision = decision
+        self.modality = modality
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        what = f" for {self.modality.name.lower()}" if self.modality else ""
+        because = f": {self.decision.reasons_text}" if self.decision.reasons else ""
+        return (
+            f"Your health screening does not allow booking{what} yet ({self.decision.status_label.lower()}){because}."
+        )
+
+
+@dataclass
+class PatientFacts:
+    """What the gate needs to know about one patient, loaded up front."""
+
+    patient: Patient
+    submission: Submission | None = None
+    contraindication_ids: set[int] = field(default_factory=set)  # from 'yes' answers
+    latest_review: dict[int, Review] = field(default_factory=dict)  # modality id -> newest review
+    review_contraindication_ids: dict[int, set[int]] = field(default_factory=dict)  # review id -> covered
+    signed_consent_text_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class ClinicFacts:
+    """The rules, shared by every patient."""
+
+    current_questionnaire: Questionnaire | None
+    contraindications: dict[int, Contraindication]
+    severity: dict[tuple[int, int], str]  # (contraindication id, modality id) -> Severity
+    current_consent_text: dict[int, ConsentText]  # modality id -> current text
+
+
+def screening_facts_load(
+    *, patients: Iterable[Patient], modalities: Iterable[Modality]
+) -> tuple[ClinicFacts, dict[int, PatientFacts]]:
+    """Everything the gate needs for these patients and modalities, in a fixed number of queries."""
+    patients = list(patients)
+    modality_ids = [modality.pk for modality in modalities]
+    patient_ids = [patient.pk for patient in patients]
+    facts = {patient.pk: PatientFacts(patient=patient) for patient in patients}
+
+    clinic = ClinicFacts(
+        current_questionnaire=Questionnaire.objects.current().first(),
+        contraindications={c.pk: c for c in Contraindication.objects.all()},
+        severity={
+            (rule["contraindication_id"], rule["modality_id"]): rule["severity"]
+            for rule in ContraindicationRule.objects.filter(modality__in=modality_ids).values(
+                "contraindication_id", "modality_id", "severity"
+            )
+        },
+        current_consent_text={
+            text.modality_id: text for text in ConsentText.objects.current().filter(modality__in=modality_ids)
+        },
+    )
+
+    submissions = list(
+        Submission.objects.filter(patient__in=patient_ids).latest_per_patient().select_related("questionnaire")
+    )
+    for submission in submissions:
+        facts[submission.patient_id].submission = submission
+    yes_answers = Answer.objects.filter(
+        submission__in=[s.pk for s in submissions], value=True, question__contraindications__isnull=False
+    ).values_list("submission__patient_id", "question__contraindications")
+    for patient_id, contraindication_id in yes_answers:
+        facts[patient_id].contraindication_ids.add(contraindication_id)
+
+    reviews = (
+        Review.objects.filter(submission__patient__in=patient_ids, modality__in=modality_ids)
+        .select_related("submission", "decided_by")
+        .prefetch_related("contraindications")
+        .order_by("-decided_at", "-id")
+    )
+    for review in reviews:
+        patient_facts = facts[review.submission.patient_id]
+        if review.modality_id not in patient_facts.latest_review:
+            patient_facts.latest_review[review.modality_id] = review
+            patient_facts.review_contraindication_ids[review.pk] = {c.pk for c in review.contraindications.all()}
+
+    signed = Consent.objects.filter(
+        patient__in=patient_ids, consent_text__in=[t.pk for t in clinic.current_consent_text.values()]
+    ).values_list("patient_id", "consent_text_id")
+    for patient_id, text_id in signed:
+        facts[patient_id].signed_consent_text_ids.add(text_id)
+    return clinic, facts
+
+
+def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Modality, on_date: date) -> GateDecision:
+    """The gate's rule, in the order a patient should hear about problems."""
+    applying = {
+        cid: clinic.severity.get((cid, modality.pk), Severity.NONE)
+        for cid in _contraindications_on(clinic=clinic, facts=facts, on_date=on_date)
+    }
+    absolute = [clinic.contraindications[cid] for cid, severity in applying.items() if severity == Severity.ABSOLUTE]
+    relative_ids = {cid for cid, severity in applying.items() if severity == Severity.RELATIVE}
+
+    # Age needs no answers: tell an under-18 at once rather than after a questionnaire.
+    age_absolute = [c for c in absolute if c.applies_under_age is not None]
+    if age_absolute:
+        return _not_eligible(age_absolute)
+
+    submission = facts.submission
+    if submission is None:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.NOT_SCREENED,
+            reasons=("you have not answered our health questions yet",),
+            next_step_url=reverse("screening:questionnaire"),
+            next_step_label="Answer the health questions",
+            expires_on=None,
+        )
+    if clinic.current_questionnaire is None or submission.questionnaire_id != clinic.current_questionnaire.pk:
+        return _expired("our health questions have changed since you answered them", expires_on=None)
+    valid_months = submission.questionnaire.valid_months
+    expires_on = submission.expires_on
+    if on_date >= expires_on:
+        return _expired(
+            f"your answers from {_day(submission.submitted_on)} need re-confirming every {valid_months} months",
+            expires_on=expires_on,
+        )
+
+    if absolute:
+        return _not_eligible(absolute)
+
+    review = facts.latest_review.get(modality.pk)
+    if relative_ids:
+        covered = facts.review_contraindication_ids.get(review.pk, set()) if review else set()
+        review_expires_on = add_months(review.decided_on, valid_months) if review else None
+        review_applies = (
+            review is not None
+            and relative_ids <= covered
+            and review_expires_on is not None
+            and on_date < review_expires_on
+        )
+        if not review_applies:
+            return GateDecision(
+                allowed=False,
+                status=GateStatus.NEEDS_REVIEW,
+                reasons=tuple(clinic.contraindications[cid].patient_reason for cid in sorted(relative_ids)),
+                next_step_url=reverse("screening:mine"),
+                next_step_label="A practitioner will review your answers; we will email you",
+                expires_on=expires_on,
+            )
+        if review.decision == Review.Decision.DECLINE:
+            return GateDecision(
+                allowed=False,
+                status=GateStatus.NOT_ELIGIBLE,
+                reasons=(f"a practitioner reviewed your answers and advised against it: {review.note}",),
+                next_step_url=None,
+                next_step_label=None,
+                expires_on=None,
+            )
+        expires_on = min(expires_on, review_expires_on)
+
+    consent_text = clinic.current_consent_text.get(modality.pk)
+    if consent_text is None:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.CONSENT_NEEDED,
+            reasons=(f"the clinic has not published a consent form for {modality.name.lower()} yet; please call us",),
+            next_step_url=None,
+            next_step_label=None,
+            expires_on=expires_on,
+        )
+    if consent_text.pk not in facts.signed_consent_text_ids:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.CONSENT_NEEDED,
+            reasons=(f"you have not signed the current consent form for {modality.name.lower()}",),
+            next_step_url=reverse("screening:consent", kwargs={"slug": modality.slug}),
+            next_step_label="Read and sign the consent form",
+            expires_on=expires_on,
+        )
+    return GateDecision(
+        allowed=True,
+        status=GateStatus.ELIGIBLE,
+        reasons=(),
+        next_step_url=None,
+        next_step_label=None,
+        expires_on=expires_on,
+    )
+
+
+def _contraindications_on(*, clinic: ClinicFacts, facts: PatientFacts, on_date: date) -> set[int]:
+    """The patient's answered contraindications plus those that follow from their age on the day."""
+    ids = set(facts.contraindication_ids)
+    age = facts.patient.age_on(on_date)
+    for contraindication in clinic.contraindications.values():
+        if contraindication.applies_under_age is not None and age < contraindication.applies_under_age:
+            ids.add(contraindication.pk)
+    return ids
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _not_eligible(contraindications: list[Contraindication]) -> GateDecision:
+    return GateDecision(
+        allowed=False,
+        status=GateStatus.NOT_ELIGIBLE,
+        reasons=tuple(c.patient_reason for c in sorted(contraindications, key=lambda c: c.name)),
+        next_step_url=None,
+        next_step_label=None,
+        expires_on=None,
+    )
+
+
+def _expired(reason: str, *, expires_on: date | None) -> GateDecision:
+    return GateDecision(
+        allowed=False,
+        status=GateStatus.EXPIRED,
+        reasons=(reason,),
+        next_step_url=reverse("screening:questionnaire"),
+        next_step_label="Re-confirm your health answers",
+        expires_on=expires_on,
+    )
+
+
+def statuses_by_patient(
+    *, patients: Iterable[Patient], modalities: Iterable[Modality], on_date: date
+) -> dict[int, dict[int, GateDecision]]:
+    modalities = list(modalities)
+    clinic, facts = screening_facts_load(patients=patients, modalities=modalities)
+    return {
+        patient_id: {
+            modality.pk: screening_decide(clinic=clinic, facts=patient_facts, modality=modality, on_date=on_date)
+            for modality in modalities
+        }
+        for patient_id, patient_facts in facts.items()
+    }

@@ -1,0 +1,128 @@
+"""Screening forms: they check the shape of input; services check the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from clinic.models import Modality
+from screening.models import Question, Questionnaire, Review
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+QUESTION_PREFIX = "question_"
+
+
+class QuestionnaireForm(forms.Form):
+    """One yes/no field per question of ``questionnaire``, plus the date of birth age rules use."""
+
+    date_of_birth = forms.DateField(
+        label="Your date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Some treatments have an age limit on the day of treatment.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        questionnaire: Questionnaire,
+        previous_answers: Mapping[str, bool] | None = None,
+        submit_label: str = "Send my answers",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.questionnaire = questionnaire
+        self.questions: list[Question] = list(questionnaire.questions.all())
+        previous_answers = previous_answers or {}
+        for question in self.questions:
+            initial = previous_answers.get(question.key)
+            self.fields[f"{QUESTION_PREFIX}{question.pk}"] = forms.ChoiceField(
+                label=question.text,
+                help_text=question.help_text,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                initial=None if initial is None else ("yes" if initial else "no"),
+                error_messages={"required": "Please answer yes or no."},
+            )
+        self.fields["notes"] = forms.CharField(
+            label="Anything else we should know? (optional)",
+            required=False,
+            max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text="For example a recent operation, or medicines you take.",
+        )
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", submit_label, css_class="btn-lg w-100 w-md-auto"))
+
+    def clean_date_of_birth(self) -> date:
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError("Your date of birth cannot be in the future.", code="future")
+        if born.year < today.year - 120:
+            raise forms.ValidationError("Please check the year of your date of birth.", code="implausible")
+        return born
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        known = {f"{QUESTION_PREFIX}{q.pk}" for q in self.questions}
+        unexpected = [name for name in self.data if name.startswith(QUESTION_PREFIX) and name not in known]
+        if unexpected:
+            raise forms.ValidationError(
+                "The form was changed since the page loaded; please answer the questions again.", code="tampered"
+            )
+        return cleaned
+
+    def answers(self) -> dict[int, bool]:
+        """question id -> yes/no, once valid."""
+        return {q.pk: self.cleaned_data[f"{QUESTION_PREFIX}{q.pk}"] == "yes" for q in self.questions}
+
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[f"{QUESTION_PREFIX}{q.pk}"] for q in self.questions]
+
+
+class ConsentForm(forms.Form):
+    typed_name = forms.CharField(
+        label="Type your full name to sign",
+        max_length=150,
+        help_text="Your name as it is on your account.",
+    )
+    agreed = forms.BooleanField(
+        label="I have read this consent form, I understand the risks, and I agree to the treatment.",
+        error_messages={"required": "Tick the box to say you agree."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Sign the consent form", css_class="btn-lg"))
+
+
+class ReviewForm(forms.Form):
+    modality = forms.ModelChoiceField(
+        queryset=Modality.objects.none(), widget=forms.HiddenInput, error_messages={"invalid_choice": "no review due"}
+    )
+    decision = forms.ChoiceField(
+        choices=Review.Decision.choices,
+        widget=forms.RadioSelect,
+        help_text="Clear: the patient may book it. Decline: they may not.",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why; the patient reads this in their email and on their screening page.",
+    )
+
+    def __init__(self, *args: Any, modalities: list[Modality], modality: Modality | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["modality"].queryset = Modality.objects.filter(pk__in=[m.pk for m in modalities])
+        if modality is not None:
+            self.fields["modality"].initial = modality.pk
+            self.auto_id = f"id_{modality.slug}_%s"  # one form per modality on the page
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Record decision"))

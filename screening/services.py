@@ -1,0 +1,215 @@
+"""Screening writes and the gate that bookings call.
+
+Bookings ask ``screening_gate`` / ``screening_require_cleared`` and nothing else; every
+rule about contraindications, review, expiry, age and consent lives behind them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Modality, Patient, User
+from screening.eligibility import (
+    GateDecision,
+    GateStatus,
+    ScreeningRefused,
+    screening_decide,
+    screening_facts_load,
+)
+from screening.models import (
+    Answer,
+    Consent,
+    ConsentText,
+    Contraindication,
+    Questionnaire,
+    Review,
+    Severity,
+    Submission,
+)
+
+__all__ = [
+    "GateDecision",
+    "GateStatus",
+    "ScreeningRefused",
+    "consent_sign",
+    "review_notification_send",
+    "review_record",
+    "screening_gate",
+    "screening_require_cleared",
+    "submission_create",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def screening_gate(*, patient: Patient, modality: Modality, on_date: date) -> GateDecision:
+    """May ``patient`` have ``modality`` on ``on_date``; if not, why and what should they do."""
+    clinic, facts = screening_facts_load(patients=[patient], modalities=[modality])
+    return screening_decide(clinic=clinic, facts=facts[patient.pk], modality=modality, on_date=on_date)
+
+
+def screening_require_cleared(*, patient: Patient, modality: Modality, on_date: date) -> GateDecision:
+    """The gate's decision when it allows; otherwise raise ``ScreeningRefused`` carrying it."""
+    decision = screening_gate(patient=patient, modality=modality, on_date=on_date)
+    if not decision.allowed:
+        raise ScreeningRefused(decision, modality=modality)
+    return decision
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    patient: Patient,
+    answers: Mapping[int, bool],
+    submitted_by: User,
+    date_of_birth: date | None = None,
+    notes: str = "",
+    questionnaire: Questionnaire | None = None,
+) -> Submission:
+    """Store a complete set of answers to the current questionnaire (question id -> yes/no).
+
+    A new submission replaces the previous one for the gate at once; a practitioner's
+    earlier clearance still counts only for the contraindications it covered.
+    """
+    questionnaire = questionnaire or Questionnaire.objects.current().first()
+    if questionnaire is None or not questionnaire.is_current:
+        raise ValidationError("There is no current health questionnaire to answer.", code="no_questionnaire")
+    questions = {q.pk: q for q in questionnaire.questions.all()}
+    unknown = set(answers) - set(questions)
+    if unknown:
+        raise ValidationError("Some answers are to questions that are not on the form.", code="unknown_question")
+    missing = [questions[pk] for pk in questions if answers.get(pk) is None]
+    if missing:
+        raise ValidationError(
+            "Please answer every question (%(count)s left).", code="missing_answer", params={"count": len(missing)}
+        )
+    if date_of_birth is not None and date_of_birth != patient.date_of_birth:
+        if date_of_birth > timezone.localdate():
+            raise ValidationError("A date of birth cannot be in the future.", code="future_date_of_birth")
+        # The patient corrected it here; age rules read the patient's record.
+        patient.date_of_birth = date_of_birth
+        patient.save(update_fields=["date_of_birth"])
+    submission = Submission.objects.create(
+        patient=patient,
+        questionnaire=questionnaire,
+        submitted_by=submitted_by,
+        date_of_birth=patient.date_of_birth,
+        notes=notes.strip(),
+    )
+    Answer.objects.bulk_create(
+        Answer(submission=submission, question=question, question_text=question.text, value=bool(answers[pk]))
+        for pk, question in questions.items()
+    )
+    return submission
+
+
+def review_pending_contraindications(
+    *, submission: Submission, modality: Modality, on_date: date
+) -> list[Contraindication]:
+    """The relative contraindications of this submission that hold ``modality`` for review."""
+    contraindication_ids = set(
+        Answer.objects.filter(submission=submission, value=True).values_list("question__contraindications", flat=True)
+    ) - {None}
+    age = submission.patient.age_on(on_date)
+    ids = contraindication_ids | set(
+        Contraindication.objects.filter(applies_under_age__gt=age).values_list("pk", flat=True)
+    )
+    return list(
+        Contraindication.objects.filter(
+            pk__in=ids, rules__modality=modality, rules__severity=Severity.RELATIVE
+        ).order_by("name")
+    )
+
+
+@transaction.atomic
+def review_record(*, submission: Submission, modality: Modality, decision: str, note: str, by: User) -> Review:
+    """A practitioner clears or declines ``modality`` for the relative contraindications now held for review."""
+    if not by.is_practitioner:
+        raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
+    submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
+    latest = Submission.objects.filter(patient=submission.patient).order_by("-submitted_at", "-id").first()
+    if latest != submission:
+        raise ValidationError(
+            "The patient has changed their answers since; review the newest ones.", code="stale_submission"
+        )
+    if decision not in Review.Decision.values:
+        raise ValidationError("Choose clear or decline.", code="bad_decision")
+    note = note.strip()
+    if not note:
+        raise ValidationError("Say why, in a note the patient will read.", code="note_required")
+    pending = review_pending_contraindications(submission=submission, modality=modality, on_date=timezone.localdate())
+    if not pending:
+        raise ValidationError(
+            "Nothing in these answers needs a review for %(modality)s.",
+            code="nothing_to_review",
+            params={"modality": modality.name},
+        )
+    review = Review.objects.create(
+        submission=submission, modality=modality, decision=decision, note=note, decided_by=by
+    )
+    review.contraindications.set(pending)
+
+    from screening.tasks import screening_review_notify
+
+    screening_review_notify.delay_on_commit(review.pk)
+    return review
+
+
+@transaction.atomic
+def review_notification_send(*, review_id: int) -> bool:
+    """Email the patient the outcome of one review, once.  Returns whether a message went out now."""
+    review = (
+        Review.objects.select_for_update()
+        .select_related("submission__patient__user", "modality", "decided_by")
+        .filter(pk=review_id)
+        .first()
+    )
+    if review is None or review.patient_notified_at is not None:
+        return False
+    patient = review.submission.patient
+    context = {
+        "review": review,
+        "patient": patient,
+        "modality": review.modality,
+        "cleared": review.decision == Review.Decision.CLEAR,
+        "screening_url": settings.SITE_URL + reverse("screening:mine"),
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_PHONE": settings.CLINIC_PHONE,
+    }
+    subject = render_to_string("screening/email/review_outcome_subject.txt", context).strip()
+    body = render_to_string("screening/email/review_outcome_body.txt", context)
+    # Mark first, inside the row lock: if sending fails the transaction rolls back and the retry sends.
+    review.patient_notified_at = timezone.now()
+    review.save(update_fields=["patient_notified_at"])
+    send_mail(subject, body, None, [patient.user.email])
+    return True
+
+
+@transaction.atomic
+def consent_sign(*, patient: Patient, consent_text: ConsentText, typed_name: str, agreed: bool, by: User) -> Consent:
+    """Record the patient's signature on the current consent text of a modality; signing twice is a no-op."""
+    if not consent_text.is_current:
+        raise ValidationError("This consent form has been replaced; please read the new one.", code="not_current")
+    if not agreed:
+        raise ValidationError("Tick the box to say you agree.", code="not_agreed")
+    typed = " ".join(typed_name.split())
+    if typed.casefold() != " ".join(patient.full_name.split()).casefold():
+        raise ValidationError(
+            "Type your full name as it is on your account (%(name)s).",
+            code="name_mismatch",
+            params={"name": patient.full_name},
+        )
+    consent, _ = Consent.objects.get_or_create(
+        patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by}
+    )
+    return consent

@@ -1,0 +1,276 @@
+"""Screening pages.  Thin: forms check input, services write, selectors read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import FormView, TemplateView
+
+from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
+from clinic.models import Modality, Patient
+from screening.forms import ConsentForm, QuestionnaireForm, ReviewForm
+from screening.models import Consent, Submission
+from screening.selectors import (
+    answer_rows,
+    consent_text_current,
+    questionnaire_current,
+    screening_current_submission,
+    screening_review_queue,
+    screening_statuses,
+    submission_reviews,
+)
+from screening.services import GateStatus, consent_sign, review_record, submission_create
+
+
+def _status_rows(*, patient: Patient) -> list[dict[str, Any]]:
+    modalities = list(Modality.objects.active())
+    statuses = screening_statuses(patients=[patient], modalities=modalities, on_date=timezone.localdate())
+    return [{"modality": m, "decision": statuses[patient.pk][m.pk]} for m in modalities]
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    return request.user.is_authenticated and request.user.is_practitioner
+
+
+class MyScreeningView(PatientRequiredMixin, TemplateView):
+    """The patient's screening: per treatment, can they book, and if not why and what next."""
+
+    template_name = "screening/submission_mine.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        submission = screening_current_submission(patient=self.patient)
+        context.update(
+            rows=_status_rows(patient=self.patient),
+            submission=submission,
+            reviews=submission_reviews(submission=submission) if submission else [],
+            consents=Consent.objects.filter(patient=self.patient).select_related("consent_text__modality"),
+        )
+        return context
+
+
+class _QuestionnaireFormMixin:
+    """Shared by the patient's own form and the practitioner's fill-in-for-them form."""
+
+    template_name = "screening/submission_form.html"
+    request: HttpRequest
+
+    def screened_patient(self) -> Patient:
+        raise NotImplementedError
+
+    def dispatch_questionnaire(self) -> None:
+        self.questionnaire = questionnaire_current()
+        if self.questionnaire is None:
+            raise Http404("No health questionnaire is published yet.")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()  # type: ignore[misc]
+        patient = self.screened_patient()
+        previous = screening_current_submission(patient=patient)
+        kwargs["questionnaire"] = self.questionnaire
+        kwargs["previous_answers"] = (
+            {a.question.key: a.value for a in previous.answers.select_related("question")} if previous else {}
+        )
+        kwargs["initial"] = {"date_of_birth": patient.date_of_birth}
+        return kwargs
+
+    def form_valid(self, form: QuestionnaireForm) -> HttpResponse:
+        try:
+            submission_create(
+                patient=self.screened_patient(),
+                answers=form.answers(),
+                date_of_birth=form.cleaned_data["date_of_birth"],
+                notes=form.cleaned_data["notes"],
+                submitted_by=self.request.user,
+                questionnaire=self.questionnaire,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)  # type: ignore[attr-defined]
+        return redirect(self.get_success_url())  # type: ignore[attr-defined]
+
+
+class QuestionnaireView(PatientRequiredMixin, _QuestionnaireFormMixin, FormView):
+    form_class = QuestionnaireForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.dispatch_questionnaire()
+        return super().dispatch(request, *args, **kwargs)
+
+    def screened_patient(self) -> Patient:
+        return self.patient
+
+    def get_success_url(self) -> str:
+        messages.success(self.request, "Thank you, your answers are saved. Here is what they mean for each treatment.")
+        return reverse("screening:mine")
+
+
+class SubmissionDetailView(PatientRequiredMixin, TemplateView):
+    """One of the patient's own submissions, answers as given.  Anyone else's is a 404."""
+
+    template_name = "screening/submission_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        submission = get_object_or_404(
+            Submission.objects.select_related("questionnaire", "submitted_by"), pk=kwargs["pk"], patient=self.patient
+        )
+        context.update(submission=submission, answers=submission.answers.select_related("question"))
+        return context
+
+
+class ConsentView(PatientRequiredMixin, FormView):
+    template_name = "screening/consent_form.html"
+    form_class = ConsentForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.modality = get_object_or_404(Modality.objects.active(), slug=kwargs["slug"])
+        self.consent_text = consent_text_current(modality=self.modality)
+        if self.consent_text is None:
+            raise Http404("This treatment has no consent form yet.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            modality=self.modality,
+            consent_text=self.consent_text,
+            signed=Consent.objects.filter(patient=self.patient, consent_text=self.consent_text).first(),
+        )
+        return context
+
+    def form_valid(self, form: ConsentForm) -> HttpResponse:
+        try:
+            consent_sign(
+                patient=self.patient,
+                consent_text=self.consent_text,
+                typed_name=form.cleaned_data["typed_name"],
+                agreed=form.cleaned_data["agreed"],
+                by=self.request.user,
+            )
+        except ValidationError as error:
+            field = "typed_name" if error.code == "name_mismatch" else None
+            form.add_error(field, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Thank you, your consent for {self.modality.name.lower()} is recorded.")
+        return redirect("screening:mine")
+
+
+class ReviewQueueView(PractitionerRequiredMixin, TemplateView):
+    template_name = "screening/review_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["queue"] = screening_review_queue()
+        return context
+
+
+class _PatientScreeningContextMixin:
+    def screening_context(self, *, patient: Patient, submission: Submission | None) -> dict[str, Any]:
+        modalities = list(Modality.objects.active())
+        return {
+            "patient": patient,
+            "submission": submission,
+            "rows": _status_rows(patient=patient),
+            "answer_rows": answer_rows(submission=submission, modalities=modalities) if submission else [],
+            "reviews": submission_reviews(submission=submission) if submission else [],
+        }
+
+
+class ReviewView(PractitionerRequiredMixin, _PatientScreeningContextMixin, TemplateView):
+    """A submission's answers, highlighted by what they mean, with a clear/decline form per waiting modality."""
+
+    template_name = "screening/review_form.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _is_staff(request):
+            return super().dispatch(request, *args, **kwargs)  # the access mixin answers
+        self.submission = get_object_or_404(
+            Submission.objects.select_related("patient__user", "questionnaire", "submitted_by"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def waiting_modalities(self) -> list[Modality]:
+        latest = screening_current_submission(patient=self.submission.patient)
+        if latest is None or latest.pk != self.submission.pk:
+            return []
+        rows = _status_rows(patient=self.submission.patient)
+        return [row["modality"] for row in rows if row["decision"].status == GateStatus.NEEDS_REVIEW]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.screening_context(patient=self.submission.patient, submission=self.submission))
+        waiting = self.waiting_modalities()
+        posted = kwargs.get("posted_form")
+        context["review_forms"] = [
+            (m, posted if posted is not None and posted.data.get("modality") == str(m.pk) else form)
+            for m, form in ((m, ReviewForm(modalities=waiting, modality=m)) for m in waiting)
+        ]
+        context["is_latest"] = screening_current_submission(patient=self.submission.patient) == self.submission
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        waiting = self.waiting_modalities()
+        form = ReviewForm(request.POST, modalities=waiting)
+        if form.is_valid():
+            try:
+                review_record(
+                    submission=self.submission,
+                    modality=form.cleaned_data["modality"],
+                    decision=form.cleaned_data["decision"],
+                    note=form.cleaned_data["note"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Decision recorded; the patient will get an email.")
+                return redirect("screening:review", pk=self.submission.pk)
+        if "modality" in form.errors:
+            messages.error(request, "That treatment is not waiting for a review on these answers.")
+        return self.render_to_response(self.get_context_data(posted_form=form), status=400)
+
+
+class PatientScreeningView(PractitionerRequiredMixin, _PatientScreeningContextMixin, TemplateView):
+    """A practitioner's view of one patient's screening, with links to review or fill it in with them."""
+
+    template_name = "screening/patient_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        patient = get_object_or_404(Patient.objects.select_related("user"), pk=kwargs["patient_id"])
+        context.update(
+            self.screening_context(patient=patient, submission=screening_current_submission(patient=patient))
+        )
+        return context
+
+
+class PractitionerQuestionnaireView(PractitionerRequiredMixin, _QuestionnaireFormMixin, FormView):
+    """A practitioner fills in the questions with or for a patient (e.g. on the phone or at the desk)."""
+
+    form_class = QuestionnaireForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _is_staff(request):
+            return super().dispatch(request, *args, **kwargs)  # the access mixin answers
+        self.patient = get_object_or_404(Patient.objects.select_related("user"), pk=kwargs["patient_id"])
+        self.dispatch_questionnaire()
+        return super().dispatch(request, *args, **kwargs)
+
+    def screened_patient(self) -> Patient:
+        return self.patient
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["for_patient"] = self.patient
+        return context
+
+    def get_success_url(self) -> str:
+        messages.success(self.request, f"Answers saved for {self.patient.full_name}.")
+        return reverse("screening:patient", kwargs={"patient_id": self.patient.pk})
