@@ -1,1 +1,76 @@
-"""Admin for the reminder outbox."""
+"""Admin for the reminder outbox: a read-only log with "send again", and the reminder rules."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from bookings.models import Reminder, ReminderSettings
+from bookings.services.reminders import reminder_send_again
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["due_at", "kind", "patient", "state", "attempts", "sent_at", "short_error"]
+    list_filter = ["kind", "state", "due_at"]
+    search_fields = ["patient__user__email", "patient__user__last_name", "key"]
+    date_hierarchy = "due_at"
+    list_select_related = ["patient__user"]
+    actions = ["send_again"]
+    fields = [
+        "key",
+        "kind",
+        "patient",
+        "appointment",
+        "appointment_starts_at",
+        "about_type",
+        "about_id",
+        "context",
+        "state",
+        "due_at",
+        "next_attempt_at",
+        "attempts",
+        "last_error",
+        "enqueued_at",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj: Reminder) -> str:
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description="Send again (same row: queued now, sent by the next dispatcher run)")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        count = 0
+        for reminder in queryset:
+            reminder_send_again(reminder=reminder)
+            count += 1
+        self.message_user(request, f"{count} reminder(s) queued to be sent again.", messages.SUCCESS)
+
+
+@admin.register(ReminderSettings)
+class ReminderSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "upcoming_hours_before",
+        "screening_expiry_days_before",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "max_attempts",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ReminderSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: ReminderSettings | None = None) -> bool:
+        return False

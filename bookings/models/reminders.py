@@ -1,3 +1,188 @@
-"""The reminder outbox (filled in by the reminders work)."""
+"""The reminder outbox: every message the clinic sends is a row before it is an email.
 
-__all__: list[str] = []
+A row's unique ``key`` says what the message is about (kind, appointment or plan,
+and the occasion), so planning the same reminder twice finds the existing row
+instead of creating a second one, whichever process or beat run gets there first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import Patient
+
+__all__ = ["Reminder", "ReminderQuerySet", "ReminderSettings"]
+
+
+class ReminderSettings(models.Model):
+    """The clinic's reminder rules, one row the admin edits (``ReminderSettings.load()``)."""
+
+    upcoming_hours_before = models.PositiveSmallIntegerField(
+        "appointment reminder (hours before)",
+        default=24,
+        help_text="How long before a booked session its reminder email goes out.",
+    )
+    screening_expiry_days_before = models.PositiveSmallIntegerField(
+        "screening expiry notice (days before)",
+        default=14,
+        help_text="How many days before an intake screening expires the patient is told to renew it.",
+    )
+    quiet_hours_start = models.TimeField(
+        default=time(21, 0), help_text="From this clinic-time hour no reminder is sent (until the end below)."
+    )
+    quiet_hours_end = models.TimeField(
+        default=time(8, 0), help_text="Reminders held during the quiet hours go out from this clinic time."
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        default=5, help_text="Failed sends tried this often in total before the reminder is marked failed."
+    )
+    retry_backoff_seconds = models.PositiveIntegerField(
+        default=60,
+        help_text="Wait after the first failed send; it doubles with every further failure (capped at an hour).",
+    )
+    requeue_after_seconds = models.PositiveIntegerField(
+        default=300,
+        help_text="A due reminder handed to a worker and still unsent after this long is handed out again "
+        "(covers a lost queue message or a killed worker; the send itself stays at most once).",
+    )
+
+    class Meta:
+        verbose_name = "reminder settings"
+        verbose_name_plural = "reminder settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(max_attempts__gte=1), name="reminder_settings_at_least_one_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return "Reminder settings"
+
+    @classmethod
+    def load(cls) -> ReminderSettings:
+        settings, _ = cls.objects.get_or_create(pk=1)
+        return settings
+
+    def is_quiet(self, moment: datetime) -> bool:
+        local = timezone.localtime(moment).time()
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start == end:
+            return False
+        if start < end:
+            return start <= local < end
+        return local >= start or local < end
+
+    def after_quiet_hours(self, moment: datetime) -> datetime:
+        """``moment`` itself, or the end of the quiet hours it falls in (clinic time, DST-safe)."""
+        if not self.is_quiet(moment):
+            return moment
+        local = timezone.localtime(moment)
+        day = local.date()
+        if local.time() >= self.quiet_hours_end:
+            day += timedelta(days=1)
+        return datetime.combine(day, self.quiet_hours_end, tzinfo=timezone.get_current_timezone())
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(3600, self.retry_backoff_seconds * 2 ** max(0, attempts - 1)))
+
+
+class ReminderQuerySet(models.QuerySet):
+    def pending(self) -> ReminderQuerySet:
+        return self.filter(state=Reminder.State.PENDING)
+
+    def sendable(self, now: datetime) -> ReminderQuerySet:
+        """Pending rows whose time (and back-off after a failed try) has come."""
+        return self.pending().filter(next_attempt_at__lte=now)
+
+    def for_appointment(self, appointment_id: int) -> ReminderQuerySet:
+        return self.filter(appointment_id=appointment_id)
+
+
+class Reminder(models.Model):
+    """One message to one patient; the outbox row that makes sending exactly-once checkable."""
+
+    class Kind(models.TextChoices):
+        UPCOMING_APPOINTMENT = "upcoming", "Upcoming appointment"
+        REBOOKING_NUDGE = "nudge", "Rebooking nudge"
+        SCREENING_EXPIRING = "screening_expiring", "Screening about to expire"
+        BOOKING_CONFIRMED = "booked", "Booking confirmed"
+        BOOKING_CANCELLED = "cancelled", "Booking cancelled"
+        BOOKING_CHANGED = "changed", "Booking changed"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    key = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="What this message is about, e.g. 'upcoming:42:2026-03-01T09:00:00+00:00'. "
+        "The same key can never be planned twice.",
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices, db_index=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    appointment = models.ForeignKey(
+        "bookings.Appointment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        help_text="The appointment the message is about, if any.",
+    )
+    appointment_starts_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The appointment time this reminder was planned for; a moved appointment gets a new reminder.",
+    )
+    about_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="What else the message is about (a care plan, a screening).",
+    )
+    about_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
+    context = models.JSONField(
+        default=dict, blank=True, help_text="Facts fixed when the reminder was planned (e.g. the modality to rebook)."
+    )
+    due_at = models.DateTimeField(help_text="When the message is meant to go out (after quiet hours).")
+    next_attempt_at = models.DateTimeField(
+        help_text="Earliest time of the next send attempt: the due time, later after a failed try."
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Send attempts that failed or succeeded.")
+    last_error = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker was last asked to send it (the lease of the dispatcher)."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="reminder_state_next_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_sent_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.patient} ({self.get_state_display()})"
+
+    @classmethod
+    def about_fields(cls, obj: models.Model | None) -> dict[str, object]:
+        if obj is None:
+            return {"about_type": None, "about_id": None}
+        return {"about_type": ContentType.objects.get_for_model(obj), "about_id": obj.pk}
