@@ -46,6 +46,15 @@ STATUS_LABELS = {
     GateStatus.CONSENT_NEEDED: "Consent form to sign",
 }
 
+STATUS_TONES = {
+    GateStatus.ELIGIBLE: "success",
+    GateStatus.NOT_SCREENED: "secondary",
+    GateStatus.NEEDS_REVIEW: "warning",
+    GateStatus.NOT_ELIGIBLE: "danger",
+    GateStatus.EXPIRED: "secondary",
+    GateStatus.CONSENT_NEEDED: "info",
+}
+
 
 @dataclass(frozen=True)
 class GateDecision:
@@ -61,6 +70,11 @@ class GateDecision:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def tone(self) -> str:
+        """A Bootstrap colour name for the status badge."""
+        return STATUS_TONES[self.status]
 
     @property
     def reasons_text(self) -> str:

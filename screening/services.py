@@ -213,3 +213,43 @@ def consent_sign(*, patient: Patient, consent_text: ConsentText, typed_name: str
         patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by}
     )
     return consent
+
+
+@transaction.atomic
+def questionnaire_copy(*, questionnaire: Questionnaire) -> Questionnaire:
+    """A new, not yet current version with the same questions, to edit before publishing."""
+    latest = Questionnaire.objects.select_for_update().order_by("-version").first()
+    copy = Questionnaire.objects.create(
+        version=(latest.version if latest else 0) + 1,
+        title=questionnaire.title,
+        introduction=questionnaire.introduction,
+        valid_months=questionnaire.valid_months,
+        is_current=False,
+    )
+    for question in questionnaire.questions.prefetch_related("contraindications"):
+        contraindications = list(question.contraindications.all())
+        question.pk = None
+        question.questionnaire = copy
+        question.save()
+        question.contraindications.set(contraindications)
+    return copy
+
+
+@transaction.atomic
+def questionnaire_publish(*, questionnaire: Questionnaire) -> Questionnaire:
+    """Make ``questionnaire`` the one patients answer; everyone on an older version re-confirms."""
+    Questionnaire.objects.exclude(pk=questionnaire.pk).filter(is_current=True).update(is_current=False)
+    questionnaire.is_current = True
+    questionnaire.save(update_fields=["is_current"])
+    return questionnaire
+
+
+@transaction.atomic
+def consent_text_publish(*, consent_text: ConsentText) -> ConsentText:
+    """Make ``consent_text`` the wording patients sign for its modality; earlier signatures no longer count."""
+    ConsentText.objects.filter(modality=consent_text.modality, is_current=True).exclude(pk=consent_text.pk).update(
+        is_current=False
+    )
+    consent_text.is_current = True
+    consent_text.save(update_fields=["is_current"])
+    return consent_text

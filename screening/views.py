@@ -213,6 +213,7 @@ class ReviewView(PractitionerRequiredMixin, _PatientScreeningContextMixin, Templ
             for m, form in ((m, ReviewForm(modalities=waiting, modality=m)) for m in waiting)
         ]
         context["is_latest"] = screening_current_submission(patient=self.submission.patient) == self.submission
+        context["age"] = self.submission.patient.age_on(timezone.localdate())
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
