@@ -1,1 +1,89 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for session logs, adverse events and amendments: filterable, read-only, never deleted.
+
+Logs are written and amended through the clinic's own pages, which keep the
+amendment history; the admin is for finding and reviewing them.  The one
+editable row is the clinic's safety thresholds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from treatments.models import AdverseEvent, Amendment, SafetyThresholds, SessionLog
+
+
+class ReadOnlyAdminMixin:
+    """Clinical records: viewable and filterable, not added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AdverseEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = AdverseEvent
+    extra = 0
+    fields = ("kind", "severity", "description", "action_taken")
+    readonly_fields = fields
+
+
+class AmendmentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Amendment
+    extra = 0
+    fields = ("changed_at", "changed_by", "reason", "changed_fields", "previous_values")
+    readonly_fields = fields
+
+
+@admin.register(SessionLog)
+class SessionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("started_at", "patient", "modality", "practitioner", "pain_before", "pain_after", "status")
+    list_filter = ("status", "kind", "modality", "practitioner", "started_at")
+    search_fields = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
+    date_hierarchy = "started_at"
+    list_select_related = ("patient__user", "modality", "practitioner__user")
+    inlines = [AdverseEventInline, AmendmentInline]
+    readonly_fields = ("amend_link",)
+
+    @admin.display(description="Change this record")
+    def amend_link(self, obj: SessionLog) -> str:
+        return format_html(
+            '<a href="{}">Amend on the clinic pages</a> (keeps the earlier version and the reason)',
+            reverse("treatments:log_amend", args=[obj.pk]),
+        )
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("session_log", "kind", "severity", "action_taken")
+    list_filter = ("kind", "severity", "session_log__modality")
+    search_fields = ("session_log__patient__user__last_name", "description", "action_taken")
+    list_select_related = ("session_log__patient__user", "session_log__modality")
+
+
+@admin.register(Amendment)
+class AmendmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("changed_at", "session_log", "changed_by", "reason")
+    list_filter = ("changed_at", "changed_by")
+    search_fields = ("reason", "session_log__patient__user__last_name")
+    list_select_related = ("session_log__patient__user", "session_log__modality", "changed_by")
+
+
+@admin.register(SafetyThresholds)
+class SafetyThresholdsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SafetyThresholds.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

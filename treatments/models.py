@@ -1,1 +1,511 @@
-"""treatments models."""
+"""The per-session clinical log, its adverse events and its amendments.
+
+Shape of the record: one ``SessionLog`` row per attended appointment, with the
+readings of every modality kind as nullable columns and a ``kind`` column copied
+from the modality.  Why one table rather than a log plus one-to-one reading tables:
+
+- a check constraint can only see one row, so keeping the kind and its readings
+  in the same row lets the database itself insist that a whole-body session has a
+  temperature, an exposure and a blood pressure, and that acupuncture readings
+  are absent from it;
+- reports and charts aggregate one table without joins;
+- an amendment snapshots one row (plus its adverse events) as JSON.
+
+The price is a few columns that are NULL for the other kinds, which the
+per-kind constraints keep honest.
+
+The limits in force when the session was logged (the modality's exposure bounds,
+the device's temperature range, the clinic's blood-pressure ceiling) are copied
+onto the row.  That records which limits applied, and lets a plain check
+constraint refuse an implausible value even from a code path that skipped the
+form.  The rules themselves are written once, in ``SessionLog.clean()``; forms
+(through ModelForm validation) and services (through ``full_clean()``) both run it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Modality, Patient, Practitioner, Resource
+
+PAIN_SCORES = [(score, str(score)) for score in range(11)]
+KIND_WBC = Modality.Kind.WHOLE_BODY_CRYO.value
+KIND_LOCAL = Modality.Kind.LOCALIZED_CRYO.value
+KIND_ACUPUNCTURE = Modality.Kind.ACUPUNCTURE.value
+
+
+class ClinicalRecordDeletion(Exception):
+    """Raised when code tries to delete a clinical record: they are kept for good."""
+
+
+class SafetyThresholds(models.Model):
+    """Clinic-wide safety limits the admin may tune; a single row (pk 1)."""
+
+    wbc_systolic_max = models.PositiveSmallIntegerField(
+        "highest systolic pressure for whole-body cryotherapy (mmHg)",
+        default=160,
+        validators=[MinValueValidator(90), MaxValueValidator(220)],
+        help_text="A pre-session systolic reading above this blocks the whole-body session.",
+    )
+    wbc_diastolic_max = models.PositiveSmallIntegerField(
+        "highest diastolic pressure for whole-body cryotherapy (mmHg)",
+        default=100,
+        validators=[MinValueValidator(50), MaxValueValidator(140)],
+        help_text="A pre-session diastolic reading above this blocks the whole-body session.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "safety thresholds"
+        verbose_name_plural = "safety thresholds"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="safety_thresholds_single_row")]
+
+    def __str__(self) -> str:
+        return f"Whole-body cryotherapy blood-pressure limit {self.wbc_systolic_max}/{self.wbc_diastolic_max}"
+
+    @classmethod
+    def load(cls) -> SafetyThresholds:
+        thresholds, _ = cls.objects.get_or_create(pk=1)
+        return thresholds
+
+
+class SessionLogQuerySet(models.QuerySet):
+    def delete(self) -> Any:
+        raise ClinicalRecordDeletion("Session logs are clinical records and are never deleted; amend them instead.")
+
+    def for_patient(self, patient: Patient) -> SessionLogQuerySet:
+        return self.filter(patient=patient)
+
+    def signed(self) -> SessionLogQuerySet:
+        return self.filter(status=SessionLog.Status.SIGNED)
+
+
+class SessionLog(models.Model):
+    """What happened in one treatment session, as the practitioner recorded it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    class PainLocation(models.TextChoices):
+        LOWER_BACK = "lower_back", "Lower back"
+        MID_BACK = "mid_back", "Mid back"
+        UPPER_BACK = "upper_back", "Upper back"
+        NECK = "neck", "Neck"
+        OTHER = "other", "Other"
+
+    appointment = models.OneToOneField(
+        "bookings.Appointment",
+        on_delete=models.PROTECT,
+        related_name="session_log",
+        help_text="The appointment this session was delivered in; one log per appointment.",
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="session_logs")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="session_logs")
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="session_logs")
+    kind = models.CharField(
+        max_length=20,
+        choices=Modality.Kind.choices,
+        editable=False,
+        help_text="Copied from the modality so the database can check the readings this kind needs.",
+    )
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="session_logs",
+        verbose_name="device",
+        help_text="Chamber or device used; its temperature range bounds the temperature reading.",
+    )
+    started_at = models.DateTimeField(db_index=True, help_text="When the session started.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+
+    # --- Common readings ---------------------------------------------------------
+    pain_before = models.PositiveSmallIntegerField(
+        "pain before (0-10)",
+        choices=PAIN_SCORES,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="Patient's own rating before treatment: 0 no pain, 10 worst pain imaginable.",
+    )
+    pain_after = models.PositiveSmallIntegerField(
+        "pain after (0-10)",
+        choices=PAIN_SCORES,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="Patient's own rating straight after treatment.",
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        "actual session length (minutes)",
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="From arrival in the room to the end of the session.",
+    )
+    pain_location = models.CharField(max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK)
+    subjective = models.TextField(blank=True, help_text="S: what the patient reports (pain, sleep, function).")
+    objective = models.TextField(blank=True, help_text="O: what you observed or measured.")
+    assessment = models.TextField(blank=True, help_text="A: your clinical reading of progress.")
+    plan = models.TextField(blank=True, help_text="P: what happens next (next session, advice, referral).")
+
+    # --- Cryotherapy (whole-body and localized) ---------------------------------------
+    temperature_c = models.DecimalField(
+        "temperature (°C)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Chamber or device temperature during treatment.",
+    )
+    exposure_seconds = models.PositiveIntegerField(
+        "exposure (seconds)",
+        null=True,
+        blank=True,
+        help_text="Time in the chamber, cold applied to the area, or needles retained.",
+    )
+    # --- Whole-body cryotherapy ------------------------------------------------------
+    bp_systolic = models.PositiveSmallIntegerField(
+        "blood pressure before, systolic (mmHg)", null=True, blank=True, help_text="Measured just before entry."
+    )
+    bp_diastolic = models.PositiveSmallIntegerField("blood pressure before, diastolic (mmHg)", null=True, blank=True)
+    unchanged_since_screening = models.BooleanField(
+        "nothing changed since screening",
+        null=True,
+        blank=True,
+        help_text="Patient confirms no new illness, medication, injury or pregnancy since their screening.",
+    )
+    # --- Localized cryotherapy ---------------------------------------------------------
+    body_area = models.CharField(max_length=100, blank=True, help_text="Area treated, e.g. 'left lumbar, L4-L5'.")
+    # --- Acupuncture ---------------------------------------------------------------
+    points_used = models.TextField(blank=True, help_text="Acupuncture points needled, e.g. 'BL23, BL25, GB30'.")
+    needle_count = models.PositiveSmallIntegerField(
+        "number of needles", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    electro_stimulation = models.BooleanField("electro-stimulation used", null=True, blank=True)
+
+    # --- Limits in force when logged (copied, not edited) -------------------------------
+    exposure_min_seconds = models.PositiveIntegerField(editable=False)
+    exposure_max_seconds = models.PositiveIntegerField(editable=False)
+    temperature_min_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, editable=False)
+    temperature_max_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, editable=False)
+    bp_systolic_max = models.PositiveSmallIntegerField(null=True, editable=False)
+    bp_diastolic_max = models.PositiveSmallIntegerField(null=True, editable=False)
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Staff member who entered the log.",
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionLogQuerySet.as_manager()
+
+    # The fields an amendment snapshots and a practitioner may change.
+    CLINICAL_FIELDS = (
+        "pain_before",
+        "pain_after",
+        "duration_minutes",
+        "pain_location",
+        "subjective",
+        "objective",
+        "assessment",
+        "plan",
+        "resource_id",
+        "temperature_c",
+        "exposure_seconds",
+        "bp_systolic",
+        "bp_diastolic",
+        "unchanged_since_screening",
+        "body_area",
+        "points_used",
+        "needle_count",
+        "electro_stimulation",
+    )
+    KIND_FIELDS = {
+        KIND_WBC: ("temperature_c", "exposure_seconds", "bp_systolic", "bp_diastolic", "unchanged_since_screening"),
+        KIND_LOCAL: ("body_area", "resource", "temperature_c", "exposure_seconds"),
+        KIND_ACUPUNCTURE: ("points_used", "needle_count", "exposure_seconds", "electro_stimulation"),
+    }
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["patient", "started_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(pain_before__gte=0, pain_before__lte=10), name="log_pain_before_0_10"),
+            models.CheckConstraint(condition=Q(pain_after__gte=0, pain_after__lte=10), name="log_pain_after_0_10"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1, duration_minutes__lte=240), name="log_duration_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(exposure_seconds__isnull=True)
+                | Q(exposure_seconds__gte=F("exposure_min_seconds"), exposure_seconds__lte=F("exposure_max_seconds")),
+                name="log_exposure_within_modality_bounds",
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature_c__isnull=True)
+                | (
+                    (Q(temperature_min_c__isnull=True) | Q(temperature_c__gte=F("temperature_min_c")))
+                    & (Q(temperature_max_c__isnull=True) | Q(temperature_c__lte=F("temperature_max_c")))
+                ),
+                name="log_temperature_within_device_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=KIND_WBC)
+                | Q(
+                    temperature_c__isnull=False,
+                    exposure_seconds__isnull=False,
+                    bp_systolic__isnull=False,
+                    bp_diastolic__isnull=False,
+                    bp_systolic__lte=F("bp_systolic_max"),
+                    bp_diastolic__lte=F("bp_diastolic_max"),
+                    bp_systolic__gt=F("bp_diastolic"),
+                    unchanged_since_screening=True,
+                    needle_count__isnull=True,
+                    electro_stimulation__isnull=True,
+                ),
+                name="log_wbc_readings_complete_and_safe",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=KIND_LOCAL)
+                | (
+                    Q(temperature_c__isnull=False, exposure_seconds__isnull=False, needle_count__isnull=True)
+                    & ~Q(body_area="")
+                ),
+                name="log_local_cryo_readings_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=KIND_ACUPUNCTURE)
+                | Q(
+                    needle_count__gte=1,
+                    exposure_seconds__isnull=False,
+                    electro_stimulation__isnull=False,
+                    temperature_c__isnull=True,
+                    bp_systolic__isnull=True,
+                ),
+                name="log_acupuncture_readings_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", signed_at__isnull=True)
+                | Q(status="signed", signed_at__isnull=False, signed_by__isnull=False),
+                name="log_signed_has_signer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.modality} for {self.patient} on {self.started_at:%Y-%m-%d}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ClinicalRecordDeletion("Session logs are clinical records and are never deleted; amend them instead.")
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+    @property
+    def pain_change(self) -> int:
+        """Immediate change: positive when pain went down during the session."""
+        return self.pain_before - self.pain_after
+
+    @property
+    def retention_minutes(self) -> int | None:
+        return None if self.exposure_seconds is None else self.exposure_seconds // 60
+
+    def limits_apply(self, *, thresholds: SafetyThresholds | None = None) -> None:
+        """Copy the limits in force now from the modality, device and clinic thresholds."""
+        self.kind = self.modality.kind
+        self.exposure_min_seconds = self.modality.exposure_min_seconds
+        self.exposure_max_seconds = self.modality.exposure_max_seconds
+        self.device_limits_apply()
+        if self.kind == KIND_WBC:
+            thresholds = thresholds or SafetyThresholds.load()
+            self.bp_systolic_max = thresholds.wbc_systolic_max
+            self.bp_diastolic_max = thresholds.wbc_diastolic_max
+        else:
+            self.bp_systolic_max = self.bp_diastolic_max = None
+
+    def device_limits_apply(self) -> None:
+        """Take the temperature range from the device actually used (it may be changed on the form)."""
+        device = self.resource if self.resource_id and self.kind != KIND_ACUPUNCTURE else None
+        self.temperature_min_c = device.temperature_min_c if device else None
+        self.temperature_max_c = device.temperature_max_c if device else None
+
+    def clean(self) -> None:
+        """The plausibility rules of invariant 3, as field errors a practitioner can fix."""
+        super().clean()
+        self.device_limits_apply()
+        errors: dict[str, list[str]] = {}
+
+        def refuse(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        kind = self.kind
+        needed = self.KIND_FIELDS.get(kind, ())
+        for field in needed:
+            value = getattr(self, field if field != "resource" else "resource_id")
+            if value is None or value == "":
+                label = self._meta.get_field(field).verbose_name
+                refuse(field, f"Enter the {label} for this session.")
+
+        if self.exposure_seconds is not None:
+            low, high = self.exposure_min_seconds, self.exposure_max_seconds
+            value = self.exposure_seconds
+            if not low <= value <= high:
+                if kind == KIND_ACUPUNCTURE:
+                    refuse(
+                        "exposure_seconds",
+                        f"Needle retention of {value // 60} minutes is outside this treatment's "
+                        f"{low // 60}-{high // 60} minutes.",
+                    )
+                else:
+                    refuse(
+                        "exposure_seconds",
+                        f"An exposure of {value} seconds is outside this treatment's {low}-{high} seconds; "
+                        "check the timer reading.",
+                    )
+        if self.temperature_c is not None:
+            low_c, high_c = self.temperature_min_c, self.temperature_max_c
+            value_c = Decimal(self.temperature_c)
+            if (low_c is not None and value_c < low_c) or (high_c is not None and value_c > high_c):
+                refuse(
+                    "temperature_c",
+                    f"{value_c} °C is outside the device's range of {low_c} to {high_c} °C; check the reading.",
+                )
+        exposure, duration = self.exposure_seconds, self.duration_minutes
+        if exposure and duration and kind != KIND_ACUPUNCTURE and exposure > duration * 60:
+            refuse("duration_minutes", "The session cannot be shorter than the exposure within it.")
+
+        if kind == KIND_WBC:
+            self._clean_blood_pressure(refuse)
+            if self.unchanged_since_screening is False:
+                refuse(
+                    "unchanged_since_screening",
+                    "Something changed since screening: do not start the session; ask a practitioner "
+                    "to review the screening first.",
+                )
+        if kind == KIND_LOCAL and self.resource_id and self.resource.kind != Resource.Kind.DEVICE:
+            refuse("resource", "Choose the cryotherapy device that was used.")
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_blood_pressure(self, refuse: Any) -> None:
+        systolic, diastolic = self.bp_systolic, self.bp_diastolic
+        if systolic is None or diastolic is None:
+            return
+        if not 70 <= systolic <= 260:
+            refuse("bp_systolic", f"A systolic pressure of {systolic} mmHg is not plausible; measure again.")
+            return
+        if not 40 <= diastolic <= 160 or diastolic >= systolic:
+            refuse("bp_diastolic", f"A diastolic pressure of {diastolic} mmHg is not plausible; measure again.")
+            return
+        if systolic > (self.bp_systolic_max or 0) or diastolic > (self.bp_diastolic_max or 0):
+            message = (
+                f"Blood pressure {systolic}/{diastolic} is above the clinic's limit of "
+                f"{self.bp_systolic_max}/{self.bp_diastolic_max} for whole-body cryotherapy: "
+                "do not start the session. Let the patient rest and measure again, or rebook."
+            )
+            refuse("bp_systolic" if systolic > (self.bp_systolic_max or 0) else "bp_diastolic", message)
+
+
+class AdverseEventQuerySet(models.QuerySet):
+    def delete(self) -> Any:
+        raise ClinicalRecordDeletion("Adverse events are removed only by amending their session log.")
+
+
+class AdverseEvent(models.Model):
+    """Something unwanted that happened during or right after a session.
+
+    A session without adverse events simply has none of these rows ("none").
+    """
+
+    class Kind(models.TextChoices):
+        REDNESS = "redness", "Redness"
+        NUMBNESS = "numbness", "Numbness"
+        TINGLING = "tingling", "Tingling"
+        SKIN_IRRITATION = "skin_irritation", "Skin irritation"
+        FROSTBITE = "frostbite", "Frostbite"
+        BRUISING = "bruising", "Bruising"
+        SORENESS = "soreness", "Soreness"
+        DIZZINESS = "dizziness", "Dizziness or fainting"
+        BLOOD_PRESSURE = "blood_pressure", "Blood-pressure change"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="adverse_events")
+    kind = models.CharField("event", max_length=20, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    description = models.CharField(
+        max_length=255, blank=True, help_text="What exactly happened (required for 'Other')."
+    )
+    action_taken = models.CharField(
+        max_length=255, help_text="e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AdverseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session_log", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(action_taken=""), name="adverse_event_action_recorded"),
+            models.CheckConstraint(
+                condition=~Q(kind="other") | ~Q(description=""), name="adverse_event_other_described"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_severity_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == self.Kind.OTHER and not self.description.strip():
+            raise ValidationError({"description": "Describe the event."})
+
+    def as_record(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "description": self.description,
+            "action_taken": self.action_taken,
+        }
+
+
+class AmendmentQuerySet(models.QuerySet):
+    def delete(self) -> Any:
+        raise ClinicalRecordDeletion("Amendments are the record's history and are never deleted.")
+
+
+class Amendment(models.Model):
+    """A change to a signed session log: the earlier version, who changed it, when and why."""
+
+    session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="amendments")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(help_text="Why the signed record was changed.")
+    previous_values = models.JSONField(help_text="The log's clinical fields and adverse events before this change.")
+    changed_fields = models.JSONField(default=list, help_text="Names of the fields this amendment changed.")
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session_log", "changed_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="amendment_reason_given")]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.session_log} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ClinicalRecordDeletion("Amendments are the record's history and are never deleted.")

@@ -1,0 +1,263 @@
+"""Session log forms, built for a tablet: big radio rows for pain, only the readings the kind needs.
+
+The forms check input shape; the plausibility rules (exposure bounds, device range,
+blood-pressure ceiling) come from ``SessionLog.clean()``, which ModelForm validation
+runs on the pre-filled instance, so the form and the services share one rule set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from django import forms
+
+from clinic.models import Resource
+from treatments.models import KIND_ACUPUNCTURE, KIND_LOCAL, KIND_WBC, AdverseEvent, SessionLog
+
+COMMON_FIELDS = ("pain_before", "pain_after", "duration_minutes", "pain_location")
+SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
+KIND_FORM_FIELDS = {
+    KIND_WBC: ("temperature_c", "exposure_seconds", "bp_systolic", "bp_diastolic", "unchanged_since_screening"),
+    KIND_LOCAL: ("body_area", "resource", "temperature_c", "exposure_seconds"),
+    KIND_ACUPUNCTURE: ("points_used", "needle_count", "exposure_seconds", "electro_stimulation"),
+}
+KIND_TITLES = {
+    KIND_WBC: "Whole-body cryotherapy",
+    KIND_LOCAL: "Localized cryotherapy",
+    KIND_ACUPUNCTURE: "Acupuncture",
+}
+
+
+class MinutesField(forms.IntegerField):
+    """Entered in minutes, stored in seconds (needle retention)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value // 60
+        return value
+
+    def to_python(self, value: Any) -> int | None:
+        minutes = super().to_python(value)
+        return None if minutes is None else minutes * 60
+
+
+class SessionLogForm(forms.ModelForm):
+    """The log for one session; pass a pre-filled instance (``session_log_prepare``)."""
+
+    reason = forms.CharField(
+        label="Reason for the amendment",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Required: this record is signed, so the earlier version is kept with your reason.",
+    )
+
+    class Meta:
+        model = SessionLog
+        fields = (
+            *COMMON_FIELDS,
+            *SOAP_FIELDS,
+            "temperature_c",
+            "exposure_seconds",
+            "bp_systolic",
+            "bp_diastolic",
+            "unchanged_since_screening",
+            "body_area",
+            "resource",
+            "points_used",
+            "needle_count",
+            "electro_stimulation",
+        )
+        widgets = {
+            "pain_before": forms.RadioSelect,
+            "pain_after": forms.RadioSelect,
+            "pain_location": forms.RadioSelect,
+            "subjective": forms.Textarea(attrs={"rows": 2}),
+            "objective": forms.Textarea(attrs={"rows": 2}),
+            "assessment": forms.Textarea(attrs={"rows": 2}),
+            "plan": forms.Textarea(attrs={"rows": 2}),
+            "points_used": forms.Textarea(attrs={"rows": 2}),
+        }
+        error_messages = {
+            "pain_before": {"invalid_choice": "Pain is scored as a whole number from 0 to 10."},
+            "pain_after": {"invalid_choice": "Pain is scored as a whole number from 0 to 10."},
+        }
+
+    def __init__(self, *args: Any, amending: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.instance.kind
+        wanted = {*COMMON_FIELDS, *SOAP_FIELDS, *KIND_FORM_FIELDS[kind]}
+        if amending and self.instance.is_signed:
+            wanted.add("reason")
+            self.fields["reason"].required = True
+        for name in list(self.fields):
+            if name not in wanted:
+                del self.fields[name]
+        for name in ("pain_before", "pain_after"):
+            self.fields[name].choices = [choice for choice in self.fields[name].choices if choice[0] != ""]
+        self.fields["pain_location"].choices = [c for c in self.fields["pain_location"].choices if c[0] != ""]
+        self.fields["duration_minutes"].widget.attrs.update({"inputmode": "numeric"})
+        self._kind_fields_tune(kind)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Fieldset(
+                "Pain and session",
+                InlineRadios("pain_before"),
+                InlineRadios("pain_after"),
+                Div(
+                    Div("duration_minutes", css_class="col-sm-4"),
+                    Div(InlineRadios("pain_location"), css_class="col-sm-8"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(KIND_TITLES[kind], *KIND_FORM_FIELDS[kind]),
+            Fieldset("Notes (SOAP)", *SOAP_FIELDS),
+            *(["reason"] if "reason" in self.fields else []),
+        )
+
+    def _kind_fields_tune(self, kind: str) -> None:
+        modality = self.instance.modality
+        if "exposure_seconds" in self.fields:
+            low, high = modality.exposure_min_seconds, modality.exposure_max_seconds
+            if kind == KIND_ACUPUNCTURE:
+                self.fields["exposure_seconds"] = MinutesField(
+                    label="Needle retention (minutes)",
+                    min_value=1,
+                    help_text=f"Usually {low // 60}-{high // 60} minutes.",
+                )
+            else:
+                field = self.fields["exposure_seconds"]
+                field.required = True
+                field.label = "Exposure (seconds)" if kind == KIND_WBC else "Cold applied for (seconds)"
+                field.help_text = f"Between {low} and {high} seconds for this treatment."
+                field.widget.attrs.update({"inputmode": "numeric"})
+        if "temperature_c" in self.fields:
+            field = self.fields["temperature_c"]
+            field.required = True
+            field.label = "Chamber temperature (°C)" if kind == KIND_WBC else "Device temperature (°C)"
+            device = self.instance.resource
+            if device and device.temperature_min_c is not None:
+                field.help_text = (
+                    f"{device} works between {device.temperature_min_c} and {device.temperature_max_c} °C."
+                )
+        if kind == KIND_WBC:
+            for name in ("bp_systolic", "bp_diastolic"):
+                self.fields[name].required = True
+                self.fields[name].widget.attrs.update({"inputmode": "numeric"})
+            self.fields["bp_systolic"].help_text = (
+                f"Measured just before entry; above {self.instance.bp_systolic_max}/"
+                f"{self.instance.bp_diastolic_max} the session must not start."
+            )
+            go = forms.BooleanField(
+                label="Go: the patient confirms nothing has changed since their screening",
+                required=True,
+                help_text="No new illness, medication, injury, pregnancy or symptoms. If anything changed, "
+                "do not start: the screening must be reviewed first.",
+                error_messages={
+                    "required": "Confirm nothing changed since screening, or do not start the session "
+                    "and have the screening reviewed."
+                },
+            )
+            self.fields["unchanged_since_screening"] = go
+        if kind == KIND_LOCAL:
+            self.fields["body_area"].required = True
+            self.fields["resource"].required = True
+            self.fields["resource"].queryset = Resource.objects.filter(kind=Resource.Kind.DEVICE, is_active=True)
+            self.fields["resource"].label = "Device"
+        if kind == KIND_ACUPUNCTURE:
+            self.fields["needle_count"].required = True
+            self.fields["needle_count"].widget.attrs.update({"inputmode": "numeric"})
+            self.fields["points_used"].required = True
+            self.fields["electro_stimulation"] = forms.TypedChoiceField(
+                label="Electro-stimulation used",
+                choices=[("no", "No"), ("yes", "Yes")],
+                coerce=lambda value: value == "yes",
+                widget=forms.RadioSelect,
+                initial="no",
+            )
+            if self.instance.electro_stimulation is not None:
+                self.initial["electro_stimulation"] = "yes" if self.instance.electro_stimulation else "no"
+
+    def _post_clean(self) -> None:
+        # Model.clean() repeats "enter the ..." for a field the form already refused;
+        # show each field's own form error once rather than two messages for one slip.
+        refused = {name: errors.copy() for name, errors in self._errors.items()}
+        super()._post_clean()
+        self._errors.update(refused)
+
+    def clinical_values(self) -> dict[str, Any]:
+        """The cleaned readings, ready for ``session_log_create`` / ``session_log_update``."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "reason"}
+
+
+class AdverseEventForm(forms.ModelForm):
+    class Meta:
+        model = AdverseEvent
+        fields = ("kind", "severity", "description", "action_taken")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Choose the event…"), *AdverseEvent.Kind.choices]
+
+
+class BaseAdverseEventFormSet(forms.BaseFormSet):
+    def events(self) -> list[dict[str, Any]]:
+        return [
+            form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+
+
+AdverseEventFormSet = forms.formset_factory(
+    AdverseEventForm, formset=BaseAdverseEventFormSet, extra=1, can_delete=True, max_num=10, validate_max=True
+)
+
+
+class AdverseEventFormSetHelper(FormHelper):
+    """Renders each adverse event as a compact row (crispy, no hand-written markup)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.form_tag = False
+        self.disable_csrf = True
+        self.layout = Layout(
+            Div(
+                Div("kind", css_class="col-md-3"),
+                Div("severity", css_class="col-md-2"),
+                Div("description", css_class="col-md-3"),
+                Div("action_taken", css_class="col-md-3"),
+                Div("DELETE", css_class="col-md-1"),
+                css_class="row border-bottom mb-2",
+            )
+        )
+
+
+class ReportFilterForm(forms.Form):
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    group_by = forms.ChoiceField(
+        label="Per", choices=[("modality", "Modality"), ("practitioner", "Practitioner")], initial="modality"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "row g-2 align-items-end"
+        self.helper.layout = Layout(
+            Div("date_from", css_class="col-sm-3"),
+            Div("date_to", css_class="col-sm-3"),
+            Div("group_by", css_class="col-sm-3"),
+        )
+        self.helper.add_input(Submit("submit", "Show", css_class="ms-2"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("The start date must be on or before the end date.", code="order")
+        if data.get("date_from") and data.get("date_to") and (data["date_to"] - data["date_from"]).days > 3660:
+            raise forms.ValidationError("Choose a range of at most ten years.", code="too_long")
+        return data

@@ -1,0 +1,162 @@
+"""Writes on session logs.  Views and admin call these; nothing else saves a SessionLog.
+
+Every write runs the same rules as the form (``SessionLog.clean()`` via
+``full_clean()``), so a caller that skips the form still cannot store an
+implausible reading; the database constraints are the last backstop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from bookings.models import Appointment
+from bookings.services.appointments import appointment_mark_attended
+from clinic.models import User
+from treatments.models import AdverseEvent, Amendment, SessionLog
+
+
+class SessionLogRefused(Exception):
+    """The log cannot be written for a reason the practitioner should read."""
+
+
+def session_log_prepare(*, appointment: Appointment) -> SessionLog:
+    """An unsaved log pre-filled from the appointment, with today's limits applied."""
+    modality = appointment.modality
+    log = SessionLog(
+        appointment=appointment,
+        patient=appointment.patient,
+        practitioner=appointment.practitioner,
+        modality=modality,
+        resource=appointment.resource or modality.resource,
+        started_at=appointment.starts_at,
+        duration_minutes=modality.slot_minutes,
+    )
+    log.limits_apply()
+    return log
+
+
+def _refuse_unless_loggable(appointment: Appointment) -> None:
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise SessionLogRefused("This appointment was cancelled, so there is no session to log.")
+    if SessionLog.objects.filter(appointment=appointment).exists():
+        raise SessionLogRefused("This session is already logged; open the log to amend it.")
+    if timezone.localdate(appointment.starts_at) > timezone.localdate():
+        raise SessionLogRefused("This appointment is on a later day; log the session when it happens.")
+
+
+@transaction.atomic
+def session_log_create(
+    *,
+    appointment: Appointment,
+    by: User,
+    values: Mapping[str, Any],
+    adverse_events: Sequence[Mapping[str, Any]] = (),
+    sign: bool = False,
+) -> SessionLog:
+    """Log a session and mark its appointment attended, both or neither."""
+    appointment = Appointment.objects.select_for_update().select_related("modality", "resource").get(pk=appointment.pk)
+    _refuse_unless_loggable(appointment)
+    log = session_log_prepare(appointment=appointment)
+    _assign(log, values)
+    log.recorded_by = by
+    if sign:
+        log.status = SessionLog.Status.SIGNED
+        log.signed_at = timezone.now()
+        log.signed_by = by
+    log.full_clean(exclude=["appointment"])  # the locked appointment above is the uniqueness check
+    log.save()
+    _adverse_events_replace(log, adverse_events)
+    appointment_mark_attended(appointment=appointment, by=by)
+    return log
+
+
+@transaction.atomic
+def session_log_sign(*, log: SessionLog, by: User) -> SessionLog:
+    """Sign a draft; from then on changes are amendments.  Signing twice changes nothing."""
+    log = SessionLog.objects.select_for_update().get(pk=log.pk)
+    if not log.is_signed:
+        log.status = SessionLog.Status.SIGNED
+        log.signed_at = timezone.now()
+        log.signed_by = by
+        log.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    return log
+
+
+@transaction.atomic
+def session_log_update(
+    *,
+    log: SessionLog,
+    by: User,
+    values: Mapping[str, Any],
+    adverse_events: Sequence[Mapping[str, Any]],
+    reason: str = "",
+) -> SessionLog:
+    """Change a log.  A draft is simply corrected; a signed log keeps its earlier
+    version in an Amendment (who, when, why), and the reason is required."""
+    log = SessionLog.objects.select_for_update().select_related("modality", "resource").get(pk=log.pk)
+    before = session_log_snapshot(log)
+    reason = reason.strip()
+    if log.is_signed and not reason:
+        raise SessionLogRefused("Give a reason for amending a signed record.")
+    _assign(log, values)
+    log.full_clean(exclude=["appointment"])
+    after_fields = {field: _json_value(getattr(log, field)) for field in SessionLog.CLINICAL_FIELDS}
+    new_events = [_event_record(values) for values in adverse_events]
+    changed = [field for field, value in after_fields.items() if before["fields"][field] != value]
+    if new_events != before["adverse_events"]:
+        changed.append("adverse_events")
+    if not changed:
+        return log
+    log.save()
+    _adverse_events_replace(log, adverse_events)
+    if log.is_signed:
+        Amendment.objects.create(
+            session_log=log, changed_by=by, reason=reason, previous_values=before, changed_fields=changed
+        )
+    return log
+
+
+def session_log_snapshot(log: SessionLog) -> dict[str, Any]:
+    """The log's clinical content as JSON: what an amendment keeps."""
+    return {
+        "fields": {field: _json_value(getattr(log, field)) for field in SessionLog.CLINICAL_FIELDS},
+        "adverse_events": [event.as_record() for event in log.adverse_events.order_by("pk")],
+    }
+
+
+def _assign(log: SessionLog, values: Mapping[str, Any]) -> None:
+    editable = set(SessionLog.CLINICAL_FIELDS) | {"resource"}
+    for field, value in values.items():
+        if field not in editable:
+            raise SessionLogRefused(f"{field!r} is not something a session log records.")
+        setattr(log, field, value)
+
+
+def _event_record(values: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "kind": values["kind"],
+        "severity": values["severity"],
+        "description": values.get("description", "") or "",
+        "action_taken": values["action_taken"],
+    }
+
+
+def _adverse_events_replace(log: SessionLog, adverse_events: Sequence[Mapping[str, Any]]) -> None:
+    # The earlier list survives in the amendment's JSON; rows here are the current version.
+    for old in log.adverse_events.all():
+        models.Model.delete(old)
+    for values in adverse_events:
+        event = AdverseEvent(session_log=log, **_event_record(values))
+        event.full_clean()
+        event.save()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
