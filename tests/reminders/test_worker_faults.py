@@ -1,0 +1,277 @@
+"""Invariant 4 against a real Redis and real Celery worker processes.
+
+Each test starts its own throwaway redis-server (so restarting it disturbs nobody) and
+workers that use this test's PostgreSQL database and write mail to a folder, one file
+per message, tagged with the reminder's key.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from bookings.models import Reminder, ReminderSettings
+from bookings.services.reminders import reminder_plan
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs the redis-server binary"),
+]
+
+PYTHON = sys.executable
+MARKER = "X-Clinic-Reminder: "
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A private redis-server that keeps nothing on disk: a restart loses every queued message."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],  # noqa: S607
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def queued(self) -> int:
+        out = subprocess.run(  # noqa: S603
+            ["redis-cli", "-p", str(self.port), "llen", "celery"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout.strip() or 0)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def worker_env(redis_server: RedisServer, mail_dir: Path) -> dict[str, str]:
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "DJANGO_SETTINGS_MODULE": "tests.reminders.worker_settings",
+        "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-worker-process-0123456789",
+        "DJANGO_CONN_MAX_AGE": "0",
+        "REMINDER_TEST_MAIL_DIR": str(mail_dir),
+        "REMINDER_TEST_SEND_SECONDS": "0",
+        "PYTHONPATH": str(settings.BASE_DIR),
+    }
+
+
+@pytest.fixture
+def start_worker(worker_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen]]:
+    workers: list[subprocess.Popen] = []
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        command = [PYTHON, "-m", "celery", "-A", "clinic", "worker", "--concurrency=4", "--loglevel=INFO"]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        worker = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=settings.BASE_DIR,
+            env={**worker_env, **extra_env},
+            start_new_session=True,  # its own process group: SIGKILL reaches the pool children too
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+
+
+@pytest.fixture
+def dispatch(worker_env: dict[str, str]) -> Callable[[int], None]:
+    """Run ``manage.py reminders_dispatch`` in ``times`` processes at once."""
+
+    def run(times: int = 1) -> None:
+        processes = [
+            subprocess.Popen(  # noqa: S603
+                [PYTHON, "manage.py", "reminders_dispatch", "--no-plan"],
+                cwd=settings.BASE_DIR,
+                env=worker_env,
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(times)
+        ]
+        assert [process.wait(timeout=60) for process in processes] == [0] * times
+
+    return run
+
+
+def _rules(**values: int) -> None:
+    ReminderSettings.objects.update_or_create(pk=1, defaults=values)
+
+
+def _due_reminders(patient, count: int) -> list[Reminder]:
+    now = timezone.now()
+    return [
+        reminder_plan(key=f"nudge:worker-test:{n}", kind=Reminder.Kind.REBOOKING_NUDGE, patient=patient, due_at=now)[0]
+        for n in range(count)
+    ]
+
+
+def _sent_keys(mail_dir: Path) -> Counter:
+    keys: Counter = Counter()
+    for path in mail_dir.iterdir():
+        for line in path.read_text().splitlines():
+            if line.startswith(MARKER):
+                keys[line.removeprefix(MARKER).strip()] += 1
+    return keys
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the workers")
+
+
+def _all_in_state(state: str) -> Callable[[], bool]:
+    return lambda: not Reminder.objects.exclude(state=state).exists()
+
+
+def test_five_dispatchers_at_once_send_each_due_reminder_once(patient, start_worker, dispatch, mail_dir):
+    _rules(requeue_after_seconds=300)
+    reminders = _due_reminders(patient, 12)
+    start_worker()
+    dispatch(times=5)
+    _wait_for(_all_in_state(Reminder.State.SENT))
+    assert _sent_keys(mail_dir) == Counter({reminder.key: 1 for reminder in reminders})
+
+
+def test_duplicate_messages_for_one_reminder_still_send_it_once(patient, start_worker, worker_env, mail_dir):
+    """Even with the dispatcher's lease out of the way, five messages per row send one email."""
+    reminders = _due_reminders(patient, 6)
+    ids = ",".join(str(reminder.pk) for reminder in reminders)
+    code = (
+        "import django; django.setup(); from bookings.tasks import reminder_send\n"
+        f"for _ in range(5):\n    for pk in ({ids},): reminder_send.delay(pk)"
+    )
+    subprocess.run([PYTHON, "-c", code], cwd=settings.BASE_DIR, env=worker_env, check=True, timeout=60)  # noqa: S603
+    start_worker(REMINDER_TEST_SEND_SECONDS="0.3")
+    _wait_for(_all_in_state(Reminder.State.SENT))
+    time.sleep(1)  # let the duplicate messages run out
+    assert _sent_keys(mail_dir) == Counter({reminder.key: 1 for reminder in reminders})
+
+
+def test_worker_killed_mid_send_still_ends_with_every_reminder_sent_exactly_once(
+    patient, start_worker, dispatch, mail_dir
+):
+    _rules(requeue_after_seconds=2)
+    reminders = _due_reminders(patient, 3)
+    slow = start_worker(REMINDER_TEST_SEND_SECONDS="30")
+    dispatch()
+    # All three sends are in progress: each worker holds its row locked inside the send.
+    _wait_for(lambda: _rows_locked() == 3, timeout=30)
+    os.killpg(slow.pid, signal.SIGKILL)
+    slow.wait(timeout=10)
+    _wait_for(lambda: _rows_locked() == 0, timeout=10)
+    assert Reminder.objects.filter(state=Reminder.State.PENDING).count() == 3
+    assert _sent_keys(mail_dir) == Counter()
+
+    start_worker()
+    time.sleep(2.5)  # the killed worker's lease runs out
+    dispatch()
+    _wait_for(_all_in_state(Reminder.State.SENT))
+    assert _sent_keys(mail_dir) == Counter({reminder.key: 1 for reminder in reminders})
+
+
+def test_restarting_redis_loses_no_reminder(patient, redis_server, start_worker, dispatch, mail_dir):
+    _rules(requeue_after_seconds=2)
+    reminders = _due_reminders(patient, 5)
+    dispatch()  # no worker yet: the messages wait in Redis ...
+    assert redis_server.queued() == 5
+    redis_server.stop()  # ... and die with it (no persistence)
+    redis_server.start()
+    assert redis_server.queued() == 0
+
+    start_worker()
+    time.sleep(2.5)
+    dispatch()
+    _wait_for(_all_in_state(Reminder.State.SENT))
+    assert _sent_keys(mail_dir) == Counter({reminder.key: 1 for reminder in reminders})
+
+
+def test_failing_mail_server_leads_to_retries_then_a_failed_row_not_a_crash(patient, start_worker, dispatch, mail_dir):
+    _rules(max_attempts=3, retry_backoff_seconds=1, requeue_after_seconds=300)
+    (reminder,) = _due_reminders(patient, 1)
+    worker = start_worker(REMINDER_TEST_SMTP_DOWN="1")
+    dispatch()
+    _wait_for(_all_in_state(Reminder.State.FAILED), timeout=60)
+    reminder.refresh_from_db()
+    assert reminder.attempts == 3
+    assert "SMTPServerDisconnected" in reminder.last_error
+    assert worker.poll() is None  # the worker is still running
+    assert _sent_keys(mail_dir) == Counter()
+
+
+def _rows_locked() -> int:
+    """Reminder rows some other session holds FOR UPDATE right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM bookings_reminder WHERE id IN "
+            "(SELECT id FROM bookings_reminder FOR UPDATE SKIP LOCKED)"
+        )
+        unlocked = cursor.fetchone()[0]
+    return Reminder.objects.count() - unlocked
