@@ -1,1 +1,118 @@
 """Admin for plan templates and care plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from bookings.models import CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
+
+
+class PlanPhaseFormSet(BaseInlineFormSet):
+    """Phases run in order; an open-ended phase never ends, so only the last may be one."""
+
+    def clean(self) -> None:
+        super().clean()
+        phases = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("position")
+        ]
+        phases.sort(key=lambda data: data["position"])
+        if not phases:
+            raise ValidationError("A plan needs at least one phase.")
+        if any(data.get("sessions") is None for data in phases[:-1]):
+            raise ValidationError("Only the last phase may be open-ended (no number of sessions).")
+        positions = [data["position"] for data in phases]
+        if len(set(positions)) != len(positions):
+            raise ValidationError("Each phase needs its own position.")
+
+
+class PlanPhaseInline(admin.TabularInline):
+    model = PlanPhase
+    formset = PlanPhaseFormSet
+    extra = 0
+    min_num = 1
+    fields = ["position", "label", "modality", "sessions", "interval_min_days", "interval_max_days"]
+    ordering = ["position"]
+
+
+@admin.register(PlanTemplate)
+class PlanTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "family", "phase_summary", "is_active"]
+    list_filter = ["family", "is_active"]
+    search_fields = ["name"]
+    inlines = [PlanPhaseInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PlanTemplate]:
+        return super().get_queryset(request).prefetch_related("phases__modality")
+
+    @admin.display(description="phases")
+    def phase_summary(self, obj: PlanTemplate) -> str:
+        return "; then ".join(f"{phase.label}: {phase.describe()}" for phase in obj.phases.all())
+
+
+class SeriesOccurrenceInline(admin.TabularInline):
+    model = SeriesOccurrence
+    extra = 0
+    can_delete = False
+    fields = ["sequence", "requested_starts_at", "appointment", "refusal_reason", "alternatives"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CarePlan)
+class CarePlanAdmin(admin.ModelAdmin):
+    list_display = ["patient", "template", "status", "start_date", "current_phase", "next_due", "practitioner"]
+    list_filter = ["status", "template"]
+    search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
+    date_hierarchy = "start_date"
+    raw_id_fields = ["patient"]
+    readonly_fields = ["assigned_by", "ended_at", "ended_by", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlan]:
+        return super().get_queryset(request).with_cadence(today=timezone.localdate())
+
+    def save_model(self, request: HttpRequest, obj: CarePlan, form: Any, change: bool) -> None:
+        if not change:
+            obj.assigned_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="current phase")
+    def current_phase(self, obj: CarePlan) -> str:
+        cadence = obj.cadence(timezone.localdate())
+        return cadence.phase.label if cadence.phase else "done"
+
+    @admin.display(description="next due")
+    def next_due(self, obj: CarePlan) -> Any:
+        if not obj.is_active:
+            return "—"
+        return obj.next_due_date(timezone.localdate()) or "—"
+
+
+@admin.register(PlanSeries)
+class PlanSeriesAdmin(admin.ModelAdmin):
+    list_display = ["plan", "phase", "first_date", "local_time", "interval_days", "created_by", "created_at"]
+    readonly_fields = [
+        "plan",
+        "phase",
+        "first_date",
+        "local_time",
+        "interval_days",
+        "practitioner",
+        "created_by",
+        "created_at",
+    ]
+    inlines = [SeriesOccurrenceInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A series is booked through the plan page so that every session passes the booking rules.
+        return False

@@ -1,3 +1,423 @@
-"""Care plans: templates, assignment, cadence and series booking."""
+"""Care plans: templates, assignment, cadence and series booking.
 
-__all__: list[str] = []
+A plan's cadence is never stored: it is computed from what really happened (the
+patient's attended appointments of the plan's modality family), so a no-show or a
+session booked outside the plan moves the next due date without anyone updating it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, DateField, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from bookings.models.appointments import Appointment
+from clinic.models import Modality, Patient, Practitioner
+
+__all__ = [
+    "CarePlan",
+    "CarePlanQuerySet",
+    "PlanCadence",
+    "PlanPhase",
+    "PlanSeries",
+    "PlanTemplate",
+    "PlanTemplateQuerySet",
+    "SeriesOccurrence",
+]
+
+
+class PlanTemplateQuerySet(models.QuerySet):
+    def active(self) -> PlanTemplateQuerySet:
+        return self.filter(is_active=True)
+
+
+class PlanTemplate(models.Model):
+    """A course of treatment the clinic recommends, e.g. "Cryotherapy — every 3 weeks"."""
+
+    name = models.CharField(max_length=120, unique=True)
+    family = models.CharField(
+        "modality family",
+        max_length=20,
+        choices=Modality.Kind.choices,
+        help_text="Every attended session of this kind of treatment counts towards the plan "
+        "(e.g. an acupuncture initial consultation counts as the first acupuncture visit).",
+    )
+    description = models.TextField(blank=True, help_text="Shown to the patient on their care plan page.")
+    is_active = models.BooleanField(default=True, help_text="Untick to stop offering it for new plans.")
+
+    objects = PlanTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanPhase(models.Model):
+    """One stretch of a plan with its own rhythm, e.g. weekly for six sessions."""
+
+    template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="phases")
+    position = models.PositiveSmallIntegerField(help_text="Phases run in this order, lowest first.")
+    label = models.CharField(max_length=80, help_text="e.g. 'Initial phase' or 'Maintenance'.")
+    modality = models.ForeignKey(
+        Modality,
+        on_delete=models.PROTECT,
+        related_name="plan_phases",
+        help_text="What is booked for a session of this phase.",
+    )
+    sessions = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Sessions in this phase; leave empty for an open-ended phase (only the last phase may be).",
+    )
+    interval_min_days = models.PositiveSmallIntegerField(
+        "interval from (days)",
+        help_text="Days from one attended session to the next one being due (7 = weekly).",
+    )
+    interval_max_days = models.PositiveSmallIntegerField(
+        "interval up to (days)",
+        help_text="Latest clinically sensible gap; equal to 'interval from' for a fixed rhythm "
+        "(e.g. 14 to 28 for maintenance every 2-4 weeks).",
+    )
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "position"], name="plan_phase_position_unique"),
+            models.CheckConstraint(condition=Q(interval_min_days__gte=1), name="plan_phase_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(interval_max_days__gte=F("interval_min_days")), name="plan_phase_interval_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(sessions__isnull=True) | Q(sessions__gte=1), name="plan_phase_sessions_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.describe()})"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.interval_min_days and self.interval_max_days and self.interval_max_days < self.interval_min_days:
+            errors["interval_max_days"] = "Must not be shorter than 'interval from'."
+        if self.template_id and self.modality_id and self.modality.kind != self.template.family:
+            errors["modality"] = f"The plan is for {self.template.get_family_display()}; choose a modality of it."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_open_ended(self) -> bool:
+        return self.sessions is None
+
+    def describe(self) -> str:
+        if self.interval_min_days == self.interval_max_days:
+            rhythm = "weekly" if self.interval_min_days == 7 else f"every {self.interval_min_days} days"
+        else:
+            rhythm = f"every {self.interval_min_days}-{self.interval_max_days} days"
+        count = "open-ended" if self.is_open_ended else f"{self.sessions} sessions"
+        return f"{self.modality.name}, {rhythm}, {count}"
+
+
+@dataclass(frozen=True)
+class PlanCadence:
+    """Where a plan stands on a given day; what the plan page and the rebooking nudges show."""
+
+    as_of: date
+    sessions_attended: int
+    last_attended_on: date | None
+    phase: PlanPhase | None  # None once every phase of a finite plan is done
+    phase_session_number: int | None  # 1-based number of the next session within its phase
+    next_due_on: date | None  # earliest day the next session is due; None when complete
+    latest_due_on: date | None  # end of the clinically sensible window (equal for a fixed rhythm)
+    next_booked_at: datetime | None
+
+    @property
+    def is_complete(self) -> bool:
+        return self.phase is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.latest_due_on is not None and self.latest_due_on < self.as_of
+
+
+def _cadence_compute(
+    *,
+    phases: list[PlanPhase],
+    start_date: date,
+    today: date,
+    attended: int,
+    last_attended_on: date | None,
+    next_booked_at: datetime | None,
+) -> PlanCadence:
+    phase, number, done = None, None, 0
+    for candidate in phases:
+        if candidate.is_open_ended or attended < done + candidate.sessions:
+            phase, number = candidate, attended - done + 1
+            break
+        done += candidate.sessions
+    if phase is None:
+        earliest = latest = None
+    elif last_attended_on is None:
+        earliest = latest = start_date
+    else:
+        earliest = last_attended_on + timedelta(days=phase.interval_min_days)
+        latest = last_attended_on + timedelta(days=phase.interval_max_days)
+    return PlanCadence(
+        as_of=today,
+        sessions_attended=attended,
+        last_attended_on=last_attended_on,
+        phase=phase,
+        phase_session_number=number,
+        next_due_on=earliest,
+        latest_due_on=latest,
+        next_booked_at=next_booked_at,
+    )
+
+
+def _day_starts(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+class CarePlanQuerySet(models.QuerySet):
+    def active(self) -> CarePlanQuerySet:
+        return self.filter(status=CarePlan.Status.ACTIVE)
+
+    def for_patient(self, patient: Patient) -> CarePlanQuerySet:
+        return self.filter(patient=patient)
+
+    def with_cadence(self, *, today: date | None = None) -> CarePlanQuerySet:
+        """Everything ``CarePlan.cadence(today)`` needs, fetched in a fixed number of queries.
+
+        Counts attended appointments of the plan's modality family from the plan's start
+        date (in local dates) up to and including ``today``; a no-show is not attended.
+        """
+        today = today or timezone.localdate()
+        zone = timezone.get_current_timezone()
+        attended = Appointment.objects.filter(
+            patient=OuterRef("patient"),
+            modality__kind=OuterRef("template__family"),
+            status=Appointment.Status.ATTENDED,
+            starts_at__lt=_day_starts(today + timedelta(days=1)),
+        )
+        attended = attended.annotate(local_day=TruncDate("starts_at", tzinfo=zone)).filter(
+            local_day__gte=OuterRef("start_date")
+        )
+        booked = Appointment.objects.filter(
+            patient=OuterRef("patient"),
+            modality__kind=OuterRef("template__family"),
+            status=Appointment.Status.BOOKED,
+            starts_at__gte=timezone.now(),
+        )
+        return (
+            self.select_related("patient__user", "template", "practitioner__user")
+            .prefetch_related(
+                Prefetch("template__phases", queryset=PlanPhase.objects.select_related("modality").order_by("position"))
+            )
+            .annotate(
+                cadence_as_of=Value(today, output_field=DateField()),
+                cadence_attended=Coalesce(
+                    Subquery(
+                        attended.order_by().values("patient").annotate(n=Count("pk")).values("n"),
+                        output_field=IntegerField(),
+                    ),
+                    0,
+                ),
+                cadence_last_attended_at=Subquery(attended.order_by("-starts_at").values("starts_at")[:1]),
+                cadence_next_booked_at=Subquery(booked.order_by("starts_at").values("starts_at")[:1]),
+            )
+        )
+
+    def due_between(self, start: date, end: date, *, today: date | None = None) -> list[CarePlan]:
+        """Active plans whose next session falls due between ``start`` and ``end`` (inclusive).
+
+        Two queries whatever the number of plans or appointments.  Each returned plan's
+        ``cadence(today)`` is already computed (no further queries); plans that already have
+        a session booked are included: look at ``cadence.next_booked_at`` to leave them out.
+        """
+        today = today or timezone.localdate()
+        due = []
+        for plan in self.active().with_cadence(today=today):
+            cadence = plan.cadence(today)
+            if cadence.next_due_on is not None and start <= cadence.next_due_on <= end:
+                due.append(plan)
+        return due
+
+
+class CarePlan(models.Model):
+    """A patient's course of treatment on a template, assigned by a practitioner."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
+    template = models.ForeignKey(PlanTemplate, on_delete=models.PROTECT, related_name="care_plans")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_plans",
+        help_text="The clinician responsible for the plan.",
+    )
+    start_date = models.DateField(help_text="The first session is due on this day (clinic's local date).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    notes = models.TextField(blank=True, help_text="Clinical reasons for the plan; visible to staff only.")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CarePlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "template"],
+                condition=Q(status="active"),
+                name="care_plan_one_active_per_template",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", ended_at__isnull=True) | Q(status="ended", ended_at__isnull=False),
+                name="care_plan_ended_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} for {self.patient}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def cadence(self, today: date | None = None) -> PlanCadence:
+        """Current phase and next due date as of ``today`` (the clinic's local date)."""
+        today = today or timezone.localdate()
+        if getattr(self, "cadence_as_of", None) != today:
+            # Not fetched through with_cadence() for this day: fetch it now (three queries).
+            fresh = CarePlan.objects.with_cadence(today=today).get(pk=self.pk)
+            self.cadence_as_of = today
+            self.cadence_attended = fresh.cadence_attended
+            self.cadence_last_attended_at = fresh.cadence_last_attended_at
+            self.cadence_next_booked_at = fresh.cadence_next_booked_at
+            phases = list(fresh.template.phases.all())
+        else:
+            phases = list(self.template.phases.all())
+        last = self.cadence_last_attended_at
+        return _cadence_compute(
+            phases=phases,
+            start_date=self.start_date,
+            today=today,
+            attended=self.cadence_attended,
+            last_attended_on=timezone.localdate(last) if last else None,
+            next_booked_at=self.cadence_next_booked_at,
+        )
+
+    def next_due_date(self, today: date | None = None) -> date | None:
+        """The day the next session is due; the start date before any session; None when complete."""
+        return self.cadence(today).next_due_on
+
+    def family_appointments(self) -> models.QuerySet[Appointment]:
+        """The patient's appointments that count towards this plan, from its start date."""
+        return Appointment.objects.filter(
+            patient_id=self.patient_id,
+            modality__kind=self.template.family,
+            starts_at__gte=_day_starts(self.start_date),
+        )
+
+
+class PlanSeries(models.Model):
+    """A request to book several sessions of one phase at the same local time."""
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="series")
+    phase = models.ForeignKey(PlanPhase, on_delete=models.PROTECT, related_name="series")
+    first_date = models.DateField(help_text="The first session is on or after this day.")
+    local_time = models.TimeField(help_text="Wall-clock time in the clinic's zone; kept across daylight saving.")
+    interval_days = models.PositiveSmallIntegerField(help_text="Days between sessions (7 = weekly).")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Asked-for practitioner; empty means whoever is free.",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "plan series"
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_days__gte=1), name="plan_series_interval_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase.label} series for {self.plan.patient} from {self.first_date}"
+
+
+class SeriesOccurrence(models.Model):
+    """One asked-for date of a series: the appointment it got, or why it could not be booked.
+
+    This table is how an appointment knows its care plan (``appointment.plan_occurrence``),
+    so the Appointment model stays the booking engineer's alone.
+    """
+
+    series = models.ForeignKey(PlanSeries, on_delete=models.CASCADE, related_name="occurrences")
+    sequence = models.PositiveSmallIntegerField(help_text="1 for the first asked-for session of the series.")
+    requested_starts_at = models.DateTimeField(help_text="The time asked for.")
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plan_occurrence",
+        help_text="The appointment booked for this occurrence (possibly at an alternative time).",
+    )
+    refusal_reason = models.TextField(blank=True, help_text="Why the asked-for time could not be booked.")
+    alternatives = models.JSONField(
+        default=list, blank=True, help_text="Nearest free start times offered instead (ISO 8601, nearest first)."
+    )
+
+    class Meta:
+        ordering = ["series", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "sequence"], name="series_occurrence_sequence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} of {self.series}"
+
+    @property
+    def alternative_times(self) -> list[datetime]:
+        return [datetime.fromisoformat(value) for value in self.alternatives]
+
+    @property
+    def nearest_alternative(self) -> datetime | None:
+        times = self.alternative_times
+        return times[0] if times else None
+
+    @property
+    def is_booked(self) -> bool:
+        return self.appointment_id is not None
+
+    @property
+    def can_cancel(self) -> bool:
+        appointment = self.appointment
+        return (
+            appointment is not None
+            and appointment.status == Appointment.Status.BOOKED
+            and appointment.starts_at > timezone.now()
+        )
