@@ -136,10 +136,8 @@ class BookingPolicy(models.Model):
 
     @classmethod
     def current(cls) -> BookingPolicy:
-        policy = cls.objects.order_by("pk").first()
-        if policy is None:
-            policy, _ = cls.objects.get_or_create(pk=1)
-        return policy
+        """The saved policy, or the defaults (unsaved) until an admin saves one."""
+        return cls.objects.order_by("pk").first() or cls()
 
     @property
     def minimum_notice(self) -> timedelta:

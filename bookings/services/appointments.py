@@ -1,11 +1,283 @@
-"""Writes on appointments.  Views, admin and tasks call these; nothing else saves an Appointment."""
+"""Writes on appointments.  Views, admin and tasks call these; nothing else saves an Appointment.
+
+Every path that creates or moves an appointment asks the screening gate first, then checks
+the clinic's rules (notice, horizon, closures, hours, time off, capacity) against the same
+availability the patient was shown, while holding row locks on the room/device and the
+practitioners so that even an empty calendar serialises.  On PostgreSQL an exclusion
+constraint is the backstop; its IntegrityError becomes a ``BookingRefused``.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from bookings.models import Appointment
-from clinic.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings import selectors
+from bookings.models import Appointment, BookingPolicy, ClinicClosure
+from bookings.notifications import appointment_notify
+from clinic.models import Modality, Patient, Practitioner, Resource, User
+from screening.services import ScreeningRefused, screening_require_cleared
+
+TAKEN_MESSAGE = "Sorry, this time has just been taken."
+
+
+class BookingRefused(Exception):
+    """A booking, move or cancellation that the clinic's rules do not allow.
+
+    ``message`` is written for the patient; ``alternatives`` are the nearest free start times
+    (aware, clinic zone) when there are any; ``screening`` is the screening gate's decision
+    when the gate refused (it has ``reasons``, ``next_step_url`` and ``next_step_label``).
+    """
+
+    def __init__(self, message: str, *, alternatives: Sequence[datetime] = (), screening: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.alternatives = list(alternatives)
+        self.screening = screening
+
+
+def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime) -> None:
+    """The screening app decides whether this patient may have this modality on that day."""
+    try:
+        screening_require_cleared(patient=patient, modality=modality, on_date=timezone.localdate(starts_at))
+    except ScreeningRefused as refused:
+        raise BookingRefused(str(refused), screening=refused.decision) from refused
+
+
+def _notify(*, appointment: Appointment, event: str) -> None:
+    """Queue the booked/cancelled/changed email: the outbox row joins this transaction, the send waits for commit."""
+    appointment_notify(appointment=appointment, event=event)
+
+
+def _format(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%A %-d %B at %H:%M}"
+
+
+def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: BookingPolicy, now: datetime) -> None:
+    if timezone.is_naive(starts_at):
+        raise BookingRefused("The start time must include its time zone.")
+    if not modality.is_active:
+        raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
+    if starts_at < now + policy.minimum_notice:
+        hours = policy.minimum_notice_minutes / 60
+        raise BookingRefused(f"Bookings need at least {hours:g} hours' notice; please choose a later time.")
+    if starts_at > now + policy.horizon:
+        raise BookingRefused(f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date.")
+    day = timezone.localdate(starts_at)
+    closure = ClinicClosure.objects.filter(start_date__lte=day, end_date__gte=day).first()
+    if closure is not None:
+        raise BookingRefused(f"The clinic is closed on {day:%A %-d %B} ({closure.reason}).")
+
+
+def _lock(*, modality: Modality, practitioner: Practitioner | None) -> None:
+    """Serialise every booking that could compete for this slot, even on an empty calendar.
+
+    Always the resource first, then practitioners by id, so two bookings never wait on each other in a circle.
+    """
+    if modality.resource_id:
+        list(Resource.objects.select_for_update().filter(pk=modality.resource_id))
+    if practitioner is not None:
+        ids = [practitioner.pk]
+    else:
+        ids = list(Practitioner.objects.filter(is_active=True, modalities=modality).values_list("pk", flat=True))
+    list(Practitioner.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
+def _find_slot(
+    *,
+    modality: Modality,
+    starts_at: datetime,
+    patient: Patient,
+    practitioner: Practitioner | None,
+    policy: BookingPolicy,
+    now: datetime,
+    exclude_appointment: Appointment | None = None,
+) -> selectors.FreeSlot:
+    """The free slot starting at ``starts_at``, or a refusal saying why there is none."""
+    day = timezone.localdate(starts_at)
+    options = {
+        "modality": modality,
+        "start": day,
+        "end": day,
+        "practitioner": practitioner,
+        "now": now,
+        "policy": policy,
+    }
+    for slot in selectors.free_slots(**options, patient=patient, exclude_appointment=exclude_appointment):
+        if slot.starts_at == starts_at:
+            return slot
+    on_empty_calendar = selectors.free_slots(**options, include_appointments=False)
+    if not any(slot.starts_at == starts_at for slot in on_empty_calendar):
+        who = f"{practitioner.full_name} does" if practitioner else "No practitioner does"
+        raise BookingRefused(
+            f"{who} not offer {modality.name} at {_format(starts_at)}; please choose one of the times shown.",
+            alternatives=selectors.nearest_free_times(
+                modality=modality,
+                around=starts_at,
+                practitioner=practitioner,
+                patient=patient,
+                exclude_appointment=exclude_appointment,
+            ),
+        )
+    raise _taken(
+        modality=modality,
+        starts_at=starts_at,
+        practitioner=practitioner,
+        patient=patient,
+        exclude_appointment=exclude_appointment,
+    )
+
+
+def _taken(
+    *,
+    modality: Modality,
+    starts_at: datetime,
+    practitioner: Practitioner | None,
+    patient: Patient,
+    exclude_appointment: Appointment | None = None,
+) -> BookingRefused:
+    alternatives = selectors.nearest_free_times(
+        modality=modality,
+        around=starts_at,
+        practitioner=practitioner,
+        patient=patient,
+        exclude_appointment=exclude_appointment,
+    )
+    return BookingRefused(TAKEN_MESSAGE + " Please choose another time.", alternatives=alternatives)
+
+
+def _place(*, appointment: Appointment, slot: selectors.FreeSlot, modality: Modality, prefer: int | None) -> None:
+    """Fill in practitioner, resource and times from ``slot``."""
+    appointment.practitioner_id = prefer if prefer in slot.practitioner_ids else slot.practitioner_ids[0]
+    appointment.modality = modality
+    appointment.resource = modality.resource
+    appointment.holds_resource_exclusively = bool(modality.resource and modality.resource.capacity == 1)
+    appointment.starts_at = slot.starts_at
+    appointment.ends_at = slot.starts_at + modality.slot_length
+    appointment.blocked_until = appointment.ends_at + modality.buffer_after
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient: Patient,
+    modality: Modality,
+    starts_at: datetime,
+    booked_by: User,
+    practitioner: Practitioner | None = None,
+) -> Appointment:
+    """Book ``modality`` for ``patient`` at ``starts_at`` (with ``practitioner`` or whoever is free).
+
+    Raises ``BookingRefused`` (with a patient-readable message) when the screening gate or any booking
+    rule says no, including when another booking took the time first.
+    """
+    _screening_gate(patient=patient, modality=modality, starts_at=starts_at)
+    now = timezone.now()
+    policy = BookingPolicy.current()
+    modality = Modality.objects.select_related("resource").get(pk=modality.pk)
+    _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
+    _lock(modality=modality, practitioner=practitioner)
+    slot = _find_slot(
+        modality=modality, starts_at=starts_at, patient=patient, practitioner=practitioner, policy=policy, now=now
+    )
+    appointment = Appointment(patient=patient, created_by=booked_by)
+    _place(appointment=appointment, slot=slot, modality=modality, prefer=None)
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        raise _taken(modality=modality, starts_at=starts_at, practitioner=practitioner, patient=patient) from error
+    _notify(appointment=appointment, event="booked")
+    return appointment
+
+
+def _is_staff(user: User) -> bool:
+    return user.is_practitioner
+
+
+def _check_patient_may_change(*, appointment: Appointment, by: User, policy: BookingPolicy, now: datetime) -> None:
+    if appointment.status != Appointment.Status.BOOKED:
+        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be changed.")
+    if _is_staff(by):
+        return
+    if by.pk != appointment.patient.user_id:
+        raise BookingRefused("You can only change your own appointments.")
+    if now > appointment.starts_at - policy.cancellation_cutoff:
+        raise BookingRefused(
+            f"Changes are possible online up to {policy.cancellation_cutoff_hours} hours before the appointment; "
+            "please call the clinic."
+        )
+
+
+def appointment_can_change_online(*, appointment: Appointment, policy: BookingPolicy | None = None) -> bool:
+    """Whether the patient may still cancel or move it themselves (before the cut-off)."""
+    policy = policy or BookingPolicy.current()
+    return (
+        appointment.status == Appointment.Status.BOOKED
+        and timezone.now() <= appointment.starts_at - policy.cancellation_cutoff
+    )
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") -> Appointment:
+    """Cancel a booked appointment.
+
+    Patients may cancel online up to the cut-off; past it they call the clinic and staff cancel for them,
+    which is recorded as a late cancellation.  Staff may always cancel.
+    """
+    appointment = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+    policy = BookingPolicy.current()
+    now = timezone.now()
+    _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by = by
+    appointment.cancelled_late = now > appointment.starts_at - policy.cancellation_cutoff
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "updated_at"])
+    _notify(appointment=appointment, event="cancelled")
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
+    """Move a booked appointment to ``starts_at`` (same modality; same practitioner when free)."""
+    appointment = (
+        Appointment.objects.select_for_update().select_related("patient", "modality__resource").get(pk=appointment.pk)
+    )
+    policy = BookingPolicy.current()
+    now = timezone.now()
+    _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
+    modality = appointment.modality
+    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at)
+    _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
+    _lock(modality=modality, practitioner=None)
+    slot = _find_slot(
+        modality=modality,
+        starts_at=starts_at,
+        patient=appointment.patient,
+        practitioner=None,
+        policy=policy,
+        now=now,
+        exclude_appointment=appointment,
+    )
+    _place(appointment=appointment, slot=slot, modality=modality, prefer=appointment.practitioner_id)
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        raise _taken(
+            modality=modality,
+            starts_at=starts_at,
+            practitioner=None,
+            patient=appointment.patient,
+            exclude_appointment=appointment,
+        ) from error
+    _notify(appointment=appointment, event="changed")
+    return appointment
 
 
 @transaction.atomic
@@ -18,3 +290,29 @@ def appointment_mark_attended(*, appointment: Appointment, by: User) -> Appointm
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])
     return appointment
+
+
+@transaction.atomic
+def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointment:
+    """Record that the patient did not come.  Only once the appointment has started."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise BookingRefused("A cancelled appointment cannot be marked as a no-show.")
+    if appointment.starts_at > timezone.now():
+        raise BookingRefused("An appointment can be marked as a no-show only once it has started.")
+    if appointment.status != Appointment.Status.NO_SHOW:
+        appointment.status = Appointment.Status.NO_SHOW
+        appointment.save(update_fields=["status", "updated_at"])
+    return appointment
+
+
+__all__ = [
+    "TAKEN_MESSAGE",
+    "BookingRefused",
+    "appointment_book",
+    "appointment_can_change_online",
+    "appointment_cancel",
+    "appointment_mark_attended",
+    "appointment_mark_no_show",
+    "appointment_reschedule",
+]

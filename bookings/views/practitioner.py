@@ -1,0 +1,237 @@
+"""Staff pages: the practitioner's day and week, marking attendance, phone bookings, blocking time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from bookings.forms import CancelForm, StaffBookingForm, StaffBookingSearchForm, TimeOffForm
+from bookings.models import Appointment, BookingPolicy
+from bookings.selectors import appointments_with_screening, availability, practitioner_appointments, week_start
+from bookings.services.appointments import (
+    BookingRefused,
+    appointment_book,
+    appointment_cancel,
+    appointment_mark_attended,
+    appointment_mark_no_show,
+)
+from bookings.services.schedules import time_off_clashes, time_off_create
+from bookings.views.booking import refused_context
+from clinic.access import PractitionerRequiredMixin
+from clinic.models import Practitioner
+
+
+class CalendarMixin(PractitionerRequiredMixin):
+    """Whose calendar: a practitioner their own; an admin any practitioner's (``?practitioner=``) or everyone's."""
+
+    def calendar_owner(self) -> Practitioner | None:
+        if self.request.user.is_clinic_admin:
+            chosen = self.request.GET.get("practitioner")
+            if chosen and chosen.isdigit():
+                return get_object_or_404(Practitioner, pk=chosen)
+            return self.practitioner
+        if self.practitioner is None:
+            raise PermissionDenied("This page is for practitioners.")
+        return self.practitioner
+
+    def chosen_date(self) -> date:
+        try:
+            return date.fromisoformat(self.request.GET.get("date", ""))
+        except ValueError:
+            return timezone.localdate()
+
+
+class PractitionerDayView(CalendarMixin, TemplateView):
+    template_name = "bookings/practitioner_day.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        day = self.chosen_date()
+        owner = self.calendar_owner()
+        appointments = list(practitioner_appointments(practitioner=owner, start=day, end=day))
+        context.update(
+            day=day,
+            owner=owner,
+            rows=appointments_with_screening(appointments=appointments, on_date=day),
+            previous_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            practitioners=Practitioner.objects.select_related("user") if self.request.user.is_clinic_admin else [],
+            now=timezone.now(),
+        )
+        return context
+
+
+class PractitionerWeekView(CalendarMixin, TemplateView):
+    template_name = "bookings/practitioner_week.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        start = week_start(self.chosen_date())
+        owner = self.calendar_owner()
+        appointments = list(practitioner_appointments(practitioner=owner, start=start, end=start + timedelta(days=6)))
+        rows = appointments_with_screening(appointments=appointments, on_date=start)
+        days = [(start + timedelta(days=offset), []) for offset in range(7)]
+        by_day = dict(days)
+        for appointment, decision in rows:
+            by_day[timezone.localdate(appointment.starts_at)].append((appointment, decision))
+        context.update(
+            week_start=start,
+            owner=owner,
+            days=days,
+            previous_week=start - timedelta(days=7),
+            next_week=start + timedelta(days=7),
+            practitioners=Practitioner.objects.select_related("user") if self.request.user.is_clinic_admin else [],
+        )
+        return context
+
+
+class StaffAppointmentMixin(PractitionerRequiredMixin):
+    """A practitioner acts on their own appointments; an admin on any (404 otherwise)."""
+
+    def get_appointment(self, pk: int) -> Appointment:
+        appointments = Appointment.objects.select_related("patient__user", "modality", "practitioner__user")
+        if not self.request.user.is_clinic_admin:
+            appointments = appointments.filter(practitioner=self.practitioner)
+        return get_object_or_404(appointments, pk=pk)
+
+    def back_to_day(self, appointment: Appointment) -> HttpResponse:
+        day = timezone.localdate(appointment.starts_at)
+        return redirect(f"{reverse('bookings:practitioner_day')}?date={day.isoformat()}")
+
+
+class AppointmentMarkView(StaffAppointmentMixin, View):
+    """POST ``outcome=attended`` or ``outcome=no_show``."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        appointment = self.get_appointment(pk)
+        outcome = request.POST.get("outcome")
+        try:
+            if outcome == "attended":
+                appointment_mark_attended(appointment=appointment, by=request.user)
+                messages.success(request, f"{appointment.patient.full_name} marked as attended.")
+            elif outcome == "no_show":
+                appointment_mark_no_show(appointment=appointment, by=request.user)
+                messages.success(request, f"{appointment.patient.full_name} marked as a no-show.")
+            else:
+                return HttpResponse("Unknown outcome.", status=400)
+        except (BookingRefused, ValueError) as refused:
+            messages.error(request, str(refused))
+        return self.back_to_day(appointment)
+
+
+class StaffAppointmentCancelView(StaffAppointmentMixin, View):
+    """Cancel for a patient (e.g. they called); staff may cancel at any time, late ones are recorded."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        appointment = self.get_appointment(pk)
+        return render(request, "bookings/staff_cancel.html", {"appointment": appointment, "form": CancelForm()})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        appointment = self.get_appointment(pk)
+        form = CancelForm(request.POST)
+        if not form.is_valid():
+            return render(request, "bookings/staff_cancel.html", {"appointment": appointment, "form": form}, status=400)
+        try:
+            appointment = appointment_cancel(
+                appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except BookingRefused as refused:
+            messages.error(request, refused.message)
+            return self.back_to_day(appointment)
+        late = " (recorded as a late cancellation)" if appointment.cancelled_late else ""
+        messages.success(request, f"Appointment cancelled{late}.")
+        return self.back_to_day(appointment)
+
+
+class StaffBookView(PractitionerRequiredMixin, View):
+    """Phone booking: choose patient, treatment and week, then one of the free times (same rules as online)."""
+
+    template_name = "bookings/staff_book.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        initial = {"practitioner": self.practitioner} if self.practitioner else {}
+        search = StaffBookingSearchForm(request.GET or None, initial=initial)
+        context: dict[str, Any] = {"search": search}
+        if search.is_bound and search.is_valid():
+            context.update(self._slots(search.cleaned_data))
+        return render(request, self.template_name, context)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = StaffBookingForm(request.POST)
+        search = StaffBookingSearchForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"search": search, "errors": form.errors}, status=400)
+        data = form.cleaned_data
+        try:
+            appointment = appointment_book(
+                patient=data["patient"],
+                modality=data["modality"],
+                starts_at=data["starts_at"],
+                booked_by=request.user,
+                practitioner=data["practitioner"],
+            )
+        except BookingRefused as refused:
+            context = {"search": search, **refused_context(refused)}
+            if search.is_valid():
+                context.update(self._slots(search.cleaned_data))
+            return render(request, self.template_name, context, status=409)
+        messages.success(
+            request,
+            f"Booked {appointment.modality.name} for {appointment.patient.full_name} "
+            f"on {timezone.localtime(appointment.starts_at):%A %-d %B at %H:%M} "
+            f"with {appointment.practitioner.full_name}.",
+        )
+        day = timezone.localdate(appointment.starts_at)
+        url = reverse("bookings:practitioner_day")
+        if request.user.is_clinic_admin:
+            return redirect(f"{url}?date={day.isoformat()}&practitioner={appointment.practitioner_id}")
+        return redirect(f"{url}?date={day.isoformat()}")
+
+    def _slots(self, data: dict[str, Any]) -> dict[str, Any]:
+        start = week_start(data.get("week") or timezone.localdate())
+        policy = BookingPolicy.current()
+        days = availability(
+            modality=data["modality"],
+            start=start,
+            end=start + timedelta(days=6),
+            practitioner=data.get("practitioner"),
+            patient=data["patient"],
+            policy=policy,
+        )
+        return {"days": days, "chosen": data, "week_start": start, "any_free": any(day.slots for day in days)}
+
+
+class TimeOffCreateView(PractitionerRequiredMixin, FormView):
+    """Block time in one's own calendar; nothing new is booked in it."""
+
+    template_name = "bookings/timeoff_form.html"
+    form_class = TimeOffForm
+
+    def form_valid(self, form: TimeOffForm) -> HttpResponse:
+        if self.practitioner is None:
+            raise PermissionDenied("Only practitioners block their own time; admins use the admin site.")
+        starts_at, ends_at = form.range()
+        time_off = time_off_create(
+            practitioner=self.practitioner,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=form.cleaned_data["reason"],
+            by=self.request.user,
+        )
+        clashes = time_off_clashes(time_off=time_off)
+        messages.success(self.request, "Time blocked: no new bookings will be offered in it.")
+        if clashes:
+            messages.warning(
+                self.request,
+                f"{len(clashes)} booked appointment(s) fall in that time; cancel or move them from your day page.",
+            )
+        return redirect(f"{reverse('bookings:practitioner_day')}?date={form.cleaned_data['date'].isoformat()}")
