@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -41,6 +41,7 @@ from django.utils import timezone
 from bookings.ics import appointment_ics
 from bookings.models import Appointment, Reminder, ReminderSettings
 from clinic.models import Modality, Patient
+from screening.selectors import screening_current_submission, screenings_expiring
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ TRANSACTIONAL_KINDS = frozenset({Kind.BOOKING_CONFIRMED, Kind.BOOKING_CANCELLED,
 ICS_KINDS = frozenset({Kind.UPCOMING_APPOINTMENT, Kind.BOOKING_CONFIRMED, Kind.BOOKING_CHANGED, Kind.BOOKING_CANCELLED})
 NUDGE_OPT_OUT_SALT = "bookings.reminders.nudge-opt-out"
 SMTP_TIMEOUT_SECONDS = 30
+# Nudges and screening notices go out at this clinic time on the day they fall due.
+NOTICE_TIME = time(9, 0)
 
 
 class ReminderRetryLater(Exception):
@@ -171,7 +174,33 @@ def reminders_plan_due(*, now: datetime | None = None) -> dict[str, int]:
     """Create every reminder row whose time has come or comes soon.  Idempotent: run it as often as you like."""
     now = now or timezone.now()
     rules = ReminderSettings.load()
-    return {"upcoming": reminders_plan_upcoming(now=now, rules=rules)}
+    return {
+        "upcoming": reminders_plan_upcoming(now=now, rules=rules),
+        "screening_expiring": reminders_plan_screening_expiry(now=now, rules=rules),
+    }
+
+
+def _local_notice_time(day: date) -> datetime:
+    return datetime.combine(day, NOTICE_TIME, tzinfo=_clinic_zone())
+
+
+def reminders_plan_screening_expiry(*, now: datetime, rules: ReminderSettings) -> int:
+    """Tell patients ``screening_expiry_days_before`` days ahead that their screening runs out."""
+    today = timezone.localdate(now)
+    planned = 0
+    for expiring in screenings_expiring(start=today, end=today + timedelta(days=rules.screening_expiry_days_before)):
+        notice_on = expiring.expires_on - timedelta(days=rules.screening_expiry_days_before)
+        due_at = _due_outside_quiet_hours(due_at=max(_local_notice_time(notice_on), now), rules=rules)
+        _, created = reminder_plan(
+            key=f"screening_expiring:{expiring.submission.pk}",
+            kind=Kind.SCREENING_EXPIRING,
+            patient=expiring.patient,
+            due_at=due_at,
+            about=expiring.submission,
+            context={"expires_on": expiring.expires_on.isoformat()},
+        )
+        planned += created
+    return planned
 
 
 # --- Dispatching ----------------------------------------------------------------------------
@@ -278,7 +307,8 @@ def _message_context(reminder: Reminder) -> dict:
             "opt_out_url": nudge_opt_out_url(patient=reminder.patient),
         }
     if reminder.kind == Kind.SCREENING_EXPIRING:
-        context["screening_url"] = _first_url([("screening:start", {}), ("screening:index", {}), ("home", {})])
+        context["expires_on"] = date.fromisoformat(reminder.context["expires_on"])
+        context["screening_url"] = _first_url([("screening:questionnaire", {}), ("screening:mine", {}), ("home", {})])
     return context
 
 
@@ -320,6 +350,10 @@ def _still_wanted(reminder: Reminder, now: datetime) -> str:
             return "The appointment was moved; a reminder for the new time is planned."
         if appointment.starts_at <= now:
             return "The appointment has already started."
+    if reminder.kind == Kind.SCREENING_EXPIRING:
+        current = screening_current_submission(patient=patient)
+        if current is None or current.pk != reminder.about_id:
+            return "The patient has filled in a new screening."
     if reminder.kind == Kind.REBOOKING_NUDGE:
         if not patient.rebooking_nudges:
             return "The patient opted out of rebooking nudges."

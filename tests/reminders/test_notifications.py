@@ -195,3 +195,40 @@ def test_booking_made_after_the_reminder_time_gets_only_the_confirmation(
             reminders_plan_due()
             reminders_send_due()
     assert [m.subject.split(":")[0] for m in mail.outbox] == ["Booked"]
+
+
+def test_screening_expiry_notice_goes_out_fourteen_days_ahead_once(patient):
+    from tests.screening.factories import submission_with_answers
+
+    with time_machine.travel(local(2026, 1, 10, 12), tick=False):
+        submission = submission_with_answers(patient=patient)
+    expires_on = submission.expires_on
+    notice_day = expires_on - timedelta(days=14)
+    day = notice_day - timedelta(days=3)
+    while day <= expires_on:
+        for hour in (7, 9, 13, 22):
+            with time_machine.travel(local(day.year, day.month, day.day, hour), tick=False):
+                reminders_plan_due()
+                reminders_send_due()
+        day += timedelta(days=1)
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.subject == f"Your health screening expires on {expires_on:%A} {expires_on.day} {expires_on:%B %Y}"
+    reminder = Reminder.objects.get(kind=Reminder.Kind.SCREENING_EXPIRING)
+    assert reminder.sent_at == local(notice_day.year, notice_day.month, notice_day.day, 9)
+
+
+def test_no_expiry_notice_once_the_patient_has_renewed_the_screening(patient):
+    from tests.screening.factories import submission_with_answers
+
+    with time_machine.travel(local(2026, 1, 10, 12), tick=False):
+        submission = submission_with_answers(patient=patient)
+    notice_day = submission.expires_on - timedelta(days=14)
+    with time_machine.travel(local(notice_day.year, notice_day.month, notice_day.day, 7), tick=False):
+        reminders_plan_due()  # planned for 09:00 ...
+        submission_with_answers(patient=patient)  # ... but the patient renews first
+    with time_machine.travel(local(notice_day.year, notice_day.month, notice_day.day, 9, 30), tick=False):
+        reminders_send_due()
+    assert mail.outbox == []
+    assert Reminder.objects.get().state == Reminder.State.CANCELLED
