@@ -42,6 +42,8 @@ class BookingRefused(Exception):
 
 def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime) -> None:
     """The screening app decides whether this patient may have this modality on that day."""
+    if timezone.is_naive(starts_at):
+        raise BookingRefused("The start time must include its time zone.")
     try:
         screening_require_cleared(patient=patient, modality=modality, on_date=timezone.localdate(starts_at))
     except ScreeningRefused as refused:
@@ -58,8 +60,6 @@ def _format(moment: datetime) -> str:
 
 
 def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: BookingPolicy, now: datetime) -> None:
-    if timezone.is_naive(starts_at):
-        raise BookingRefused("The start time must include its time zone.")
     if not modality.is_active:
         raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
     if starts_at < now + policy.minimum_notice:
