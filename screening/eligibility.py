@@ -90,11 +90,12 @@ class ScreeningRefused(Exception):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = f" for {self.modality.name.lower()}" if self.modality else ""
-        because = f": {self.decision.reasons_text}" if self.decision.reasons else ""
-        return (
-            f"Your health screening does not allow booking{what} yet ({self.decision.status_label.lower()}){because}."
-        )
+        what = self.modality.name if self.modality else "This treatment"
+        because = f" because {self.decision.reasons_text}" if self.decision.reasons else ""
+        if self.decision.status == GateStatus.NOT_ELIGIBLE:
+            return f"{what} is not suitable for you{because}."
+        next_step = f" Next step: {self.decision.next_step_label}." if self.decision.next_step_label else ""
+        return f"{what} cannot be booked yet{because}.{next_step}"
 
 
 @dataclass

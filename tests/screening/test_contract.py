@@ -56,3 +56,14 @@ def test_statuses_for_many_patients_take_a_fixed_number_of_queries(
     assert statuses[patients[3].pk][wbc.pk].status == "not_eligible"
     assert statuses[patients[3].pk][acupuncture_initial.pk].status == "needs_review"
     assert statuses[patients[5].pk][wbc.pk].status == "not_screened"
+
+
+@pytest.mark.django_db
+def test_refusal_message_reads_as_a_sentence_with_the_next_step(patient, acupuncture_initial):
+    submission_with_answers(patient=patient)
+    with pytest.raises(ScreeningRefused) as refused:
+        screening_require_cleared(patient=patient, modality=acupuncture_initial, on_date=timezone.localdate())
+    assert str(refused.value) == (
+        "Acupuncture initial consultation cannot be booked yet because you have not signed the current consent "
+        "form for acupuncture initial consultation. Next step: Read and sign the consent form."
+    )

@@ -237,3 +237,20 @@ def test_patient_cannot_review(patient, wbc):
     submission = submission_with_answers(patient=patient, yes=["high-blood-pressure"])
     with pytest.raises(ValidationError, match="clinic staff"):
         review_record(submission=submission, modality=wbc, decision="clear", note="me", by=patient.user)
+
+
+def test_under_18_waits_for_review_for_localized_cryotherapy_and_can_be_cleared(
+    patient, practitioner, localized_cryo, today
+):
+    _set_birthday(patient, today.replace(year=today.year - 15))
+    submission = screening_cleared(patient=patient)
+    assert screening_gate(patient=patient, modality=localized_cryo, on_date=today).status == "needs_review"
+
+    review_record(
+        submission=submission,
+        modality=localized_cryo,
+        decision="clear",
+        note="Parent present, consent given.",
+        by=practitioner.user,
+    )
+    assert screening_gate(patient=patient, modality=localized_cryo, on_date=today).allowed
