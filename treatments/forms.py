@@ -179,8 +179,7 @@ class SessionLogForm(forms.ModelForm):
                 widget=forms.RadioSelect,
                 initial="no",
             )
-            if self.instance.electro_stimulation is not None:
-                self.initial["electro_stimulation"] = "yes" if self.instance.electro_stimulation else "no"
+            self.initial["electro_stimulation"] = "yes" if self.instance.electro_stimulation else "no"
 
     def _post_clean(self) -> None:
         # Model.clean() repeats "enter the ..." for a field the form already refused;
@@ -212,7 +211,13 @@ class BaseAdverseEventFormSet(forms.BaseFormSet):
 
 
 AdverseEventFormSet = forms.formset_factory(
-    AdverseEventForm, formset=BaseAdverseEventFormSet, extra=1, can_delete=True, max_num=10, validate_max=True
+    AdverseEventForm,
+    formset=BaseAdverseEventFormSet,
+    extra=2,
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=10,
+    validate_max=True,
 )
 
 

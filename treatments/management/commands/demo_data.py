@@ -14,15 +14,17 @@ from django.db import transaction
 from bookings.demo import demo_appointments_create
 from clinic.demo import demo_logins_text, demo_people_create
 from screening.demo import demo_screenings_create
+from treatments.demo import demo_sessions_create
 
 
 class Command(BaseCommand):
-    help = "Create (once) the demo admin, practitioners, patients and a week of appointments."
+    help = "Create (once) the demo admin, practitioners, patients, a week of appointments and a treatment history."
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         people = demo_people_create()
         demo_screenings_create(people=people)
         demo_appointments_create(people=people)
+        demo_sessions_create(people=people)
         if options["verbosity"] > 0:
             self.stdout.write(demo_logins_text())
