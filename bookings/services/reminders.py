@@ -39,7 +39,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from bookings.ics import appointment_ics
-from bookings.models import Appointment, Reminder, ReminderSettings
+from bookings.models import Appointment, CarePlan, Reminder, ReminderSettings
 from clinic.models import Modality, Patient
 from screening.selectors import screening_current_submission, screenings_expiring
 
@@ -55,6 +55,11 @@ NUDGE_OPT_OUT_SALT = "bookings.reminders.nudge-opt-out"
 SMTP_TIMEOUT_SECONDS = 30
 # Nudges and screening notices go out at this clinic time on the day they fall due.
 NOTICE_TIME = time(9, 0)
+# A plan that fell due longer ago than this (e.g. while nudges were off) is not nudged any more;
+# long enough that a no-show weeks after the due date still gets its fresh nudge.
+NUDGE_LOOKBACK_DAYS = 90
+# How long an appointment that has started may stay unmarked before it no longer holds back a nudge.
+UNMARKED_GRACE = timedelta(days=2)
 
 
 class ReminderRetryLater(Exception):
@@ -177,7 +182,58 @@ def reminders_plan_due(*, now: datetime | None = None) -> dict[str, int]:
     return {
         "upcoming": reminders_plan_upcoming(now=now, rules=rules),
         "screening_expiring": reminders_plan_screening_expiry(now=now, rules=rules),
+        "nudge": reminders_plan_nudges(now=now, rules=rules),
     }
+
+
+def _has_open_booking(*, patient: Patient, kinds: list[str], now: datetime) -> bool:
+    """A booked session of these kinds still to come, or one that has started but is not yet
+    marked attended or missed (the nudge waits for the practitioner's mark)."""
+    return patient.appointments.filter(
+        status=Appointment.Status.BOOKED, modality__kind__in=kinds, starts_at__gte=now - UNMARKED_GRACE
+    ).exists()
+
+
+def reminders_plan_nudges(*, now: datetime, rules: ReminderSettings) -> int:
+    """Nudge patients whose care plan has its next session due and nothing of it booked.
+
+    The due date comes from the plan's cadence, computed from attended sessions only, so a
+    no-show leaves the date where it was (a new nudge follows the missed session) and a late
+    session moves every later nudge.  One nudge per plan, attended count, due date and no-shows.
+    """
+    today = timezone.localdate(now)
+    planned = 0
+    plans = CarePlan.objects.filter(patient__rebooking_nudges=True, patient__user__is_active=True)
+    for plan in plans.due_between(today - timedelta(days=NUDGE_LOOKBACK_DAYS), today, today=today):
+        cadence = plan.cadence(today)
+        if cadence.next_booked_at is not None or cadence.phase is None:
+            continue
+        if _has_open_booking(patient=plan.patient, kinds=[plan.template.family], now=now):
+            continue
+        # A session missed since the last attended one leaves the due date where it was but
+        # deserves a fresh nudge: count the no-shows into the key.
+        missed = plan.family_appointments().filter(status=Appointment.Status.NO_SHOW)
+        if cadence.last_attended_on is not None:
+            missed = missed.filter(
+                starts_at__gte=datetime.combine(cadence.last_attended_on, time.min, tzinfo=_clinic_zone())
+            )
+        due_at = _due_outside_quiet_hours(due_at=max(_local_notice_time(cadence.next_due_on), now), rules=rules)
+        _, created = reminder_plan(
+            key=f"nudge:{plan.pk}:{cadence.sessions_attended}:{cadence.next_due_on.isoformat()}:m{missed.count()}",
+            kind=Kind.REBOOKING_NUDGE,
+            patient=plan.patient,
+            due_at=due_at,
+            about=plan,
+            context={
+                "modality_id": cadence.phase.modality_id,
+                "modality_kinds": [plan.template.family],
+                "plan_name": plan.template.name,
+                "phase_label": cadence.phase.label,
+                "due_on": cadence.next_due_on.isoformat(),
+            },
+        )
+        planned += created
+    return planned
 
 
 def _local_notice_time(day: date) -> datetime:
@@ -275,7 +331,7 @@ def manage_booking_url(*, appointment: Appointment) -> str:
 def book_modality_url(*, modality: Modality | None) -> str:
     candidates: list[tuple[str, dict]] = []
     if modality is not None:
-        candidates += [("bookings:book", {"slug": modality.slug}), ("bookings:book_modality", {"slug": modality.slug})]
+        candidates += [("bookings:book_times", {"slug": modality.slug})]
     candidates += [("bookings:book", {}), ("home", {})]
     return _first_url(candidates)
 
@@ -306,6 +362,8 @@ def _message_context(reminder: Reminder) -> dict:
             "book_url": book_modality_url(modality=modality),
             "opt_out_url": nudge_opt_out_url(patient=reminder.patient),
         }
+        if reminder.context.get("due_on"):
+            context["due_on"] = date.fromisoformat(reminder.context["due_on"])
     if reminder.kind == Kind.SCREENING_EXPIRING:
         context["expires_on"] = date.fromisoformat(reminder.context["expires_on"])
         context["screening_url"] = _first_url([("screening:questionnaire", {}), ("screening:mine", {}), ("home", {})])
@@ -357,13 +415,10 @@ def _still_wanted(reminder: Reminder, now: datetime) -> str:
     if reminder.kind == Kind.REBOOKING_NUDGE:
         if not patient.rebooking_nudges:
             return "The patient opted out of rebooking nudges."
+        if reminder.about_id and not getattr(reminder.about, "is_active", True):
+            return "The care plan has ended."
         kinds = reminder.context.get("modality_kinds") or []
-        if (
-            kinds
-            and patient.appointments.filter(
-                status=Appointment.Status.BOOKED, starts_at__gt=now, modality__kind__in=kinds
-            ).exists()
-        ):
+        if kinds and _has_open_booking(patient=patient, kinds=kinds, now=now):
             return "The patient has booked their next session."
     return ""
 
