@@ -1,0 +1,132 @@
+"""Input for the care-plan pages: shapes only; the rules are in bookings.services.plans."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, time, timedelta
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from bookings.models import CarePlan, PlanPhase, PlanTemplate
+from bookings.services.plans import MAX_SERIES_SESSIONS
+from clinic.forms import DateInput
+from clinic.models import Patient, Practitioner
+
+PLANNING_REACH = timedelta(days=366)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class PatientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Patient) -> str:
+        return f"{obj.full_name} ({obj.user.email}, born {obj.date_of_birth:%d %b %Y})"
+
+
+class CarePlanAssignForm(forms.Form):
+    """A practitioner puts a patient on a plan template from a start date."""
+
+    patient = PatientChoiceField(queryset=Patient.objects.select_related("user").filter(user__is_active=True))
+    template = forms.ModelChoiceField(
+        label="Plan",
+        queryset=PlanTemplate.objects.active().prefetch_related("phases__modality"),
+        help_text="The course of treatment; admins edit the plans and their phases.",
+    )
+    start_date = forms.DateField(widget=DateInput, help_text="The first session is due on this day.")
+    practitioner = forms.ModelChoiceField(
+        label="Responsible practitioner",
+        queryset=Practitioner.objects.select_related("user").filter(is_active=True),
+        required=False,
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Why this plan; seen by staff only.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Start the plan"))
+
+    def clean_start_date(self) -> date:
+        start = self.cleaned_data["start_date"]
+        today = timezone.localdate()
+        if abs(start - today) > PLANNING_REACH:
+            raise forms.ValidationError("Choose a start date within a year of today.", code="out_of_reach")
+        return start
+
+
+class PlanSeriesForm(forms.Form):
+    """Book a phase of a plan as a series of sessions at one weekday and local time."""
+
+    phase = forms.ModelChoiceField(queryset=PlanPhase.objects.none(), empty_label=None)
+    first_date = forms.DateField(
+        label="From", widget=DateInput, help_text="The first session is the chosen weekday on or after this date."
+    )
+    weekday = forms.TypedChoiceField(
+        coerce=int, choices=[(number, name) for number, name in enumerate(calendar.day_name)]
+    )
+    local_time = forms.TimeField(
+        label="Time", widget=TimeInput, help_text="Clinic time; stays the same across a clock change."
+    )
+    count = forms.IntegerField(
+        label="Number of sessions", min_value=1, max_value=MAX_SERIES_SESSIONS, help_text="How many to book."
+    )
+    interval_days = forms.IntegerField(
+        label="Days between sessions",
+        min_value=1,
+        max_value=365,
+        help_text="Must fit the phase's rhythm (7 = weekly).",
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.select_related("user").filter(is_active=True),
+        required=False,
+        empty_label="Whoever is free",
+        help_text="Only this practitioner, or anyone who delivers the treatment.",
+    )
+
+    def __init__(self, *args: Any, plan: CarePlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].queryset = plan.template.phases.select_related("modality").order_by("position")
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Book the series"))
+
+    @staticmethod
+    def initial_for(*, plan: CarePlan) -> dict[str, Any]:
+        """Suggest the phase the patient is in, from the next due date, weekly at 09:00."""
+        today = timezone.localdate()
+        cadence = plan.cadence(today)
+        phase = cadence.phase or plan.template.phases.order_by("-position").first()
+        first = max(cadence.next_due_on or today, today + timedelta(days=1))
+        if phase is None:
+            return {"first_date": first, "weekday": first.weekday(), "local_time": time(9, 0)}
+        remaining = 4
+        if not phase.is_open_ended and cadence.phase_session_number:
+            remaining = phase.sessions - cadence.phase_session_number + 1
+        return {
+            "phase": phase,
+            "first_date": first,
+            "weekday": first.weekday(),
+            "local_time": time(9, 0),
+            "count": remaining,
+            "interval_days": phase.interval_min_days,
+            "practitioner": plan.practitioner,
+        }
+
+
+class AlternativeTimeForm(forms.Form):
+    """The offered alternative a practitioner picks for an unavailable occurrence."""
+
+    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+
+    def clean_starts_at(self) -> Any:
+        starts_at = self.cleaned_data["starts_at"]
+        if timezone.is_naive(starts_at):
+            starts_at = timezone.make_aware(starts_at)
+        return starts_at

@@ -1,0 +1,228 @@
+"""Writes on care plans: assigning a plan, ending it, booking a phase as a series, cancelling.
+
+Every appointment a plan makes goes through ``appointment_book`` and every cancellation
+through ``appointment_cancel``, so the screening gate, notice, horizon and capacity rules
+are the booking service's alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from bookings.models import Appointment, CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
+from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
+from clinic.models import Patient, Practitioner, User
+
+MAX_SERIES_SESSIONS = 26
+ALTERNATIVES_OFFERED = 3
+
+
+class CarePlanRefused(ValueError):
+    """A plan change that the clinic's rules do not allow; the message says why."""
+
+
+@transaction.atomic
+def care_plan_assign(
+    *,
+    patient: Patient,
+    template: PlanTemplate,
+    start_date: date,
+    assigned_by: User,
+    practitioner: Practitioner | None = None,
+    notes: str = "",
+) -> CarePlan:
+    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family."""
+    # Lock the patient so two practitioners assigning at once cannot both pass the check below.
+    Patient.objects.select_for_update().get(pk=patient.pk)
+    if not template.is_active:
+        raise CarePlanRefused(f"“{template}” is no longer offered.")
+    if not template.phases.exists():
+        raise CarePlanRefused(f"“{template}” has no phases yet; an admin must add them first.")
+    current = CarePlan.objects.active().filter(patient=patient, template__family=template.family).first()
+    if current is not None:
+        raise CarePlanRefused(
+            f"{patient.full_name} is already on “{current.template}” (since {current.start_date:%d %b %Y}); "
+            "end that plan first."
+        )
+    plan = CarePlan(
+        patient=patient,
+        template=template,
+        start_date=start_date,
+        practitioner=practitioner,
+        notes=notes,
+        assigned_by=assigned_by,
+    )
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def care_plan_end(*, plan: CarePlan, by: User) -> CarePlan:
+    """Stop the plan (no more due dates or nudges).  Booked appointments stay booked."""
+    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == CarePlan.Status.ACTIVE:
+        plan.status = CarePlan.Status.ENDED
+        plan.ended_at = timezone.now()
+        plan.ended_by = by
+        plan.save(update_fields=["status", "ended_at", "ended_by", "updated_at"])
+    return plan
+
+
+def plan_series_starts(
+    *, first_date: date, weekday: int, local_time: time, count: int, interval_days: int
+) -> list[datetime]:
+    """Start instants of a series: the first ``weekday`` on or after ``first_date``, then every
+    ``interval_days`` local days, each at the same local wall-clock time (so 09:00 stays 09:00
+    across a daylight-saving change)."""
+    zone = timezone.get_current_timezone()
+    first_day = first_date + timedelta(days=(weekday - first_date.weekday()) % 7)
+    return [
+        datetime.combine(first_day + timedelta(days=interval_days * index), local_time, tzinfo=zone)
+        for index in range(count)
+    ]
+
+
+def _alternatives_for(*, refusal: BookingRefused, around: datetime, taken: set[datetime]) -> list[str]:
+    """The refusal's offered times, nearest to the asked-for time first, minus the series' own."""
+    times = [moment for moment in refusal.alternatives if moment not in taken]
+    times.sort(key=lambda moment: (abs((moment - around).total_seconds()), moment))
+    return [timezone.localtime(moment).isoformat() for moment in times[:ALTERNATIVES_OFFERED]]
+
+
+def plan_series_book(
+    *,
+    plan: CarePlan,
+    phase: PlanPhase,
+    first_date: date,
+    weekday: int,
+    local_time: time,
+    count: int,
+    interval_days: int,
+    booked_by: User,
+    practitioner: Practitioner | None = None,
+) -> PlanSeries:
+    """Book ``count`` sessions of ``phase`` every ``interval_days`` at ``local_time`` on ``weekday``.
+
+    Each occurrence is booked on its own through ``appointment_book`` (screening gate, notice,
+    horizon, hours and capacity all apply) and commits on its own, exactly as if booked one by
+    one: a taken date does not undo the others, and no lock is held across the whole series
+    (which would serialise the clinic's bookings behind one long transaction).  Occurrences that
+    could not be booked keep the reason and the nearest free alternatives.
+    """
+    if not plan.is_active:
+        raise CarePlanRefused("This plan has ended; start a new plan to book more sessions.")
+    if phase.template_id != plan.template_id:
+        raise CarePlanRefused("That phase belongs to another plan.")
+    if not 1 <= count <= MAX_SERIES_SESSIONS:
+        raise CarePlanRefused(f"A series has 1 to {MAX_SERIES_SESSIONS} sessions.")
+    if not phase.interval_min_days <= interval_days <= phase.interval_max_days:
+        span = (
+            f"{phase.interval_min_days} days"
+            if phase.interval_min_days == phase.interval_max_days
+            else f"{phase.interval_min_days} to {phase.interval_max_days} days"
+        )
+        raise CarePlanRefused(f"{phase.label} sessions are {span} apart; {interval_days} days does not fit.")
+    series = PlanSeries.objects.create(
+        plan=plan,
+        phase=phase,
+        first_date=first_date,
+        local_time=local_time,
+        interval_days=interval_days,
+        practitioner=practitioner,
+        created_by=booked_by,
+    )
+    starts = plan_series_starts(
+        first_date=first_date, weekday=weekday, local_time=local_time, count=count, interval_days=interval_days
+    )
+    booked: set[datetime] = set()
+    for sequence, starts_at in enumerate(starts, start=1):
+        occurrence = SeriesOccurrence(series=series, sequence=sequence, requested_starts_at=starts_at)
+        if starts_at.astimezone(UTC).astimezone(starts_at.tzinfo).time() != local_time:
+            # The wall-clock time does not exist that day (clocks go forward through it).
+            occurrence.refusal_reason = (
+                f"{local_time:%H:%M} does not exist on {starts_at:%A %-d %B}: the clocks change."
+            )
+            occurrence.save()
+            continue
+        try:
+            with transaction.atomic():
+                appointment = appointment_book(
+                    patient=plan.patient,
+                    modality=phase.modality,
+                    starts_at=starts_at,
+                    booked_by=booked_by,
+                    practitioner=practitioner,
+                )
+                occurrence.appointment = appointment
+                occurrence.save()
+            booked.add(appointment.starts_at)
+        except BookingRefused as refusal:
+            occurrence.appointment = None
+            occurrence.refusal_reason = refusal.message
+            occurrence.alternatives = _alternatives_for(refusal=refusal, around=starts_at, taken=booked)
+            occurrence.save()
+    return series
+
+
+def plan_occurrence_book_alternative(
+    *, occurrence: SeriesOccurrence, starts_at: datetime, booked_by: User
+) -> Appointment:
+    """Book an unavailable occurrence at another time (usually one of the offered alternatives).
+
+    On refusal the occurrence's reason and alternatives are refreshed and the refusal re-raised.
+    """
+    try:
+        with transaction.atomic():
+            occurrence = (
+                SeriesOccurrence.objects.select_for_update(of=("self",))
+                .select_related("series__plan__patient", "series__phase__modality", "series__practitioner")
+                .get(pk=occurrence.pk)
+            )
+            series = occurrence.series
+            if occurrence.appointment_id is not None:
+                raise CarePlanRefused("This session is already booked.")
+            if not series.plan.is_active:
+                raise CarePlanRefused("This plan has ended; start a new plan to book more sessions.")
+            appointment = appointment_book(
+                patient=series.plan.patient,
+                modality=series.phase.modality,
+                starts_at=starts_at,
+                booked_by=booked_by,
+                practitioner=series.practitioner,
+            )
+            occurrence.appointment = appointment
+            occurrence.save(update_fields=["appointment"])
+            return appointment
+    except BookingRefused as refusal:
+        occurrence.refusal_reason = refusal.message
+        occurrence.alternatives = _alternatives_for(refusal=refusal, around=occurrence.requested_starts_at, taken=set())
+        occurrence.save(update_fields=["refusal_reason", "alternatives"])
+        raise
+
+
+@transaction.atomic
+def plan_occurrence_cancel(*, occurrence: SeriesOccurrence, by: User, reason: str = "") -> Appointment:
+    """Cancel one booked session of a series (the booking service's rules and records apply)."""
+    if occurrence.appointment_id is None:
+        raise CarePlanRefused("This session was never booked.")
+    return appointment_cancel(appointment=occurrence.appointment, by=by, reason=reason)
+
+
+def plan_remaining_appointments(*, plan: CarePlan) -> models.QuerySet[Appointment]:
+    """The plan's booked sessions that have not started yet."""
+    return Appointment.objects.filter(
+        plan_occurrence__series__plan=plan, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
+    ).order_by("starts_at")
+
+
+@transaction.atomic
+def plan_cancel_remaining(*, plan: CarePlan, by: User, reason: str = "") -> list[Appointment]:
+    """Cancel every session the plan has booked that has not started yet: all of them or none."""
+    return [
+        appointment_cancel(appointment=appointment, by=by, reason=reason)
+        for appointment in plan_remaining_appointments(plan=plan)
+    ]

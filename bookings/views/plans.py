@@ -1,0 +1,262 @@
+"""Care-plan pages: practitioners assign and book plans; patients read their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView
+
+from bookings.forms_plans import AlternativeTimeForm, CarePlanAssignForm, PlanSeriesForm
+from bookings.models import CarePlan, PlanSeries, SeriesOccurrence
+from bookings.services.appointments import BookingRefused
+from bookings.services.plans import (
+    CarePlanRefused,
+    care_plan_assign,
+    care_plan_end,
+    plan_cancel_remaining,
+    plan_occurrence_book_alternative,
+    plan_occurrence_cancel,
+    plan_remaining_appointments,
+    plan_series_book,
+)
+from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
+from clinic.models import Patient
+
+
+def _plan_series(plan: CarePlan) -> QuerySet[PlanSeries]:
+    occurrences = SeriesOccurrence.objects.select_related("appointment__practitioner__user", "appointment__modality")
+    return plan.series.select_related("phase", "created_by").prefetch_related(
+        Prefetch("occurrences", queryset=occurrences)
+    )
+
+
+class CarePlanListView(PractitionerRequiredMixin, ListView):
+    """Active plans with where each patient stands."""
+
+    template_name = "bookings/plans/careplan_list.html"
+    context_object_name = "plans"
+
+    def get_queryset(self) -> QuerySet[CarePlan]:
+        self.today = timezone.localdate()
+        return CarePlan.objects.active().with_cadence(today=self.today).order_by("patient__user__last_name")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [(plan, plan.cadence(self.today)) for plan in context["plans"]]
+        return context
+
+
+class CarePlanCreateView(PractitionerRequiredMixin, FormView):
+    """Put a patient on a plan: choose the template and the start date."""
+
+    template_name = "bookings/plans/careplan_form.html"
+    form_class = CarePlanAssignForm
+
+    def get_initial(self) -> dict[str, Any]:
+        initial = {"start_date": timezone.localdate(), "practitioner": self.practitioner}
+        patient_id = self.request.GET.get("patient", "")
+        if patient_id.isdigit():
+            initial["patient"] = Patient.objects.filter(pk=patient_id).first()
+        return initial
+
+    def form_valid(self, form: CarePlanAssignForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            plan = care_plan_assign(
+                patient=data["patient"],
+                template=data["template"],
+                start_date=data["start_date"],
+                practitioner=data["practitioner"],
+                notes=data["notes"],
+                assigned_by=self.request.user,
+            )
+        except CarePlanRefused as refusal:
+            form.add_error(None, str(refusal))
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"{plan.patient.full_name} is on “{plan.template}” from {plan.start_date:%d %b %Y}."
+        )
+        return redirect("bookings:plan_detail", pk=plan.pk)
+
+
+class CarePlanDetailView(PractitionerRequiredMixin, DetailView):
+    template_name = "bookings/plans/careplan_detail.html"
+    context_object_name = "plan"
+
+    def get_queryset(self) -> QuerySet[CarePlan]:
+        return CarePlan.objects.with_cadence(today=timezone.localdate())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        plan = self.object
+        context["cadence"] = plan.cadence(timezone.localdate())
+        context["phases"] = plan.template.phases.all()
+        context["series_list"] = _plan_series(plan)
+        context["upcoming"] = plan.family_appointments().upcoming().select_related("modality", "practitioner__user")
+        context["remaining_count"] = plan_remaining_appointments(plan=plan).count()
+        return context
+
+
+class CarePlanEndView(PractitionerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        plan = get_object_or_404(CarePlan, pk=pk)
+        care_plan_end(plan=plan, by=request.user)
+        messages.success(request, "The plan has ended; booked appointments stay booked.")
+        return redirect("bookings:plan_detail", pk=plan.pk)
+
+
+class MyCarePlanListView(PatientRequiredMixin, ListView):
+    """The patient's own plans: where they stand and when the next session is due."""
+
+    template_name = "bookings/plans/careplan_mine.html"
+    context_object_name = "plans"
+
+    def get_queryset(self) -> QuerySet[CarePlan]:
+        self.today = timezone.localdate()
+        return (
+            CarePlan.objects.for_patient(self.patient).with_cadence(today=self.today).order_by("status", "-start_date")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [(plan, plan.cadence(self.today)) for plan in context["plans"]]
+        return context
+
+
+class MyCarePlanDetailView(PatientRequiredMixin, DetailView):
+    template_name = "bookings/plans/careplan_mine_detail.html"
+    context_object_name = "plan"
+
+    def get_queryset(self) -> QuerySet[CarePlan]:
+        # Another patient's plan is simply not found (404), never forbidden.
+        return CarePlan.objects.for_patient(self.patient).with_cadence(today=timezone.localdate())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        plan = self.object
+        context["cadence"] = plan.cadence(timezone.localdate())
+        context["phases"] = plan.template.phases.all()
+        context["upcoming"] = plan.family_appointments().upcoming().select_related("modality", "practitioner__user")
+        return context
+
+
+class PlanSeriesCreateView(PractitionerRequiredMixin, FormView):
+    """Book a phase as a series: weekday, time, first date, how many."""
+
+    template_name = "bookings/plans/planseries_form.html"
+    form_class = PlanSeriesForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and request.user.is_practitioner:
+            self.plan = get_object_or_404(CarePlan.objects.select_related("template", "patient__user"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.plan.is_active:
+            messages.error(request, "This plan has ended; start a new plan to book more sessions.")
+            return redirect("bookings:plan_detail", pk=self.plan.pk)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "plan": self.plan}
+
+    def get_initial(self) -> dict[str, Any]:
+        return PlanSeriesForm.initial_for(plan=self.plan)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(plan=self.plan, **kwargs)
+
+    def form_valid(self, form: PlanSeriesForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            series = plan_series_book(
+                plan=self.plan,
+                phase=data["phase"],
+                first_date=data["first_date"],
+                weekday=data["weekday"],
+                local_time=data["local_time"],
+                count=data["count"],
+                interval_days=data["interval_days"],
+                practitioner=data["practitioner"],
+                booked_by=self.request.user,
+            )
+        except CarePlanRefused as refusal:
+            form.add_error(None, str(refusal))
+            return self.form_invalid(form)
+        return redirect("bookings:plan_series_detail", pk=series.pk)
+
+
+class PlanSeriesDetailView(PractitionerRequiredMixin, DetailView):
+    """The result of a series: booked dates, and unavailable ones with their nearest alternatives."""
+
+    template_name = "bookings/plans/planseries_detail.html"
+    context_object_name = "series"
+
+    def get_queryset(self) -> QuerySet[PlanSeries]:
+        occurrences = SeriesOccurrence.objects.select_related(
+            "appointment__practitioner__user", "appointment__modality"
+        ).order_by("sequence")
+        return PlanSeries.objects.select_related(
+            "plan__patient__user", "plan__template", "phase__modality"
+        ).prefetch_related(Prefetch("occurrences", queryset=occurrences))
+
+
+class OccurrenceBookAlternativeView(PractitionerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        occurrence = get_object_or_404(SeriesOccurrence.objects.select_related("series"), pk=pk)
+        form = AlternativeTimeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose one of the offered times.")
+        else:
+            try:
+                appointment = plan_occurrence_book_alternative(
+                    occurrence=occurrence, starts_at=form.cleaned_data["starts_at"], booked_by=request.user
+                )
+            except (BookingRefused, CarePlanRefused) as refusal:
+                messages.error(request, str(refusal))
+            else:
+                when = timezone.localtime(appointment.starts_at)
+                messages.success(request, f"Booked {when:%A %-d %B at %H:%M} instead.")
+        return redirect("bookings:plan_series_detail", pk=occurrence.series_id)
+
+
+class OccurrenceCancelView(PractitionerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        occurrence = get_object_or_404(SeriesOccurrence.objects.select_related("series__plan", "appointment"), pk=pk)
+        try:
+            appointment = plan_occurrence_cancel(
+                occurrence=occurrence, by=request.user, reason=request.POST.get("reason", "")[:200]
+            )
+        except (BookingRefused, CarePlanRefused) as refusal:
+            messages.error(request, str(refusal))
+        else:
+            when = timezone.localtime(appointment.starts_at)
+            messages.success(request, f"Cancelled the session on {when:%A %-d %B at %H:%M}.")
+        return redirect_back_to_plan(occurrence.series.plan, request)
+
+
+class CarePlanCancelRemainingView(PractitionerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        plan = get_object_or_404(CarePlan, pk=pk)
+        try:
+            cancelled = plan_cancel_remaining(plan=plan, by=request.user, reason=request.POST.get("reason", "")[:200])
+        except BookingRefused as refusal:
+            messages.error(request, f"Nothing was cancelled: {refusal}")
+        else:
+            messages.success(request, f"Cancelled {len(cancelled)} remaining session(s) of the plan.")
+        return redirect("bookings:plan_detail", pk=plan.pk)
+
+
+def redirect_back_to_plan(plan: CarePlan, request: HttpRequest) -> HttpResponseRedirect:
+    """Back to the series page the button was on, else the plan; never to another site."""
+    target = request.POST.get("next", "")
+    if target.startswith(reverse("bookings:plan_list")) and "//" not in target:
+        return HttpResponseRedirect(target)
+    return redirect("bookings:plan_detail", pk=plan.pk)
