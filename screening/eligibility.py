@@ -90,12 +90,12 @@ class ScreeningRefused(Exception):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = self.modality.name if self.modality else "This treatment"
+        what = self.modality.name.lower() if self.modality else "this treatment"
         because = f" because {self.decision.reasons_text}" if self.decision.reasons else ""
         if self.decision.status == GateStatus.NOT_ELIGIBLE:
-            return f"{what} is not suitable for you{because}."
+            return f"Your health screening shows {what} is not suitable for you{because}."
         next_step = f" Next step: {self.decision.next_step_label}." if self.decision.next_step_label else ""
-        return f"{what} cannot be booked yet{because}.{next_step}"
+        return f"Your health screening does not allow {what} yet{because}.{next_step}"
 
 
 @dataclass

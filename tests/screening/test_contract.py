@@ -64,6 +64,6 @@ def test_refusal_message_reads_as_a_sentence_with_the_next_step(patient, acupunc
     with pytest.raises(ScreeningRefused) as refused:
         screening_require_cleared(patient=patient, modality=acupuncture_initial, on_date=timezone.localdate())
     assert str(refused.value) == (
-        "Acupuncture initial consultation cannot be booked yet because you have not signed the current consent "
-        "form for acupuncture initial consultation. Next step: Read and sign the consent form."
+        "Your health screening does not allow acupuncture initial consultation yet because you have not signed "
+        "the current consent form for acupuncture initial consultation. Next step: Read and sign the consent form."
     )
