@@ -1,4 +1,9 @@
-"""Demo schedule for ``make run``: working hours and a week of appointments."""
+"""Demo schedule for ``make run``: working hours and a week of appointments.
+
+Idempotent: hours are added only to practitioners who have none, appointments only when
+the demo patients have none.  Appointments go through the booking service, so they obey
+every rule; a slot the screening gate or the schedule refuses is simply skipped.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,55 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from bookings.models import Appointment
+from bookings.models import Appointment, WorkingHours
+from bookings.selectors import free_slots
+from bookings.services.appointments import BookingRefused, appointment_book
 from clinic.demo import DemoPeople
+
+DEMO_OPENING = time(8)
+DEMO_CLOSING = time(20)
+MONDAY_TO_SATURDAY = range(6)
+
+
+def demo_working_hours_create(*, people: DemoPeople) -> None:
+    for practitioner in people.practitioners:
+        if practitioner.working_hours.exists():
+            continue
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=practitioner, weekday=weekday, start_time=DEMO_OPENING, end_time=DEMO_CLOSING)
+            for weekday in MONDAY_TO_SATURDAY
+        )
 
 
 def demo_appointments_create(*, people: DemoPeople) -> None:
-    if Appointment.objects.exists():
+    demo_working_hours_create(people=people)
+    if Appointment.objects.filter(patient__in=people.patients).exists():
         return
     today = timezone.localdate()
-    zone = timezone.get_current_timezone()
-    for offset in range(7):
+    for offset in range(1, 8):
         day = today + timedelta(days=offset)
         for index, patient in enumerate(people.patients):
-            practitioner = people.practitioners[index % len(people.practitioners)]
-            modality = practitioner.modalities.order_by("display_order").first()
-            starts_at = datetime.combine(day, time(9 + 2 * index, 0), tzinfo=zone)
-            Appointment.objects.create(
-                patient=patient,
-                practitioner=practitioner,
-                modality=modality,
-                resource=modality.resource,
-                starts_at=starts_at,
-                ends_at=starts_at + modality.slot_length,
-                blocked_until=starts_at + modality.slot_length + modality.buffer_after,
-                created_by=people.admin,
-            )
+            practitioner = people.practitioners[(index + offset) % len(people.practitioners)]
+            modality = practitioner.modalities.select_related("resource").order_by("display_order").first()
+            if modality is None:
+                continue
+            wanted = datetime.combine(day, time(9 + 3 * index), tzinfo=timezone.get_current_timezone())
+            slots = [
+                slot
+                for slot in free_slots(
+                    modality=modality, start=day, end=day, practitioner=practitioner, patient=patient
+                )
+                if slot.starts_at >= wanted
+            ]
+            if not slots:
+                continue
+            try:
+                appointment_book(
+                    patient=patient,
+                    modality=modality,
+                    starts_at=slots[0].starts_at,
+                    booked_by=people.admin,
+                    practitioner=practitioner,
+                )
+            except BookingRefused:
+                continue  # e.g. the demo patient is not screened for this treatment
