@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('clinic', '0004_auditevent_append_only_trigger'),
+        ('clinic', '0002_seed_catalogue'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
