@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
 
-from clinic.models import Modality, Patient, Practitioner, Resource, User
+from clinic.models import AuditEvent, Modality, Patient, Practitioner, Resource, User
 
 
 class ClinicUserCreationForm(AdminUserCreationForm):
@@ -80,3 +81,30 @@ class ModalityAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active", "resource")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only for everyone: no add, change or delete, not even for superusers."""
+
+    list_display = ("created_at", "actor", "action", "patient", "target_type", "target_id", "ip_address", "path")
+    list_filter = (
+        "action",
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        ("patient", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
+    date_hierarchy = "created_at"
+    search_fields = ("actor__email", "patient__user__email", "patient__user__last_name", "description", "path")
+    list_select_related = ("actor", "patient__user")
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False

@@ -105,3 +105,20 @@ class PatientProfileForm(forms.ModelForm):
         if commit:
             user.save(update_fields=["first_name", "last_name"])
         return patient
+
+
+class TwoFactorCodeForm(forms.Form):
+    """One code: six digits from the authenticator app, or (when allowed) a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
+
+    def __init__(self, *args: Any, submit_label: str = "Continue", help_text: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = help_text
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", submit_label))

@@ -239,3 +239,83 @@ class Practitioner(models.Model):
     @property
     def full_name(self) -> str:
         return self.user.get_full_name()
+
+
+class AuditTrailIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete a recorded audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit rows are written once; bulk updates and deletes are refused like single ones."""
+
+    def update(self, **kwargs: object) -> int:
+        raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+    def for_patient(self, patient: Patient) -> AuditEventQuerySet:
+        return self.filter(patient=patient)
+
+
+class AuditEvent(models.Model):
+    """One access to a patient's clinical data by a person: who, what, when, from where.
+
+    Append-only: rows are created through ``clinic.audit.audit_record`` and never
+    changed or deleted (the model, its queryset, the admin and, on PostgreSQL, a
+    database trigger all refuse).
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CREATE = "create", "Created"
+        CHANGE = "change", "Changed"
+        EXPORT = "export", "Exported"
+        DELETE = "delete", "Deleted"
+        DENIED = "denied", "Denied"
+
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Who did it; empty for an anonymous request or a background task.",
+    )
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Whose data it was; empty when a denied request did not reveal a patient.",
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    target_type = models.CharField(
+        max_length=100, blank=True, help_text="Kind of record, e.g. 'treatments.sessionlog'."
+    )
+    target_id = models.CharField(max_length=64, blank=True, help_text="Primary key of the record.")
+    description = models.CharField(max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(
+        "IP address", null=True, blank=True, help_text="Client address, as trusted behind the reverse proxy."
+    )
+    method = models.CharField(max_length=10, blank=True, help_text="HTTP method of the request.")
+    path = models.CharField(max_length=500, blank=True, help_text="Page address the request asked for.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "created_at"], name="auditevent_patient_time")]
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'anonymous'} {self.get_action_display().lower()} {self.target_type or 'page'}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")

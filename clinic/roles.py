@@ -15,11 +15,21 @@ ADMIN_APPS = ("clinic", "screening", "bookings", "treatments", "django_celery_be
 # view and change clinical records but not the catalogue or people.
 PRACTITIONER_APPS = ("screening", "bookings", "treatments")
 PRACTITIONER_ACTIONS = ("view", "add", "change")
+# Admins look at login lockouts and two-factor devices and may delete them (to unlock
+# an account, or to reset the authenticator of someone who lost their phone), but
+# never create a device for somebody else.
+ADMIN_SECURITY_APPS = ("axes", "otp_totp", "otp_static")
+ADMIN_SECURITY_ACTIONS = ("view", "delete")
 
 
 def roles_sync(**kwargs: Any) -> None:
     admins, _ = Group.objects.get_or_create(name=ADMIN_GROUP)
-    admins.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    admins.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+        | Permission.objects.filter(content_type__app_label__in=ADMIN_SECURITY_APPS).filter(
+            codename__regex=rf"^({'|'.join(ADMIN_SECURITY_ACTIONS)})_"
+        )
+    )
     practitioners, _ = Group.objects.get_or_create(name=PRACTITIONER_GROUP)
     practitioners.permissions.set(
         Permission.objects.filter(content_type__app_label__in=PRACTITIONER_APPS).filter(

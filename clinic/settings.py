@@ -6,9 +6,11 @@ real secret key.  See README.md for the full list of variables.
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +51,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "clinic",
     "screening",
     "bookings",
@@ -62,8 +69,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clinic.middleware.StaffIdleLogoutMiddleware",
+    "clinic.middleware.TwoFactorRequiredMiddleware",
+    # Last, as django-axes asks: it turns a flagged login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -123,6 +136,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# django-axes checks every login attempt first and refuses it while the account is
+# locked out at that address; the model backend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- Time and language ------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -180,6 +199,50 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Security ---------------------------------------------------------------
+# How many reverse proxies (load balancer, nginx) append to X-Forwarded-For in front
+# of the app.  0 (the default) trusts only the TCP peer address (REMOTE_ADDR), so a
+# client cannot pick its own address by sending the header.  With N proxies the
+# client is the N-th address from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# account from one address, that pair is locked out for the cool-off time.
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "clinic.client_address.login_username"
+AXES_CLIENT_IP_CALLABLE = "clinic.client_address.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "clinic.views.login_lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# Two-factor authentication (django-otp): practitioners and admins must confirm each
+# login with an authenticator app; patients may turn it on in their profile.
+CLINIC_STAFF_2FA_REQUIRED = env.bool("CLINIC_STAFF_2FA_REQUIRED", default=True)
+CLINIC_RECOVERY_CODE_COUNT = 10
+OTP_TOTP_ISSUER = CLINIC_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Staff are logged out after this many minutes without a request (0 switches it off).
+CLINIC_STAFF_IDLE_MINUTES = env.int("CLINIC_STAFF_IDLE_MINUTES", default=15)
+
+# Content Security Policy (django-csp): only our own scripts, styles and images; no
+# inline script or style, no framing, forms post only to this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

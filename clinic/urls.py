@@ -20,6 +20,11 @@ account_patterns = [
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/edit/", views.PatientProfileEditView.as_view(), name="profile_edit"),
+    path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
+    path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
+    path("two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="two_factor_recovery_codes"),
+    path("two-factor/disable/", views.TwoFactorDisableView.as_view(), name="two_factor_disable"),
 ]
 
 urlpatterns = [

@@ -2,18 +2,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
-from clinic.forms import PatientProfileForm, PatientRegistrationForm
+from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
 from clinic.models import Modality, Patient
 from clinic.services import patient_register
+from clinic.two_factor import (
+    is_staff_user,
+    recovery_codes_remaining,
+    recovery_codes_replace,
+    totp_qr_code_data_url,
+    totp_secret_for_display,
+    two_factor_confirm_device,
+    two_factor_disable,
+    two_factor_has_device,
+    two_factor_pending_device,
+    two_factor_verify,
+)
+
+RECOVERY_CODES_SESSION_KEY = "clinic_new_recovery_codes"
+RECOVERY_CODES_NEXT_SESSION_KEY = "clinic_new_recovery_codes_next"
 
 
 class HomeView(TemplateView):
@@ -69,3 +88,144 @@ class PatientProfileEditView(PatientRequiredMixin, UpdateView):
     def form_valid(self, form: PatientProfileForm) -> HttpResponse:
         messages.success(self.request, "Your details are saved.")
         return super().form_valid(form)
+
+
+class TwoFactorView(LoginRequiredMixin, TemplateView):
+    """Two-factor status on the profile: turn it on, get new recovery codes, or turn it off."""
+
+    template_name = "clinic/two_factor_manage.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["has_device"] = two_factor_has_device(user=user)
+        context["recovery_codes_remaining"] = recovery_codes_remaining(user=user)
+        context["may_disable"] = not (settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(user))
+        return context
+
+
+class TwoFactorSetupView(LoginRequiredMixin, FormView):
+    """Scan the QR code (or type the secret), then prove it works with a code."""
+
+    template_name = "clinic/two_factor_setup.html"
+    form_class = TwoFactorCodeForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Replacing an authenticator needs the current one: a stolen password alone
+        # must not be enough to enrol the thief's phone.
+        if request.user.is_authenticated and two_factor_has_device(user=request.user):
+            if not request.user.is_verified():
+                return redirect("two_factor_verify")
+            messages.info(request, "Two-factor authentication is already on.")
+            return redirect("two_factor")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "submit_label": "Turn on two-factor authentication",
+            "help_text": "The six-digit code your app shows now.",
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        device = two_factor_pending_device(user=self.request.user)
+        context["secret"] = totp_secret_for_display(device)
+        context["qr_code_url"] = totp_qr_code_data_url(device)
+        context["required"] = settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(self.request.user)
+        return context
+
+    def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
+        device = two_factor_pending_device(user=self.request.user)
+        codes = two_factor_confirm_device(request=self.request, device=device, code=form.cleaned_data["code"])
+        if codes is None:
+            form.add_error("code", "That code is not right. Check the time on your phone and try the newest code.")
+            return self.form_invalid(form)
+        self.request.session[RECOVERY_CODES_SESSION_KEY] = codes
+        self.request.session[RECOVERY_CODES_NEXT_SESSION_KEY] = self._next_url()
+        return redirect("two_factor_recovery_codes")
+
+    def _next_url(self) -> str:
+        return _safe_next_url(self.request) or reverse("home")
+
+
+class TwoFactorVerifyView(LoginRequiredMixin, FormView):
+    """The second step of a login: a code from the app or one recovery code."""
+
+    template_name = "clinic/two_factor_verify.html"
+    form_class = TwoFactorCodeForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not two_factor_has_device(user=request.user):
+            return redirect("two_factor_setup")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "submit_label": "Verify",
+            "help_text": "The six-digit code your authenticator app shows, or one of your recovery codes.",
+        }
+
+    def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
+        if not two_factor_verify(request=self.request, code=form.cleaned_data["code"]):
+            form.add_error("code", "That code is not right, or it has been used already.")
+            return self.form_invalid(form)
+        return redirect(_safe_next_url(self.request) or "home")
+
+
+class RecoveryCodesView(LoginRequiredMixin, TemplateView):
+    """Shows new recovery codes once (GET), or makes a new set (POST, verified sessions only)."""
+
+    template_name = "clinic/two_factor_recovery_codes.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["codes"] = self.request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+        context["next_url"] = self.request.session.pop(RECOVERY_CODES_NEXT_SESSION_KEY, None) or reverse("home")
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (two_factor_has_device(user=request.user) and request.user.is_verified()):
+            return redirect("two_factor")
+        request.session[RECOVERY_CODES_SESSION_KEY] = recovery_codes_replace(user=request.user)
+        request.session[RECOVERY_CODES_NEXT_SESSION_KEY] = reverse("two_factor")
+        return redirect("two_factor_recovery_codes")
+
+
+class TwoFactorDisableView(LoginRequiredMixin, View):
+    """A patient turns two-factor off again; staff cannot while it is required for them."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(request.user):
+            raise PermissionDenied("Two-factor authentication is required for clinic staff.")
+        if two_factor_has_device(user=request.user) and not request.user.is_verified():
+            return redirect("two_factor_verify")
+        two_factor_disable(user=request.user)
+        messages.success(request, "Two-factor authentication is off.")
+        return redirect("two_factor")
+
+
+def _safe_next_url(request: HttpRequest) -> str | None:
+    """The ``next`` address if it stays on this site (no open redirect)."""
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def login_lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The page django-axes shows instead of the login form while an account is locked at this address."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        if settings.AXES_COOLOFF_TIME
+        else None,
+    }
+    return render(request, "registration/lockout.html", context, status=429)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import hashlib
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -34,6 +38,46 @@ def _plain_static_files_and_outbox(settings: pytest.FixtureRequest) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _security_gates_open(settings: pytest.FixtureRequest) -> None:
+    """Tests log staff in with ``force_login`` and move the clock, so by default:
+
+    - staff need no second factor (production: CLINIC_STAFF_2FA_REQUIRED is on); to
+      test a page with it on, use ``tests.factories.verified_login(client, user)``;
+    - staff are not logged out when idle (production: after 15 minutes);
+    - login lockout (django-axes) is off, so ``client.login()`` works.
+
+    tests/security and tests/clinic switch these back on in their own conftest.
+    """
+    settings.CLINIC_STAFF_2FA_REQUIRED = False
+    settings.CLINIC_STAFF_IDLE_MINUTES = 0
+    settings.AXES_ENABLED = False
+
+
+def _axe_core_script_hash() -> str | None:
+    """The CSP hash of axe-core as Playwright's ``add_script_tag(path=...)`` inlines it."""
+    root = Path(__file__).resolve().parents[1]
+    path = Path(os.environ.get("AXE_CORE_JS", root / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"))
+    if not path.exists():
+        return None
+    inlined = path.read_bytes().decode("utf-8", "replace") + "\n//# sourceURL=" + str(path).replace("\n", "")
+    return "'sha256-" + base64.b64encode(hashlib.sha256(inlined.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@pytest.fixture(autouse=True)
+def _csp_allows_the_accessibility_audit(request: pytest.FixtureRequest, settings: pytest.FixtureRequest) -> None:
+    """Browser tests keep the production Content Security Policy, so an inline script or
+    style in a page fails there as it would for a patient; the only exception is the
+    axe-core audit the harness injects, allowed by its exact hash."""
+    if request.node.get_closest_marker("browser") is None:
+        return
+    script_hash = _axe_core_script_hash()
+    if script_hash:
+        policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+        policy["DIRECTIVES"]["script-src"] = [*policy["DIRECTIVES"]["script-src"], script_hash]
+        settings.CONTENT_SECURITY_POLICY = policy
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import factory
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 
 from clinic.models import Modality, Patient, Practitioner, Role, User
@@ -65,3 +68,20 @@ class AdminFactory(UserFactory):
     def admin_groups(obj, create, extracted, **kwargs):
         if create:
             user_set_role(user=obj, role=Role.ADMIN)
+
+
+def verified_login(client: Client, user: User) -> TOTPDevice:
+    """Log ``user`` in on ``client`` as if they had also entered a valid authenticator code.
+
+    Use it for staff pages in tests that switch ``CLINIC_STAFF_2FA_REQUIRED`` on; it
+    gives the user a confirmed TOTP device (reusing one they have) and marks the
+    session verified, exactly what the two-factor verify page does.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
