@@ -69,6 +69,9 @@ class Appointment(models.Model):
     cancelled_late = models.BooleanField(
         default=False, help_text="Cancelled after the cancellation cut-off (counts like a no-show for reports)."
     )
+    cancellation_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why it was cancelled, as given by the patient or the staff member."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

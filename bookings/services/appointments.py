@@ -237,7 +237,10 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     appointment.cancelled_at = now
     appointment.cancelled_by = by
     appointment.cancelled_late = now > appointment.starts_at - policy.cancellation_cutoff
-    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "updated_at"])
+    appointment.cancellation_reason = reason[:300]
+    appointment.save(
+        update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "cancellation_reason", "updated_at"]
+    )
     _notify(appointment=appointment, event="cancelled")
     return appointment
 

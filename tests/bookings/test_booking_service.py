@@ -140,6 +140,7 @@ def test_patient_cancels_before_the_cut_off_and_it_is_not_late(working_practitio
     assert appointment.status == Appointment.Status.CANCELLED
     assert appointment.cancelled_late is False
     assert appointment.cancelled_by == screened_patient.user
+    assert appointment.cancellation_reason == "Away"
 
 
 def test_patient_cannot_cancel_or_move_online_past_the_cut_off(working_practitioner, screened_patient, wbc):
