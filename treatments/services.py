@@ -59,7 +59,11 @@ def session_log_create(
     sign: bool = False,
 ) -> SessionLog:
     """Log a session and mark its appointment attended, both or neither."""
-    appointment = Appointment.objects.select_for_update().select_related("modality", "resource").get(pk=appointment.pk)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("modality", "resource")
+        .get(pk=appointment.pk)
+    )
     _refuse_unless_loggable(appointment)
     log = session_log_prepare(appointment=appointment)
     _assign(log, values)
@@ -98,7 +102,7 @@ def session_log_update(
 ) -> SessionLog:
     """Change a log.  A draft is simply corrected; a signed log keeps its earlier
     version in an Amendment (who, when, why), and the reason is required."""
-    log = SessionLog.objects.select_for_update().select_related("modality", "resource").get(pk=log.pk)
+    log = SessionLog.objects.select_for_update(of=("self",)).select_related("modality", "resource").get(pk=log.pk)
     before = session_log_snapshot(log)
     reason = reason.strip()
     if log.is_signed and not reason:

@@ -18,11 +18,11 @@ _slots = count()
 
 
 def past_slot(days_ago: int = 1) -> datetime:
-    """A distinct local 08:00-18:00 slot ``days_ago`` days back, so no two appointments overlap."""
-    index = next(_slots)
+    """A local slot ``days_ago`` days back; consecutive calls get different times of day
+    (90 minutes apart, twelve a day), so a test's appointments never overlap."""
+    index = next(_slots) % 12
     day = timezone.localdate() - timedelta(days=days_ago)
-    start = datetime.combine(day, time(8, 0), tzinfo=timezone.get_current_timezone())
-    return start + timedelta(minutes=5 * (index % 100)) + timedelta(days=-(index // 100))
+    return datetime.combine(day, time(0, 30), tzinfo=timezone.get_current_timezone()) + timedelta(minutes=90 * index)
 
 
 def appointment_create(
