@@ -210,3 +210,15 @@ def test_log_form_has_no_screening_warning_for_a_cleared_patient(practitioner_cl
     screening_cleared(patient=wbc_appointment.patient)
     html = practitioner_client.get(reverse("treatments:log_create", args=[wbc_appointment.pk])).content.decode()
     assert "Do not treat until the screening is cleared" not in html
+
+
+def test_staff_reads_and_logs_are_attributable_in_the_audit_trail(practitioner_client, practitioner, wbc_appointment):
+    from clinic.models import AuditEvent
+
+    patient = wbc_appointment.patient
+    practitioner_client.get(reverse("treatments:patient_chart", args=[patient.pk]))
+    practitioner_client.post(
+        reverse("treatments:log_create", args=[wbc_appointment.pk]), valid_post(wbc_appointment.modality)
+    )
+    actions = set(AuditEvent.objects.filter(patient=patient, actor=practitioner.user).values_list("action", flat=True))
+    assert {"view", "create"} <= actions
