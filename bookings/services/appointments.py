@@ -229,7 +229,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     Patients may cancel online up to the cut-off; past it they call the clinic and staff cancel for them,
     which is recorded as a late cancellation.  Staff may always cancel.
     """
-    appointment = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     policy = BookingPolicy.current()
     now = timezone.now()
     _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
@@ -248,13 +248,12 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
 @transaction.atomic
 def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
     """Move a booked appointment to ``starts_at`` (same modality; same practitioner when free)."""
-    appointment = (
-        Appointment.objects.select_for_update().select_related("patient", "modality__resource").get(pk=appointment.pk)
-    )
+    # Lock the row alone: PostgreSQL cannot lock the nullable side of the join to the resource.
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     policy = BookingPolicy.current()
     now = timezone.now()
     _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
-    modality = appointment.modality
+    modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
     _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at)
     _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
     _lock(modality=modality, practitioner=None)

@@ -130,6 +130,7 @@ def test_nine_oclock_stays_nine_oclock_local_across_the_clocks_changing(working_
 def _bulk_appointments(count: int, modality: Modality, team, patient, start: datetime) -> None:
     """``count`` non-overlapping appointments spread over the team, hour after hour."""
     rows = []
+    start = start.astimezone(UTC)  # step in real hours, not wall-clock ones, across the clocks changing
     for index in range(count):
         person = team[index % len(team)]
         starts_at = start + timedelta(hours=index // len(team))
