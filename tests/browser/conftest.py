@@ -79,6 +79,8 @@ class Visitor:
         self.base_url = base_url.rstrip("/")
         self.name = name
         self.context = browser.new_context(viewport=PHONE, base_url=self.base_url, locale="en-GB")
+        # A missing element should fail a journey in seconds, not after Playwright's default 30 s.
+        self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.visited: list[str] = []
         self.audit_violations: list[str] = []
@@ -154,3 +156,28 @@ def visitor_factory(_live_server_settings, browser, live_server, request) -> Ite
         visitor.close()
     if AXE_JS.exists():
         assert not violations, "axe-core found serious or critical accessibility problems:\n" + "\n".join(violations)
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_as_in_production(settings) -> None:
+    """Staff log in through the real second step in the browser journeys: two-factor
+    authentication is required for practitioners and admins, as in production
+    (tests/conftest.py switches it off for ordinary tests)."""
+    settings.CLINIC_STAFF_2FA_REQUIRED = True
+
+
+@pytest.fixture
+def clinic_open_every_day(db):
+    """One practitioner who delivers every treatment, working 08:00-18:00 every day of the week,
+    so each journey finds free times whatever day the suite runs."""
+    from datetime import time
+
+    from bookings.models import WorkingHours
+    from tests.factories import PractitionerFactory
+
+    practitioner = PractitionerFactory(user__first_name="Alex", user__last_name="Morgan", title="Physiotherapist")
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=practitioner, weekday=weekday, start_time=time(8), end_time=time(18))
+        for weekday in range(7)
+    )
+    return practitioner

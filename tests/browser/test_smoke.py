@@ -5,7 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from tests.browser.steps import field
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_front_page_and_registration_work_on_a_phone(visitor_factory):
@@ -21,7 +23,7 @@ def test_front_page_and_registration_work_on_a_phone(visitor_factory):
     page.get_by_label("Email").fill("morgan@example.com")
     page.get_by_label("Date of birth").fill("1984-05-06")
     page.get_by_role("textbox", name=re.compile(r"^Phone")).fill("+44 7700 900555")
-    page.get_by_label("Password", exact=True).fill("a-long-unusual-passphrase")
+    field(page, "Password").fill("a-long-unusual-passphrase")
     page.get_by_label("Password again").fill("a-long-unusual-passphrase")
     page.get_by_role("button", name="Create my account").click()
 
