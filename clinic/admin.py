@@ -87,7 +87,7 @@ class ModalityAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, read-only for everyone: no add, change or delete, not even for superusers."""
 
-    list_display = ("created_at", "actor", "action", "patient", "target_type", "target_id", "ip_address", "path")
+    list_display = ("created_at", "actor", "action", "patient", "description", "target_type", "target_id", "ip_address")
     list_filter = (
         "action",
         ("actor", admin.RelatedOnlyFieldListFilter),

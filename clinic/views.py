@@ -139,7 +139,10 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         device = two_factor_pending_device(user=self.request.user)
         codes = two_factor_confirm_device(request=self.request, device=device, code=form.cleaned_data["code"])
         if codes is None:
-            form.add_error("code", "That code is not right. Check the time on your phone and try the newest code.")
+            form.add_error(
+                "code",
+                "That code is not right. Check the time on your phone, wait a few seconds and try the newest code.",
+            )
             return self.form_invalid(form)
         self.request.session[RECOVERY_CODES_SESSION_KEY] = codes
         self.request.session[RECOVERY_CODES_NEXT_SESSION_KEY] = self._next_url()
@@ -169,7 +172,11 @@ class TwoFactorVerifyView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
         if not two_factor_verify(request=self.request, code=form.cleaned_data["code"]):
-            form.add_error("code", "That code is not right, or it has been used already.")
+            form.add_error(
+                "code",
+                "That code is not right, or it has been used already. "
+                "After a wrong code, wait a few seconds before the next try.",
+            )
             return self.form_invalid(form)
         return redirect(_safe_next_url(self.request) or "home")
 
