@@ -342,7 +342,8 @@ def patient_appointments(*, patient: Patient) -> tuple[list[Appointment], list[A
     )
     now = timezone.now()
     upcoming = [a for a in appointments if a.status == Appointment.Status.BOOKED and a.starts_at >= now]
-    past = [a for a in appointments if a not in upcoming]
+    upcoming_ids = {a.pk for a in upcoming}
+    past = [a for a in appointments if a.pk not in upcoming_ids]
     past.sort(key=lambda a: a.starts_at, reverse=True)
     return upcoming, past
 
