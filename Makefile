@@ -33,7 +33,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: install
-	$(BIN)/python manage.py bench
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-bench-only-secret-never-used-to-serve} $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-only-$$(date +%s)-not-a-real-secret-0123456789abcdef} \
