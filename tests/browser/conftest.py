@@ -85,9 +85,9 @@ class Visitor:
         self.visited: list[str] = []
         self.audit_violations: list[str] = []
 
-    def goto(self, path: str) -> None:
+    def goto(self, path: str, label: str | None = None) -> None:
         self.page.goto(self.base_url + path)
-        self.check()
+        self.check(label)
 
     def check(self, label: str | None = None) -> None:
         """Screenshot the current page at phone and desktop size and run the axe audit on it."""
@@ -146,7 +146,10 @@ def visitor_factory(_live_server_settings, browser, live_server, request) -> Ite
     visitors: list[Visitor] = []
 
     def make(name: str) -> Visitor:
-        visitor = Visitor(browser, live_server.url, f"{request.node.name}-{name}")
+        # Screenshot names start with the first words of the test's name, e.g.
+        # "relative-contraindication-waits-for-practitioner-03-review-queue-phone.png".
+        journey = "-".join(request.node.name.removeprefix("test_").split("_")[:4])
+        visitor = Visitor(browser, live_server.url, f"{journey}-{name}")
         visitors.append(visitor)
         return visitor
 

@@ -37,7 +37,7 @@ def totp_code(device: TOTPDevice) -> str:
 def log_in(visitor, *, email: str, password: str = PASSWORD, label: str = "login") -> None:
     page = visitor.page
     visitor.goto("/accounts/login/")
-    field(page, "Email").fill(email)
+    field(page, "Email address").fill(email)
     field(page, "Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("domcontentloaded")
@@ -117,3 +117,23 @@ def choose_first_time_on(visitor, *, day: date, label: str = "free-times") -> st
 def a_few_days_ahead(days: int = 3) -> date:
     """A day clearly past the minimum notice and the cancellation cut-off."""
     return timezone.localdate() + timedelta(days=days)
+
+
+def open_menu_link(visitor, name: str) -> None:
+    """Follow a link of the main menu, opening the collapsed menu first as on a phone."""
+    page = visitor.page
+    menu = page.get_by_role("navigation", name="Main navigation")
+    toggler = menu.get_by_role("button", name="Open the menu")
+    if toggler.is_visible():
+        toggler.click()
+    link = menu.get_by_role("link", name=name, exact=True)
+    expect(link).to_be_visible()
+    link.click()
+    page.wait_for_load_state("domcontentloaded")
+
+
+def choose(page, label: str, option_text: str) -> None:
+    """In the drop-down labelled ``label``, pick the option whose text contains ``option_text``."""
+    select = field(page, label)
+    option = select.locator("option").filter(has_text=option_text).first
+    select.select_option(value=option.get_attribute("value"))
