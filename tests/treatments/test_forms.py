@@ -8,6 +8,11 @@ from tests.treatments.factories import appointment_create, valid_post
 from treatments.forms import SessionLogForm
 from treatments.services import session_log_prepare
 
+# Declared here, not only through fixtures: tests that pick their fixture at run time
+# (getfixturevalue) must still be ordered with the database tests, before the
+# transactional browser tests that flush the seeded catalogue.
+pytestmark = pytest.mark.django_db
+
 
 def _form(appointment, **overrides) -> SessionLogForm:
     return SessionLogForm(
