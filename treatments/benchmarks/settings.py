@@ -8,8 +8,13 @@ with what a benchmark on one machine needs changed.
 - logging only warnings, so the tables stay readable.
 """
 
+import warnings
+
 from clinic.settings import *  # noqa: F403
 from clinic.settings import REDIS_URL, STORAGES
+
+# WhiteNoise warns that collectstatic has not run; the benchmark serves no static files.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 SECURE_SSL_REDIRECT = False
