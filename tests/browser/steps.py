@@ -128,8 +128,9 @@ def open_menu_link(visitor, name: str) -> None:
         toggler.click()
     link = menu.get_by_role("link", name=name, exact=True)
     expect(link).to_be_visible()
+    href = link.get_attribute("href")
     link.click()
-    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_url(f"**{href}")
 
 
 def choose(page, label: str, option_text: str) -> None:
