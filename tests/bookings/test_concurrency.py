@@ -30,6 +30,17 @@ THREADS = 50
 TUESDAY = MONDAY + timedelta(days=1)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _leave_the_seeded_rows_behind(django_db_blocker):
+    """The flush after the last test here empties every table; put the seeded catalogue back
+    so tests that run later (and reach the database only through fixtures) still find it."""
+    yield
+    with django_db_blocker.unblock():
+        serialized = getattr(connection, "_test_serialized_contents", None)
+        if serialized:
+            connection.creation.deserialize_db_from_string(serialized)
+
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False):
