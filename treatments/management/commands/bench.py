@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,12 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return "unknown CPU"
+
+
+def _span(first: str | None, last: str | None) -> str:
+    if not first or not last:
+        return "-"
+    return f"{date.fromisoformat(first):%d %b %y}-{date.fromisoformat(last):%d %b %y}"
 
 
 def peak_rss_mb() -> float:
@@ -350,7 +357,7 @@ class Command(BaseCommand):
             ),
             (
                 "calendar (first to last day)",
-                [f"{get(r, 'prepare', 'first_day')} to {get(r, 'prepare', 'last_day')}" for r in results.values()],
+                [_span(get(r, "prepare", "first_day"), get(r, "prepare", "last_day")) for r in results.values()],
             ),
             ("practitioner time blocked", [f"{(get(r, 'prepare', 'density') or 0):.0%}" for r in results.values()]),
             ("database generated in (s)", [get(r, "prepare", "generate_seconds") for r in results.values()]),
@@ -372,10 +379,10 @@ class Command(BaseCommand):
         rows.append(("peak RSS of the measuring process (MB)", [r.get("peak_rss_mb") for r in results.values()]))
         rows.append(("peak RSS while generating (MB)", [get(r, "prepare", "peak_rss_mb") for r in results.values()]))
         label_width = max(len(label) for label, _ in rows) + 2
-        header = "".join(f"{size:>16,}" for size in sizes)
+        header = "".join(f"{size:>20,}" for size in sizes)
         self.stdout.write("\n" + "appointments".ljust(label_width) + header)
         for label, values in rows:
-            self.stdout.write(label.ljust(label_width) + "".join(f"{cell(value):>16}" for value in values))
+            self.stdout.write(label.ljust(label_width) + "".join(f"{cell(value):>20}" for value in values))
 
         main = results[primary]
         reminders = main.get("reminders")
