@@ -58,7 +58,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator:
+def _seeded_catalogue(django_db_setup) -> str | None:
+    """The migrations' seed data (modalities, questionnaire, consent texts, plan templates) as
+    Django serialised it when it created the test database, read before Playwright starts.
+
+    Once Playwright's event loop runs in this thread, Django may hand the test a fresh
+    connection object that lacks ``_test_serialized_contents``; ``serialized_rollback``
+    then silently restores nothing after the previous transactional test's flush.
+    """
+    from django.db import connection
+
+    return getattr(connection, "_test_serialized_contents", None)
+
+
+@pytest.fixture(autouse=True)
+def _catalogue_restored(request, _seeded_catalogue) -> None:
+    """Browser tests start with the seeded catalogue, whatever flushed the database before."""
+    if request.node.get_closest_marker("browser") is None or not _seeded_catalogue:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    from clinic.models import Modality
+
+    connection._test_serialized_contents = _seeded_catalogue
+    if not Modality.objects.exists():
+        connection.creation.deserialize_db_from_string(_seeded_catalogue)
+
+
+@pytest.fixture(scope="session")
+def browser(_seeded_catalogue) -> Iterator:
     # Playwright's sync API runs an event loop in this thread; the live server's ORM calls
     # happen in another thread, but fixtures here touch the ORM too.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -65,6 +65,8 @@ def test_practitioner_logs_wbc_session_from_day_page_and_chart_shows_pain_7_to_4
 
     error = page.get_by_text("An exposure of 600 seconds is outside this treatment's 60-180 seconds")
     expect(error).to_be_visible()
+    # The form is long on a phone: the top of the page says something needs correcting.
+    expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_in_viewport()
     visitor.check("log-refused-exposure")
     assert not SessionLog.objects.exists()
 
