@@ -48,9 +48,9 @@ def test_patient_with_raynauds_is_told_why_wbc_is_not_possible_and_books_acupunc
     # Trying to book it anyway shows the same reason, and no times.
     open_menu_link(visitor, "Book")
     visitor.check("choose-treatment")
-    page.locator(".card").filter(
-        has=page.get_by_role("heading", name="Whole-body cryotherapy", exact=True)
-    ).get_by_role("link", name="See free times").click()
+    wbc_card = page.locator(".card").filter(has=page.get_by_role("heading", name="Whole-body cryotherapy", exact=True))
+    expect(wbc_card.get_by_text("Not suitable for you")).to_be_visible()
+    wbc_card.get_by_role("link", name="Why not?").click()
     expect(page.get_by_role("heading", name="Before you book Whole-body cryotherapy")).to_be_visible()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Not suitable for you")
@@ -63,7 +63,7 @@ def test_patient_with_raynauds_is_told_why_wbc_is_not_possible_and_books_acupunc
     visitor.check("choose-treatment")
     page.locator(".card").filter(
         has=page.get_by_role("heading", name="Acupuncture initial consultation", exact=True)
-    ).get_by_role("link", name="See free times").click()
+    ).get_by_role("link", name="What is needed").click()
     expect(page.get_by_role("heading", name="Before you book Acupuncture initial consultation")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("Consent form to sign")
     visitor.check("acupuncture-consent-needed")
