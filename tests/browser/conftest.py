@@ -178,6 +178,8 @@ def visitor_factory(_live_server_settings, browser, live_server, request) -> Ite
         # Screenshot names start with the first words of the test's name, e.g.
         # "relative-contraindication-waits-for-practitioner-03-review-queue-phone.png".
         journey = "-".join(request.node.name.removeprefix("test_").split("_")[:4])
+        for stale in SCREENSHOTS.glob(f"{journey}-{name}-*.png"):
+            stale.unlink()  # left by an earlier run of this journey
         visitor = Visitor(browser, live_server.url, f"{journey}-{name}")
         visitors.append(visitor)
         return visitor
