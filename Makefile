@@ -18,8 +18,14 @@ $(INSTALLED): requirements.txt | $(BIN)/python
 
 install: $(INSTALLED)
 
+# Local defaults for trying the app: debug pages, emails as files under var/mail, and staff
+# two-factor off so the demo practitioners can log in without an authenticator app.
 run: install
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py runlocal --port $(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
+	EMAIL_URL=$${EMAIL_URL:-filemail://$(CURDIR)/var/mail} \
+	CLINIC_STAFF_2FA_REQUIRED=$${CLINIC_STAFF_2FA_REQUIRED:-false} \
+	DJANGO_SITE_URL=$${DJANGO_SITE_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/python manage.py runlocal --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -43,7 +44,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Django admin: http://127.0.0.1:{port}/admin/")
         if not no_demo:
             self.stdout.write(demo_logins_text())
-        self.stdout.write("Emails are written to this terminal. Press Ctrl-C to stop web, worker and beat.\n")
+        self.stdout.write(f"Emails: {_email_destination()}")
+        if not settings.CLINIC_STAFF_2FA_REQUIRED:
+            self.stdout.write("Staff two-factor authentication is off for this local run (CLINIC_STAFF_2FA_REQUIRED).")
+        self.stdout.write("Press Ctrl-C to stop web, worker and beat.\n")
         try:
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(1)
@@ -60,6 +64,14 @@ class Command(BaseCommand):
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _email_destination() -> str:
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return f"one file per message in {settings.EMAIL_FILE_PATH}"
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        return "printed in this terminal"
+    return settings.EMAIL_BACKEND
 
 
 def _has_command(name: str) -> bool:
