@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from clinic.managers import UserManager
 
@@ -90,6 +91,8 @@ class Patient(models.Model):
         default=True, help_text="Email when a care plan's next session is due and nothing is booked."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
+    "simple_history",
     "clinic",
     "screening",
     "bookings",
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "clinic.middleware.StaffIdleLogoutMiddleware",
     "clinic.middleware.TwoFactorRequiredMiddleware",
+    # Records who made each change to a model with history (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a flagged login attempt into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -242,6 +245,15 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+
+# Who may open which patient's clinical records: one rule, owned by bookings (it knows
+# appointments and care plans); screening sits below bookings and reaches it by name.
+CLINIC_PATIENTS_VISIBLE_TO = "bookings.access.patients_visible_to"
+CLINIC_NEW_PATIENTS = "bookings.access.patients_without_relation"
+# Clinical records of a patient who deleted their account are kept this many years
+# after their last record (health-record retention), then purged by
+# ``manage.py privacy_purge_expired``.
+CLINIC_RECORD_RETENTION_YEARS = env.int("CLINIC_RECORD_RETENTION_YEARS", default=8)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

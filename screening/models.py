@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient
 from screening.querysets import ConsentQuerySet, ConsentTextQuerySet, QuestionnaireQuerySet, SubmissionQuerySet
@@ -154,6 +155,8 @@ class Submission(models.Model):
 
     objects = SubmissionQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["patient", "-submitted_at"])]
@@ -178,6 +181,8 @@ class Answer(models.Model):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     question_text = models.CharField(max_length=300, help_text="The wording the patient answered.")
     value = models.BooleanField(help_text="True for 'yes'.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["question__position", "question_id"]
@@ -212,6 +217,8 @@ class Review(models.Model):
     patient_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the outcome email went out; set once, so it is sent once."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -266,6 +273,8 @@ class Consent(models.Model):
     )
 
     objects = ConsentQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-signed_at"]

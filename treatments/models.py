@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient, Practitioner, Resource
 
@@ -236,6 +237,8 @@ class SessionLog(models.Model):
         KIND_LOCAL: ("body_area", "resource", "temperature_c", "exposure_seconds"),
         KIND_ACUPUNCTURE: ("points_used", "needle_count", "exposure_seconds", "electro_stimulation"),
     }
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-started_at"]
@@ -456,6 +459,8 @@ class AdverseEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AdverseEventQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["session_log", "pk"]

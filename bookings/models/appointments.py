@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient, Practitioner, Resource
 
@@ -82,6 +83,8 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AppointmentQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at"]

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Count, DateField, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from bookings.models.appointments import Appointment
 from clinic.models import Modality, Patient, Practitioner
@@ -280,6 +281,8 @@ class CarePlan(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CarePlanQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
