@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
-from clinic.models import Modality, Patient
+from clinic.audit import AuditedPatientDataMixin, audit_record
+from clinic.models import AuditEvent, Modality, Patient
+from screening.access import screening_patient_visible_to
 from screening.forms import ConsentForm, QuestionnaireForm, ReviewForm
 from screening.models import Consent, Submission
 from screening.selectors import (
@@ -34,8 +36,28 @@ def _status_rows(*, patient: Patient) -> list[dict[str, Any]]:
     return [{"modality": m, "decision": statuses[patient.pk][m.pk]} for m in modalities]
 
 
-def _is_staff(request: HttpRequest) -> bool:
-    return request.user.is_authenticated and request.user.is_practitioner
+class _ScreenedPatientAccessMixin:
+    """Loads the patient (and submission) a staff page is about, or answers 404.
+
+    Listed after the access mixin, so only staff get here, and after
+    ``AuditedPatientDataMixin``, so a refused id is in the audit trail.  Who may
+    open whose screening is ``screening.access.screening_patient_visible_to``:
+    the project's relation rule, plus any practitioner for new patients and for
+    answers waiting for a clinician's review (the screening comes before any
+    appointment, so the review queue and the desk must work without one).
+    """
+
+    request: HttpRequest
+    patient: Patient
+
+    def load_screened_patient(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.load_screened_patient(**kwargs)
+        if not screening_patient_visible_to(request.user, self.patient):
+            raise Http404("No such patient.")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class MyScreeningView(PatientRequiredMixin, TemplateView):
@@ -162,8 +184,11 @@ class ConsentView(PatientRequiredMixin, FormView):
         return redirect("screening:mine")
 
 
-class ReviewQueueView(PractitionerRequiredMixin, TemplateView):
+class ReviewQueueView(AuditedPatientDataMixin, PractitionerRequiredMixin, TemplateView):
+    """Answers waiting for a clinician, for every practitioner: new patients have nobody else yet."""
+
     template_name = "screening/review_list.html"
+    audit_description = "Screening review queue"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -183,18 +208,24 @@ class _PatientScreeningContextMixin:
         }
 
 
-class ReviewView(PractitionerRequiredMixin, _PatientScreeningContextMixin, TemplateView):
+class ReviewView(
+    AuditedPatientDataMixin,
+    PractitionerRequiredMixin,
+    _ScreenedPatientAccessMixin,
+    _PatientScreeningContextMixin,
+    TemplateView,
+):
     """A submission's answers, highlighted by what they mean, with a clear/decline form per waiting modality."""
 
     template_name = "screening/review_form.html"
+    audit_description = "Screening answers (review)"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _is_staff(request):
-            return super().dispatch(request, *args, **kwargs)  # the access mixin answers
+    def load_screened_patient(self, **kwargs: Any) -> None:
         self.submission = get_object_or_404(
             Submission.objects.select_related("patient__user", "questionnaire", "submitted_by"), pk=kwargs["pk"]
         )
-        return super().dispatch(request, *args, **kwargs)
+        self.object = self.submission
+        self.patient = self.submission.patient
 
     def waiting_modalities(self) -> list[Modality]:
         latest = screening_current_submission(patient=self.submission.patient)
@@ -221,7 +252,7 @@ class ReviewView(PractitionerRequiredMixin, _PatientScreeningContextMixin, Templ
         form = ReviewForm(request.POST, modalities=waiting)
         if form.is_valid():
             try:
-                review_record(
+                review = review_record(
                     submission=self.submission,
                     modality=form.cleaned_data["modality"],
                     decision=form.cleaned_data["decision"],
@@ -231,6 +262,13 @@ class ReviewView(PractitionerRequiredMixin, _PatientScreeningContextMixin, Templ
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                audit_record(
+                    request=request,
+                    patient=self.patient,
+                    action=AuditEvent.Action.CHANGE,
+                    target=review,
+                    description=f"Screening {review.get_decision_display().lower()} for {review.modality}",
+                )
                 messages.success(request, "Decision recorded; the patient will get an email.")
                 return redirect("screening:review", pk=self.submission.pk)
         if "modality" in form.errors:
@@ -238,31 +276,57 @@ class ReviewView(PractitionerRequiredMixin, _PatientScreeningContextMixin, Templ
         return self.render_to_response(self.get_context_data(posted_form=form), status=400)
 
 
-class PatientScreeningView(PractitionerRequiredMixin, _PatientScreeningContextMixin, TemplateView):
+class PatientScreeningView(
+    AuditedPatientDataMixin,
+    PractitionerRequiredMixin,
+    _ScreenedPatientAccessMixin,
+    _PatientScreeningContextMixin,
+    TemplateView,
+):
     """A practitioner's view of one patient's screening, with links to review or fill it in with them."""
 
     template_name = "screening/patient_detail.html"
+    audit_description = "Screening answers"
+
+    def load_screened_patient(self, **kwargs: Any) -> None:
+        self.patient = get_object_or_404(Patient.objects.select_related("user"), pk=kwargs["patient_id"])
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        patient = get_object_or_404(Patient.objects.select_related("user"), pk=kwargs["patient_id"])
+        patient = self.patient
         context.update(
             self.screening_context(patient=patient, submission=screening_current_submission(patient=patient))
         )
         return context
 
 
-class PractitionerQuestionnaireView(PractitionerRequiredMixin, _QuestionnaireFormMixin, FormView):
+class PractitionerQuestionnaireView(
+    AuditedPatientDataMixin,
+    PractitionerRequiredMixin,
+    _ScreenedPatientAccessMixin,
+    _QuestionnaireFormMixin,
+    FormView,
+):
     """A practitioner fills in the questions with or for a patient (e.g. on the phone or at the desk)."""
 
     form_class = QuestionnaireForm
+    audit_description = "Screening questions filled in by staff"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _is_staff(request):
-            return super().dispatch(request, *args, **kwargs)  # the access mixin answers
+    def load_screened_patient(self, **kwargs: Any) -> None:
         self.patient = get_object_or_404(Patient.objects.select_related("user"), pk=kwargs["patient_id"])
         self.dispatch_questionnaire()
-        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: QuestionnaireForm) -> HttpResponse:
+        response = super().form_valid(form)
+        if response.status_code == 302:
+            audit_record(
+                request=self.request,
+                patient=self.patient,
+                action=AuditEvent.Action.CREATE,
+                target=screening_current_submission(patient=self.patient),
+                description="Screening answers entered by staff",
+            )
+        return response
 
     def screened_patient(self) -> Patient:
         return self.patient

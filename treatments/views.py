@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from bookings.access import patients_visible_to
 from bookings.models import Appointment
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin, audit_record
@@ -58,6 +59,7 @@ class SessionLogCreateView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
         appointment = get_object_or_404(
             Appointment.objects.select_related("patient__user", "practitioner__user", "modality", "resource"),
             pk=self.kwargs["pk"],
+            patient__in=patients_visible_to(self.request.user),
         )
         self.patient = appointment.patient
         return appointment
@@ -122,7 +124,8 @@ def _logs_visible_to(request: HttpRequest) -> QuerySet[SessionLog]:
         "patient__user", "practitioner__user", "modality", "resource", "recorded_by", "signed_by", "appointment"
     )
     if request.user.is_practitioner:
-        return logs
+        # Staff: only patients they treat or plan for (admins: all), see bookings.access.
+        return logs.filter(patient__in=patients_visible_to(request.user))
     patient = getattr(request.user, "patient", None)
     if patient is None:
         return logs.none()
@@ -130,7 +133,7 @@ def _logs_visible_to(request: HttpRequest) -> QuerySet[SessionLog]:
 
 
 class SessionLogDetailView(AuditedPatientDataMixin, DetailView):
-    """One log; staff see any, a patient only their own (404 otherwise)."""
+    """One log; staff of patients they treat (admins any), a patient only their own (404 otherwise)."""
 
     template_name = "treatments/sessionlog_detail.html"
     context_object_name = "log"
@@ -155,6 +158,7 @@ class SessionLogAmendView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vi
         log = get_object_or_404(
             SessionLog.objects.select_related("patient__user", "practitioner__user", "modality", "resource"),
             pk=self.kwargs["pk"],
+            patient__in=patients_visible_to(self.request.user),
         )
         self.patient = log.patient
         self.object = log
@@ -219,7 +223,7 @@ class SessionLogSignView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vie
     audit_description = "Session log signature"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        log = get_object_or_404(SessionLog, pk=kwargs["pk"])
+        log = get_object_or_404(SessionLog, pk=kwargs["pk"], patient__in=patients_visible_to(request.user))
         self.patient = log.patient
         if not log.is_signed:
             log = session_log_sign(log=log, by=request.user)
@@ -232,14 +236,14 @@ class SessionLogSignView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vie
 
 
 class PatientChartView(AuditedPatientDataMixin, PractitionerRequiredMixin, TemplateView):
-    """Everything a practitioner needs before a session, on one page."""
+    """Everything a practitioner needs before a session, on one page (their own patients; admins any)."""
 
     template_name = "treatments/patient_chart.html"
     audit_description = "Patient chart"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        patient = get_object_or_404(Patient.objects.select_related("user"), pk=self.kwargs["pk"])
+        patient = get_object_or_404(patients_visible_to(self.request.user).select_related("user"), pk=self.kwargs["pk"])
         self.patient = patient
         today = timezone.localdate()
         modalities = list(Modality.objects.active())

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
+from bookings.access import patients_visible_to
 from bookings.forms_plans import AlternativeTimeForm, CarePlanAssignForm, PlanSeriesForm
 from bookings.models import CarePlan, PlanSeries, SeriesOccurrence
 from bookings.services.appointments import BookingRefused
@@ -30,6 +31,11 @@ from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.models import Patient
 
 
+def _plans_visible_to(request: HttpRequest) -> QuerySet[CarePlan]:
+    """Plans of the patients this member of staff treats or plans for (admins: all); others are a 404."""
+    return CarePlan.objects.filter(patient__in=patients_visible_to(request.user))
+
+
 def _plan_series(plan: CarePlan) -> QuerySet[PlanSeries]:
     occurrences = SeriesOccurrence.objects.select_related("appointment__practitioner__user", "appointment__modality")
     return plan.series.select_related("phase", "created_by").prefetch_related(
@@ -45,7 +51,9 @@ class CarePlanListView(PractitionerRequiredMixin, ListView):
 
     def get_queryset(self) -> QuerySet[CarePlan]:
         self.today = timezone.localdate()
-        return CarePlan.objects.active().with_cadence(today=self.today).order_by("patient__user__last_name")
+        return (
+            _plans_visible_to(self.request).active().with_cadence(today=self.today).order_by("patient__user__last_name")
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -91,7 +99,7 @@ class CarePlanDetailView(PractitionerRequiredMixin, DetailView):
     context_object_name = "plan"
 
     def get_queryset(self) -> QuerySet[CarePlan]:
-        return CarePlan.objects.with_cadence(today=timezone.localdate())
+        return _plans_visible_to(self.request).with_cadence(today=timezone.localdate())
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -106,7 +114,7 @@ class CarePlanDetailView(PractitionerRequiredMixin, DetailView):
 
 class CarePlanEndView(PractitionerRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        plan = get_object_or_404(CarePlan, pk=pk)
+        plan = get_object_or_404(_plans_visible_to(request), pk=pk)
         care_plan_end(plan=plan, by=request.user)
         messages.success(request, "The plan has ended; booked appointments stay booked.")
         return redirect("bookings:plan_detail", pk=plan.pk)
@@ -155,7 +163,9 @@ class PlanSeriesCreateView(PractitionerRequiredMixin, FormView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and request.user.is_practitioner:
-            self.plan = get_object_or_404(CarePlan.objects.select_related("template", "patient__user"), pk=kwargs["pk"])
+            self.plan = get_object_or_404(
+                _plans_visible_to(request).select_related("template", "patient__user"), pk=kwargs["pk"]
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -203,14 +213,18 @@ class PlanSeriesDetailView(PractitionerRequiredMixin, DetailView):
         occurrences = SeriesOccurrence.objects.select_related(
             "appointment__practitioner__user", "appointment__modality"
         ).order_by("sequence")
-        return PlanSeries.objects.select_related(
-            "plan__patient__user", "plan__template", "phase__modality"
-        ).prefetch_related(Prefetch("occurrences", queryset=occurrences))
+        return (
+            PlanSeries.objects.filter(plan__in=_plans_visible_to(self.request))
+            .select_related("plan__patient__user", "plan__template", "phase__modality")
+            .prefetch_related(Prefetch("occurrences", queryset=occurrences))
+        )
 
 
 class OccurrenceBookAlternativeView(PractitionerRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        occurrence = get_object_or_404(SeriesOccurrence.objects.select_related("series"), pk=pk)
+        occurrence = get_object_or_404(
+            SeriesOccurrence.objects.select_related("series"), pk=pk, series__plan__in=_plans_visible_to(request)
+        )
         form = AlternativeTimeForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Choose one of the offered times.")
@@ -229,7 +243,11 @@ class OccurrenceBookAlternativeView(PractitionerRequiredMixin, View):
 
 class OccurrenceCancelView(PractitionerRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        occurrence = get_object_or_404(SeriesOccurrence.objects.select_related("series__plan", "appointment"), pk=pk)
+        occurrence = get_object_or_404(
+            SeriesOccurrence.objects.select_related("series__plan", "appointment"),
+            pk=pk,
+            series__plan__in=_plans_visible_to(request),
+        )
         try:
             appointment = plan_occurrence_cancel(
                 occurrence=occurrence, by=request.user, reason=request.POST.get("reason", "")[:200]
@@ -244,7 +262,7 @@ class OccurrenceCancelView(PractitionerRequiredMixin, View):
 
 class CarePlanCancelRemainingView(PractitionerRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        plan = get_object_or_404(CarePlan, pk=pk)
+        plan = get_object_or_404(_plans_visible_to(request), pk=pk)
         try:
             cancelled = plan_cancel_remaining(plan=plan, by=request.user, reason=request.POST.get("reason", "")[:200])
         except BookingRefused as refusal:
