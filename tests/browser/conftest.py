@@ -179,7 +179,7 @@ def visitor_factory(_live_server_settings, browser, live_server, request) -> Ite
         # "relative-contraindication-waits-for-practitioner-03-review-queue-phone.png".
         journey = "-".join(request.node.name.removeprefix("test_").split("_")[:4])
         for stale in SCREENSHOTS.glob(f"{journey}-{name}-*.png"):
-            stale.unlink()  # left by an earlier run of this journey
+            stale.unlink(missing_ok=True)  # left by an earlier run of this journey
         visitor = Visitor(browser, live_server.url, f"{journey}-{name}")
         visitors.append(visitor)
         return visitor
