@@ -174,6 +174,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # EMAIL_URL examples: smtp+tls://user:password@smtp.example.org:587,
 # filemail:///path/to/folder, consolemail://
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# django-environ drops the leading slash of filemail:///absolute/path; put it back.
+if globals().get("EMAIL_FILE_PATH") and not str(EMAIL_FILE_PATH).startswith("/"):  # noqa: F821
+    EMAIL_FILE_PATH = "/" + str(EMAIL_FILE_PATH)  # noqa: F821
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default=f"{CLINIC_NAME} <clinic@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -56,3 +56,23 @@ def test_debug_is_off_unless_asked():
     )
 
     assert result.stdout.strip() == "False"
+
+
+def test_file_email_url_keeps_an_absolute_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(DJANGO_DEBUG="true", EMAIL_URL=f"filemail://{tmp_path}/mail")
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "import os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings';"
+            "from django.conf import settings; print(settings.EMAIL_FILE_PATH)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == f"{tmp_path}/mail"
