@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from bookings.selectors import clinic_zone
+from clinic.forms import DateInput
 from clinic.models import Modality, Patient, Practitioner
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%MZ"
@@ -85,7 +86,7 @@ class StaffBookingSearchForm(forms.Form):
     week = forms.DateField(
         required=False,
         label="Week of",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="Any date in the week to show; this week if empty.",
     )
 
@@ -104,7 +105,7 @@ class StaffBookingForm(forms.Form):
 class TimeOffForm(forms.Form):
     """Block time in the practitioner's own calendar (local clinic times)."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="The day to block.")
+    date = forms.DateField(widget=DateInput(), help_text="The day to block.")
     start_time = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label="Until", widget=forms.TimeInput(attrs={"type": "time"}))
     reason = forms.CharField(required=False, max_length=200, help_text="Seen by staff only, e.g. 'training'.")

@@ -12,7 +12,12 @@ from clinic.models import Patient, User
 
 
 class DateInput(forms.DateInput):
+    """A native date picker; its value must be ISO (yyyy-mm-dd) whatever the language."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
 
 
 class PatientRegistrationForm(forms.Form):

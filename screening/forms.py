@@ -11,6 +11,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 
+from clinic.forms import DateInput
 from clinic.models import Modality
 from screening.models import Question, Questionnaire, Review
 
@@ -23,7 +24,7 @@ class QuestionnaireForm(forms.Form):
 
     date_of_birth = forms.DateField(
         label="Your date of birth",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="Some treatments have an age limit on the day of treatment.",
     )
 

@@ -14,6 +14,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 
+from clinic.forms import DateInput
 from clinic.models import Resource
 from treatments.models import KIND_ACUPUNCTURE, KIND_LOCAL, KIND_WBC, AdverseEvent, SessionLog
 
@@ -241,8 +242,8 @@ class AdverseEventFormSetHelper(FormHelper):
 
 
 class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="From", widget=DateInput())
+    date_to = forms.DateField(label="To", widget=DateInput())
     group_by = forms.ChoiceField(
         label="Per", choices=[("modality", "Modality"), ("practitioner", "Practitioner")], initial="modality"
     )
