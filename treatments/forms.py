@@ -7,12 +7,14 @@ runs on the pre-filled instance, so the form and the services share one rule set
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.forms.utils import ErrorDict, ErrorList
 
 from clinic.forms import DateInput
 from clinic.models import Resource
@@ -193,8 +195,19 @@ class SessionLogForm(forms.ModelForm):
         """The cleaned readings, ready for ``session_log_create`` / ``session_log_update``."""
         return {name: value for name, value in self.cleaned_data.items() if name != "reason"}
 
+    def shown_unchecked(self) -> SessionLogForm:
+        """Re-show what was typed without judging it (after "Add another event", nothing is saved).
+
+        An empty error dict stops rendering from running validation, so a half-filled
+        form is not painted red merely because the practitioner asked for one more row.
+        """
+        self._errors = ErrorDict()
+        return self
+
 
 class AdverseEventForm(forms.ModelForm):
+    """One adverse event. A blank new row is optional: no required marks until something is typed."""
+
     class Meta:
         model = AdverseEvent
         fields = ("kind", "severity", "description", "action_taken")
@@ -202,19 +215,60 @@ class AdverseEventForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "Choose the event…"), *AdverseEvent.Kind.choices]
+        # A blank extra row may stay blank, so its fields are shown without "*"; once
+        # anything is typed in it, clean() asks for the same fields as before.
+        self.needed_once_started = [name for name, field in self.fields.items() if field.required]
+        if self.empty_permitted:
+            for name in self.needed_once_started:
+                self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in self.needed_once_started:
+            if name not in self.errors and data.get(name) in (None, ""):
+                self.add_error(
+                    name, forms.ValidationError(self.fields[name].error_messages["required"], code="required")
+                )
+        return data
+
+
+# The name of the submit button that re-shows the form with one more adverse-event row.
+ADD_EVENT_ROW = "add_event"
 
 
 class BaseAdverseEventFormSet(forms.BaseFormSet):
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        self.adding_row = data is not None and ADD_EVENT_ROW in data
+        if self.adding_row:
+            data = data.copy()
+            total = f"{kwargs.get('prefix') or self.get_default_prefix()}-TOTAL_FORMS"
+            with contextlib.suppress(ValueError):  # a broken management form is reported by the formset
+                data[total] = str(min(int(data.get(total, 0)) + 1, self.max_num))
+        super().__init__(data, *args, **kwargs)
+
     def events(self) -> list[dict[str, Any]]:
         return [
             form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
         ]
 
+    @property
+    def can_add_row(self) -> bool:
+        return self.total_form_count() < self.max_num
+
+    def shown_unchecked(self) -> BaseAdverseEventFormSet:
+        """Re-show the rows (one more) without judging them: see ``SessionLogForm.shown_unchecked``."""
+        self._non_form_errors = ErrorList()
+        self._errors = []
+        for form in self.forms:
+            form._errors = ErrorDict()
+            self._errors.append(form._errors)
+        return self
+
 
 AdverseEventFormSet = forms.formset_factory(
     AdverseEventForm,
     formset=BaseAdverseEventFormSet,
-    extra=2,
+    extra=1,
     can_delete=True,
     can_delete_extra=False,
     max_num=10,

@@ -78,6 +78,8 @@ class SessionLogCreateView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
         log = session_log_prepare(appointment=appointment)
         form = SessionLogForm(request.POST, instance=log)
         events = AdverseEventFormSet(request.POST, prefix="events")
+        if events.adding_row:
+            return self._render(appointment, form.shown_unchecked(), events.shown_unchecked())
         if form.is_valid() and events.is_valid():
             try:
                 log = session_log_create(
@@ -178,6 +180,8 @@ class SessionLogAmendView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vi
         log = self._log()
         form = SessionLogForm(request.POST, instance=log, amending=True)
         events = AdverseEventFormSet(request.POST, prefix="events", initial=self._initial_events(log))
+        if events.adding_row:
+            return self._render(log, form.shown_unchecked(), events.shown_unchecked())
         if form.is_valid() and events.is_valid():
             try:
                 updated = session_log_update(
