@@ -1,0 +1,146 @@
+"""Every URL pattern of the project, read from the resolver, with who may open it.
+
+A pattern missing from ``RULES`` makes the walking tests fail: whoever adds a page
+must say here who it is for and how to fill its URL from the test world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.security.world import World, nudge_token, password_reset_kwargs
+
+
+class Access(Enum):
+    PUBLIC = "public"  # anyone, no login (home, login, register, password reset)
+    TOKEN = "token"  # anyone holding the secret in the URL (calendar feed, opt-out link)
+    ACCOUNT = "account"  # any logged-in person, about themselves (profile, two-factor)
+    PATIENT = "patient"  # patients only, about themselves; no id of anyone in the URL
+    PATIENT_OBJECT = "patient_object"  # a patient's own record by id: the owner only, everyone else 404/403
+    STAFF = "staff"  # practitioners and admins; lists filtered to their own patients
+    STAFF_OBJECT = "staff_object"  # one patient's record for staff: related practitioners and admins only
+
+
+@dataclass(frozen=True)
+class Rule:
+    access: Access
+    kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
+    get_ok: bool = True  # False for POST-only views (GET answers 405 to those allowed in)
+
+
+def _pk(attr: str) -> Callable[[World], dict[str, Any]]:
+    return lambda world: {"pk": getattr(world, attr).pk}
+
+
+RULES: dict[str, Rule] = {
+    # clinic
+    "home": Rule(Access.PUBLIC),
+    "register": Rule(Access.PUBLIC),
+    "login": Rule(Access.PUBLIC),
+    "logout": Rule(Access.PUBLIC, get_ok=False),
+    "password_reset": Rule(Access.PUBLIC),
+    "password_reset_done": Rule(Access.PUBLIC),
+    "password_reset_confirm": Rule(Access.TOKEN, lambda w: password_reset_kwargs(w.patient_a.user)),
+    "password_reset_complete": Rule(Access.PUBLIC),
+    "password_change": Rule(Access.ACCOUNT),
+    "password_change_done": Rule(Access.ACCOUNT),
+    "profile": Rule(Access.ACCOUNT),
+    "profile_edit": Rule(Access.PATIENT),
+    "two_factor": Rule(Access.ACCOUNT),
+    "two_factor_setup": Rule(Access.ACCOUNT),
+    "two_factor_verify": Rule(Access.ACCOUNT),
+    "two_factor_recovery_codes": Rule(Access.ACCOUNT),
+    "two_factor_disable": Rule(Access.ACCOUNT, get_ok=False),
+    # screening
+    "screening:mine": Rule(Access.PATIENT),
+    "screening:questionnaire": Rule(Access.PATIENT),
+    "screening:submission": Rule(Access.PATIENT_OBJECT, _pk("submission_a")),
+    "screening:consent": Rule(Access.PATIENT, lambda w: {"slug": w.modality.slug}),
+    "screening:review_queue": Rule(Access.STAFF),
+    "screening:review": Rule(Access.STAFF_OBJECT, _pk("submission_a")),
+    "screening:patient": Rule(Access.STAFF_OBJECT, lambda w: {"patient_id": w.patient_a.pk}),
+    "screening:patient_questionnaire": Rule(Access.STAFF_OBJECT, lambda w: {"patient_id": w.patient_a.pk}),
+    # bookings: patients
+    "bookings:appointment_list": Rule(Access.PATIENT),
+    "bookings:book": Rule(Access.PATIENT),
+    "bookings:book_times": Rule(Access.PATIENT, lambda w: {"slug": w.modality.slug}),
+    "bookings:book_confirm": Rule(Access.PATIENT, lambda w: {"slug": w.modality.slug}),
+    "bookings:appointment_detail": Rule(Access.PATIENT_OBJECT, _pk("appointment_a")),
+    "bookings:appointment_cancel": Rule(Access.PATIENT_OBJECT, _pk("appointment_a")),
+    "bookings:appointment_reschedule": Rule(Access.PATIENT_OBJECT, _pk("appointment_a")),
+    "bookings:my_plans": Rule(Access.PATIENT),
+    "bookings:my_plan_detail": Rule(Access.PATIENT_OBJECT, _pk("plan_a")),
+    "bookings:calendar_feed": Rule(Access.ACCOUNT),
+    "bookings:feed": Rule(Access.TOKEN, lambda w: {"token": w.feed_a.token}),
+    "bookings:nudge_opt_out": Rule(Access.TOKEN, lambda w: {"token": nudge_token(w.patient_a)}),
+    # bookings: staff
+    "bookings:practitioner_day": Rule(Access.STAFF),
+    "bookings:practitioner_week": Rule(Access.STAFF),
+    "bookings:staff_book": Rule(Access.STAFF),
+    "bookings:time_off_create": Rule(Access.STAFF),
+    "bookings:appointment_mark": Rule(Access.STAFF_OBJECT, _pk("appointment_a"), get_ok=False),
+    "bookings:staff_appointment_cancel": Rule(Access.STAFF_OBJECT, _pk("appointment_a")),
+    "bookings:plan_list": Rule(Access.STAFF),
+    "bookings:plan_create": Rule(Access.STAFF),
+    "bookings:plan_detail": Rule(Access.STAFF_OBJECT, _pk("plan_a")),
+    "bookings:plan_end": Rule(Access.STAFF_OBJECT, _pk("plan_a"), get_ok=False),
+    "bookings:plan_series_create": Rule(Access.STAFF_OBJECT, _pk("plan_a")),
+    "bookings:plan_cancel_remaining": Rule(Access.STAFF_OBJECT, _pk("plan_a"), get_ok=False),
+    "bookings:plan_series_detail": Rule(Access.STAFF_OBJECT, _pk("series_a")),
+    "bookings:plan_occurrence_book_alternative": Rule(Access.STAFF_OBJECT, _pk("occurrence_a"), get_ok=False),
+    "bookings:plan_occurrence_cancel": Rule(Access.STAFF_OBJECT, _pk("occurrence_a"), get_ok=False),
+    # treatments
+    "treatments:log_create": Rule(Access.STAFF_OBJECT, _pk("appointment_a")),
+    "treatments:log_detail": Rule(Access.PATIENT_OBJECT, _pk("log_a")),  # and staff of the patient
+    "treatments:log_amend": Rule(Access.STAFF_OBJECT, _pk("log_a")),
+    "treatments:log_sign": Rule(Access.STAFF_OBJECT, _pk("log_a"), get_ok=False),
+    "treatments:patient_chart": Rule(Access.STAFF_OBJECT, lambda w: {"pk": w.patient_a.pk}),
+    "treatments:my_progress": Rule(Access.PATIENT),
+    "treatments:report": Rule(Access.STAFF),
+    "treatments:report_csv": Rule(Access.STAFF),
+    "treatments:privacy": Rule(Access.PATIENT),
+    "treatments:privacy_export": Rule(Access.PATIENT),
+    "treatments:privacy_delete": Rule(Access.PATIENT),
+}
+
+# Pages that staff of patient A reach too, besides A (a patient-facing page shared with the chart).
+STAFF_ALSO = {"treatments:log_detail"}
+# Account pages that need a patient or practitioner profile, which an admin may not have (403).
+NEEDS_PROFILE = {"bookings:calendar_feed"}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    route: str
+
+
+def _walk(patterns: list[Any], namespace: str = "", prefix: str = "") -> Iterator[Pattern]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            route = prefix + str(entry.pattern)
+            if route.startswith("admin/") or route.startswith("static/"):
+                continue  # the Django admin's own pages: tested as a whole below
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, inner, route)
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            if route.startswith("static/") or route.startswith("media/"):
+                continue
+            if entry.name is None:
+                raise AssertionError(f"URL pattern {route!r} has no name, so it cannot be classified.")
+            yield Pattern(name=f"{namespace}{entry.name}", route=route)
+
+
+def project_patterns() -> list[Pattern]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def url_for(name: str, world: World) -> str:
+    rule = RULES[name]
+    return reverse(name, kwargs=rule.kwargs(world) or None)
