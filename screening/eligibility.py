@@ -46,6 +46,17 @@ STATUS_LABELS = {
     GateStatus.CONSENT_NEEDED: "Consent form to sign",
 }
 
+# The same statuses in the words staff use on the day, week and chart pages (the patient
+# wording, e.g. "Ready to book", reads wrongly next to a patient who is already booked).
+STAFF_STATUS_LABELS = {
+    GateStatus.ELIGIBLE: "cleared",
+    GateStatus.NOT_SCREENED: "not screened",
+    GateStatus.NEEDS_REVIEW: "needs review",
+    GateStatus.NOT_ELIGIBLE: "not eligible",
+    GateStatus.EXPIRED: "expired",
+    GateStatus.CONSENT_NEEDED: "consent missing",
+}
+
 STATUS_TONES = {
     GateStatus.ELIGIBLE: "success",
     GateStatus.NOT_SCREENED: "secondary",
@@ -70,6 +81,11 @@ class GateDecision:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def staff_label(self) -> str:
+        """The status for staff pages, e.g. "cleared" or "consent missing"."""
+        return STAFF_STATUS_LABELS[self.status]
 
     @property
     def tone(self) -> str:

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 
 from clinic.models import Modality
-from screening.selectors import screening_statuses
+from screening.selectors import screening_review_queue, screening_statuses
 
 register = template.Library()
 
@@ -22,3 +22,9 @@ def screening_summary_for(user: Any) -> list[dict[str, Any]]:
     modalities = list(Modality.objects.active())
     statuses = screening_statuses(patients=[patient], modalities=modalities, on_date=timezone.localdate())
     return [{"modality": m, "decision": statuses[patient.pk][m.pk]} for m in modalities]
+
+
+@register.simple_tag
+def screening_reviews_waiting() -> int:
+    """How many patients' answers wait for a practitioner, for the staff start page (constant queries)."""
+    return len(screening_review_queue())

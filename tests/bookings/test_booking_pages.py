@@ -167,7 +167,7 @@ def test_practitioner_day_shows_appointments_with_screening_status(client, booke
     client.force_login(working_practitioner.user)
     page = client.get(reverse("bookings:practitioner_day"), {"date": TUESDAY.isoformat()}).content.decode()
     assert booked.patient.full_name in page
-    assert "Screening: Ready to book" in page
+    assert "Screening: cleared" in page
     assert "10:00" in page
 
 
