@@ -20,6 +20,7 @@ import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.forms import slot_value
-from bookings.models import Appointment, Reminder, ReminderSettings
+from bookings.models import Appointment, BookingPolicy, Reminder, ReminderSettings
 from bookings.selectors import availability, free_slots, week_start
 from bookings.services.appointments import appointment_book
 from bookings.services.reminders import reminder_deliver, reminder_plan, reminders_dispatch_due, reminders_plan_due
@@ -399,11 +400,10 @@ def concurrent_booking_measure(subjects: Subjects, *, seconds: float = 10, clien
     Afterwards the database is checked for overlaps and the new bookings are removed.
     """
     contenders = subjects.contenders[:clients]
+    # Every free chamber slot up to the booking horizon, soonest first: enough for the whole run.
     start = timezone.localdate() + timedelta(days=1)
-    slots = [
-        slot_value(slot.starts_at)
-        for slot in free_slots(modality=subjects.modality, start=start, end=start + timedelta(days=20))
-    ]
+    end = timezone.localdate() + timedelta(days=BookingPolicy.current().horizon_days - 1)
+    slots = [slot_value(slot.starts_at) for slot in free_slots(modality=subjects.modality, start=start, end=end)]
     cookies = []
     for patient in contenders:
         client = Client()
@@ -412,6 +412,8 @@ def concurrent_booking_measure(subjects: Subjects, *, seconds: float = 10, clien
         cookies.append((f"sessionid={client.cookies[settings.SESSION_COOKIE_NAME].value}; csrftoken={token}", token))
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "treatments.benchmarks.settings"}
+    log_path = Path(settings.VAR_DIR) / "bench-gunicorn.log"
+    log = log_path.open("w")  # a file, not a pipe nobody reads: tracebacks must never block a worker
     workers = str(max(2, (os.cpu_count() or 2) * 2 + 1))
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, bound to loopback only
         [
@@ -419,8 +421,8 @@ def concurrent_booking_measure(subjects: Subjects, *, seconds: float = 10, clien
             *("--workers", workers, "--log-level", "warning", "--timeout", "60"),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     run_started = timezone.now()
     contest = _Contest(slots)
@@ -475,8 +477,10 @@ def concurrent_booking_measure(subjects: Subjects, *, seconds: float = 10, clien
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        if server.stderr:
-            server.stderr.close()
+        log.close()
+    if contest.errors:
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
+        contest.error_samples.append(f"gunicorn log ({log_path}), last lines: " + " | ".join(tail))
     connection.close()  # gunicorn's transactions are committed: read them on a fresh connection
     double = double_bookings_count()
     created = Appointment.objects.filter(patient__in=contenders, created_at__gte=run_started)

@@ -252,6 +252,10 @@ class Command(BaseCommand):
     def measure(self, *, size: int, runs: int, reminders: int, concurrency_seconds: float) -> None:
         from treatments.benchmarks import measure as bench
 
+        if migrations_pending():
+            raise CommandError(
+                "The benchmark database is behind the code's migrations (one landed meanwhile); run again."
+            )
         subjects = bench.subjects_load()
         result: dict[str, Any] = {"size": size, "vendor": connection.vendor, "errors": {}}
 
