@@ -14,7 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Appointment, Reminder
-from bookings.services.reminders import reminder_plan, reminder_plan_upcoming, reminders_cancel_for_appointment
+from bookings.services.reminders import (
+    reminders_cancel_for_appointment,
+    reminders_plan_together,
+    upcoming_reminder_planned,
+)
 from bookings.tasks import reminder_send
 
 EVENT_KINDS = {
@@ -44,18 +48,23 @@ def appointment_notify(*, appointment: Appointment, event: str) -> None:
     key = f"{event}:{appointment.pk}"
     if event == "changed":
         key = f"{key}:{_version(appointment)}"
-    reminder, created = reminder_plan(
-        key=key,
-        kind=EVENT_KINDS[event],
-        patient=appointment.patient,
-        appointment=appointment,
-        due_at=timezone.now(),
-        enqueued=True,
-    )
     if event != "booked":
         reason = "The appointment was cancelled." if event == "cancelled" else "The appointment was moved."
         reminders_cancel_for_appointment(appointment=appointment, reason=reason)
-    if appointment.status == Appointment.Status.BOOKED:
-        reminder_plan_upcoming(appointment=appointment)
+    plans: list[dict] = [
+        {
+            "key": key,
+            "kind": EVENT_KINDS[event],
+            "patient": appointment.patient,
+            "appointment": appointment,
+            "due_at": timezone.now(),
+            "enqueued": True,
+        }
+    ]
+    upcoming = upcoming_reminder_planned(appointment=appointment)
+    if upcoming is not None:
+        plans.append(upcoming)
+    # The confirmation and the reminder before the appointment: one INSERT for a new booking.
+    (reminder, created), *_ = reminders_plan_together(plans=plans)
     if created:
         reminder_send.delay_on_commit(reminder.pk)

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import DateField, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, ClinicClosure, ExtraHours, TimeOff, WorkingHours
@@ -148,8 +148,8 @@ def availability(
     extra hours, time off, clinic closures, active appointments with their buffers, the room or device
     capacity, the patient's own other bookings, minimum notice and horizon.  ``exclude_appointment``
     is ignored as an obstacle (used when moving it); ``include_appointments=False`` answers "would this
-    be open on an empty calendar" (to tell "taken" from "never offered").  Six queries (five with ``policy`` given) when
-    ``modality.resource`` is already loaded, whatever the number of appointments.
+    be open on an empty calendar" (to tell "taken" from "never offered").  Five queries (four with
+    ``policy`` given) when ``modality.resource`` is already loaded, whatever the number of appointments.
     """
     now = now or timezone.now()
     policy = policy or BookingPolicy.current()
@@ -166,18 +166,25 @@ def availability(
     practitioner_ids = practitioners.values("pk")
 
     weekly: dict[tuple[int, int], list[tuple[time, time]]] = defaultdict(list)
-    candidate_ids: set[int] = set()
-    for row in WorkingHours.objects.filter(practitioner__in=practitioner_ids).values_list(
-        "practitioner_id", "weekday", "start_time", "end_time"
-    ):
-        weekly[(row[0], row[1])].append((row[2], row[3]))
-        candidate_ids.add(row[0])
     extra: dict[tuple[int, date], list[tuple[time, time]]] = defaultdict(list)
-    for row in ExtraHours.objects.filter(practitioner__in=practitioner_ids, date__gte=start, date__lte=end).values_list(
-        "practitioner_id", "date", "start_time", "end_time"
-    ):
-        extra[(row[0], row[1])].append((row[2], row[3]))
-        candidate_ids.add(row[0])
+    candidate_ids: set[int] = set()
+    # Weekly and extra hours in one round trip: a weekly row has no date, an extra row no weekday.
+    weekly_hours = (
+        WorkingHours.objects.filter(practitioner__in=practitioner_ids)
+        .order_by()
+        .values_list("practitioner_id", "weekday", Value(None, output_field=DateField()), "start_time", "end_time")
+    )
+    extra_hours = (
+        ExtraHours.objects.filter(practitioner__in=practitioner_ids, date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("practitioner_id", Value(None, output_field=IntegerField()), "date", "start_time", "end_time")
+    )
+    for practitioner_id, weekday, extra_date, opens, closes in weekly_hours.union(extra_hours, all=True):
+        if extra_date is None:
+            weekly[(practitioner_id, weekday)].append((opens, closes))
+        else:
+            extra[(practitioner_id, extra_date)].append((opens, closes))
+        candidate_ids.add(practitioner_id)
 
     practitioner_busy: dict[int, list[Interval]] = defaultdict(list)
     for practitioner_id, off_start, off_end in TimeOff.objects.filter(

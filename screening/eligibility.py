@@ -11,16 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import F, FilteredRelation, Q
 from django.urls import reverse
 
 from clinic.models import Modality, Patient
 from screening.models import (
-    Answer,
-    Consent,
     ConsentText,
     Contraindication,
-    ContraindicationRule,
-    Questionnaire,
     Review,
     Severity,
     Submission,
@@ -130,63 +127,93 @@ class PatientFacts:
 class ClinicFacts:
     """The rules, shared by every patient."""
 
-    current_questionnaire: Questionnaire | None
     contraindications: dict[int, Contraindication]
     severity: dict[tuple[int, int], str]  # (contraindication id, modality id) -> Severity
-    current_consent_text: dict[int, ConsentText]  # modality id -> current text
+    current_consent_text: dict[int, ConsentText]  # modality id -> current text (its body not loaded)
 
 
 def screening_facts_load(
     *, patients: Iterable[Patient], modalities: Iterable[Modality]
 ) -> tuple[ClinicFacts, dict[int, PatientFacts]]:
-    """Everything the gate needs for these patients and modalities, in a fixed number of queries."""
+    """Everything the gate needs for these patients and modalities, in a fixed number of queries.
+
+    Four at most, three when no patient has a contraindication that a review could clear: the
+    rules, each patient's newest submission with its 'yes' contraindications, the current consent
+    texts with who has signed them, and (only if needed) the reviews with what they cover.  Joins
+    carry the many-to-many parts, so nothing is fetched per patient or per review.
+    """
     patients = list(patients)
     modality_ids = [modality.pk for modality in modalities]
     patient_ids = [patient.pk for patient in patients]
     facts = {patient.pk: PatientFacts(patient=patient) for patient in patients}
 
+    # Every contraindication (age-based ones apply without answers), once per rule it has for these modalities.
+    contraindications: dict[int, Contraindication] = {}
+    severity: dict[tuple[int, int], str] = {}
+    for contraindication in Contraindication.objects.annotate(
+        rule=FilteredRelation("rules", condition=Q(rules__modality__in=modality_ids)),
+        rule_modality_id=F("rule__modality_id"),
+        rule_severity=F("rule__severity"),
+    ):
+        contraindications.setdefault(contraindication.pk, contraindication)
+        if contraindication.rule_modality_id is not None:
+            severity[(contraindication.pk, contraindication.rule_modality_id)] = contraindication.rule_severity
+
+    current_consent_text: dict[int, ConsentText] = {}
+    for text in (
+        ConsentText.objects.current()
+        .filter(modality__in=modality_ids)
+        .defer("body")
+        .annotate(
+            signature=FilteredRelation("consents", condition=Q(consents__patient__in=patient_ids)),
+            signed_by_id=F("signature__patient_id"),
+        )
+    ):
+        current_consent_text.setdefault(text.modality_id, text)
+        if text.signed_by_id is not None:
+            facts[text.signed_by_id].signed_consent_text_ids.add(text.pk)
     clinic = ClinicFacts(
-        current_questionnaire=Questionnaire.objects.current().first(),
-        contraindications={c.pk: c for c in Contraindication.objects.all()},
-        severity={
-            (rule["contraindication_id"], rule["modality_id"]): rule["severity"]
-            for rule in ContraindicationRule.objects.filter(modality__in=modality_ids).values(
-                "contraindication_id", "modality_id", "severity"
-            )
-        },
-        current_consent_text={
-            text.modality_id: text for text in ConsentText.objects.current().filter(modality__in=modality_ids)
-        },
+        contraindications=contraindications, severity=severity, current_consent_text=current_consent_text
     )
 
-    submissions = list(
-        Submission.objects.filter(patient__in=patient_ids).latest_per_patient().select_related("questionnaire")
-    )
-    for submission in submissions:
-        facts[submission.patient_id].submission = submission
-    yes_answers = Answer.objects.filter(
-        submission__in=[s.pk for s in submissions], value=True, question__contraindications__isnull=False
-    ).values_list("submission__patient_id", "question__contraindications")
-    for patient_id, contraindication_id in yes_answers:
-        facts[patient_id].contraindication_ids.add(contraindication_id)
+    # The newest submission per patient, once per contraindication its 'yes' answers name (once if none).
+    for submission in (
+        Submission.objects.filter(patient__in=patient_ids)
+        .latest_per_patient()
+        .select_related("questionnaire")
+        .annotate(
+            yes_answer=FilteredRelation("answers", condition=Q(answers__value=True)),
+            yes_contraindication_id=F("yes_answer__question__contraindications"),
+        )
+    ):
+        patient_facts = facts[submission.patient_id]
+        if patient_facts.submission is None:
+            patient_facts.submission = submission
+        if submission.yes_contraindication_id is not None:
+            patient_facts.contraindication_ids.add(submission.yes_contraindication_id)
 
-    reviews = (
-        Review.objects.filter(submission__patient__in=patient_ids, modality__in=modality_ids)
-        .select_related("submission", "decided_by")
-        .prefetch_related("contraindications")
-        .order_by("-decided_at", "-id")
-    )
-    for review in reviews:
-        patient_facts = facts[review.submission.patient_id]
-        if review.modality_id not in patient_facts.latest_review:
-            patient_facts.latest_review[review.modality_id] = review
-            patient_facts.review_contraindication_ids[review.pk] = {c.pk for c in review.contraindications.all()}
-
-    signed = Consent.objects.filter(
-        patient__in=patient_ids, consent_text__in=[t.pk for t in clinic.current_consent_text.values()]
-    ).values_list("patient_id", "consent_text_id")
-    for patient_id, text_id in signed:
-        facts[patient_id].signed_consent_text_ids.add(text_id)
+    # A review only matters where a relative contraindication could apply (answered, or by age on some day).
+    relative_ids = {cid for (cid, _), level in severity.items() if level == Severity.RELATIVE}
+    by_age = {cid for cid, c in contraindications.items() if c.applies_under_age is not None}
+    reviewable = [
+        patient_id
+        for patient_id, patient_facts in facts.items()
+        if patient_facts.submission is not None and (patient_facts.contraindication_ids | by_age) & relative_ids
+    ]
+    if reviewable:
+        reviews = (
+            Review.objects.filter(submission__patient__in=reviewable, modality__in=modality_ids)
+            .select_related("submission", "decided_by")
+            .annotate(covered_id=F("contraindications"))
+            .order_by("-decided_at", "-id")
+        )
+        for review in reviews:  # once per contraindication the review covers (once if none)
+            patient_facts = facts[review.submission.patient_id]
+            newest = patient_facts.latest_review.setdefault(review.modality_id, review)
+            if newest.pk == review.pk:
+                covered = patient_facts.review_contraindication_ids.setdefault(review.pk, set())
+                if review.covered_id is not None:
+                    covered.add(review.covered_id)
     return clinic, facts
 
 
@@ -214,7 +241,8 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             next_step_label="Answer the health questions",
             expires_on=None,
         )
-    if clinic.current_questionnaire is None or submission.questionnaire_id != clinic.current_questionnaire.pk:
+    # At most one questionnaire is current (a database constraint), so this is "not the current one".
+    if not submission.questionnaire.is_current:
         return _expired("our health questions have changed since you answered them", expires_on=None)
     valid_months = submission.questionnaire.valid_months
     expires_on = submission.expires_on

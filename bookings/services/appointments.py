@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import selectors
-from bookings.models import Appointment, BookingPolicy, ClinicClosure
+from bookings.models import Appointment, BookingPolicy
 from bookings.notifications import appointment_notify
-from clinic.models import Modality, Patient, Practitioner, Resource, User
+from clinic.models import Modality, Patient, Practitioner, User
 from screening.services import ScreeningRefused, screening_require_cleared
 
 TAKEN_MESSAGE = "Sorry, this time has just been taken."
@@ -67,24 +67,34 @@ def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: Bookin
         raise BookingRefused(f"Bookings need at least {hours:g} hours' notice; please choose a later time.")
     if starts_at > now + policy.horizon:
         raise BookingRefused(f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date.")
-    day = timezone.localdate(starts_at)
-    closure = ClinicClosure.objects.filter(start_date__lte=day, end_date__gte=day).first()
-    if closure is not None:
-        raise BookingRefused(f"The clinic is closed on {day:%A %-d %B} ({closure.reason}).")
+    # Closures are checked in ``_find_slot``, from the availability it reads anyway.
 
 
-def _lock(*, modality: Modality, practitioner: Practitioner | None) -> None:
+def _lock(*, modality: Modality, practitioner: Practitioner | None) -> Modality:
     """Serialise every booking that could compete for this slot, even on an empty calendar.
 
     Always the resource first, then practitioners by id, so two bookings never wait on each other in a circle.
+    Returns the modality as it is now (rules, resource), read in the same query that locks its room or device.
+    ``FOR NO KEY UPDATE`` serialises bookings just as well and does not hold up unrelated writes that
+    merely reference these rows (a session log naming the practitioner).
     """
+    current = Modality.objects.select_related("resource")
+    locked = None
     if modality.resource_id:
-        list(Resource.objects.select_for_update().filter(pk=modality.resource_id))
+        # An inner join (resource not null): PostgreSQL cannot lock the nullable side of an outer join.
+        locked = (
+            current.select_for_update(of=("resource",), no_key=True)
+            .filter(pk=modality.pk, resource__isnull=False)
+            .first()
+        )
+    modality = locked or current.get(pk=modality.pk)
+    practitioners = Practitioner.objects.select_for_update(of=("self",), no_key=True).order_by("pk")
     if practitioner is not None:
-        ids = [practitioner.pk]
+        practitioners = practitioners.filter(pk=practitioner.pk)
     else:
-        ids = list(Practitioner.objects.filter(is_active=True, modalities=modality).values_list("pk", flat=True))
-    list(Practitioner.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        practitioners = practitioners.filter(is_active=True, modalities=modality)
+    list(practitioners.only("pk"))
+    return modality
 
 
 def _find_slot(
@@ -99,7 +109,7 @@ def _find_slot(
 ) -> selectors.FreeSlot:
     """The free slot starting at ``starts_at``, or a refusal saying why there is none."""
     day = timezone.localdate(starts_at)
-    options = {
+    options: dict[str, Any] = {
         "modality": modality,
         "start": day,
         "end": day,
@@ -107,7 +117,10 @@ def _find_slot(
         "now": now,
         "policy": policy,
     }
-    for slot in selectors.free_slots(**options, patient=patient, exclude_appointment=exclude_appointment):
+    (available,) = selectors.availability(**options, patient=patient, exclude_appointment=exclude_appointment)
+    if available.closed_reason:
+        raise BookingRefused(f"The clinic is closed on {day:%A %-d %B} ({available.closed_reason}).")
+    for slot in available.slots:
         if slot.starts_at == starts_at:
             return slot
     on_empty_calendar = selectors.free_slots(**options, include_appointments=False)
@@ -178,9 +191,8 @@ def appointment_book(
     _screening_gate(patient=patient, modality=modality, starts_at=starts_at)
     now = timezone.now()
     policy = BookingPolicy.current()
-    modality = Modality.objects.select_related("resource").get(pk=modality.pk)
+    modality = _lock(modality=modality, practitioner=practitioner)
     _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
-    _lock(modality=modality, practitioner=practitioner)
     slot = _find_slot(
         modality=modality, starts_at=starts_at, patient=patient, practitioner=practitioner, policy=policy, now=now
     )
@@ -256,7 +268,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by:
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
     _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at)
     _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
-    _lock(modality=modality, practitioner=None)
+    modality = _lock(modality=modality, practitioner=None)
     slot = _find_slot(
         modality=modality,
         starts_at=starts_at,

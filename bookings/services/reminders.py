@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -90,6 +90,29 @@ def _due_outside_quiet_hours(*, due_at: datetime, rules: ReminderSettings, lates
     return min(evening, due_at)
 
 
+def _reminder_fields(
+    *,
+    kind: str,
+    patient: Patient,
+    due_at: datetime,
+    appointment: Appointment | None = None,
+    about: models.Model | None = None,
+    context: dict | None = None,
+    enqueued: bool = False,
+) -> dict:
+    return {
+        "kind": kind,
+        "patient": patient,
+        "appointment": appointment,
+        "appointment_starts_at": appointment.starts_at if appointment else None,
+        "context": context or {},
+        "due_at": due_at,
+        "next_attempt_at": due_at,
+        "enqueued_at": timezone.now() if enqueued else None,
+        **Reminder.about_fields(about),
+    }
+
+
 @transaction.atomic
 def reminder_plan(
     *,
@@ -103,22 +126,33 @@ def reminder_plan(
     enqueued: bool = False,
 ) -> tuple[Reminder, bool]:
     """The reminder with this key, created if it does not exist yet (never a second row)."""
-    now = timezone.now()
-    reminder, created = Reminder.objects.get_or_create(
-        key=key,
-        defaults={
-            "kind": kind,
-            "patient": patient,
-            "appointment": appointment,
-            "appointment_starts_at": appointment.starts_at if appointment else None,
-            "context": context or {},
-            "due_at": due_at,
-            "next_attempt_at": due_at,
-            "enqueued_at": now if enqueued else None,
-            **Reminder.about_fields(about),
-        },
+    fields = _reminder_fields(
+        kind=kind,
+        patient=patient,
+        due_at=due_at,
+        appointment=appointment,
+        about=about,
+        context=context,
+        enqueued=enqueued,
     )
-    return reminder, created
+    return Reminder.objects.get_or_create(key=key, defaults=fields)
+
+
+@transaction.atomic
+def reminders_plan_together(*, plans: list[dict]) -> list[tuple[Reminder, bool]]:
+    """Several ``reminder_plan`` calls (their keyword arguments) in one INSERT when none of the keys
+    exists yet, as for a new appointment; otherwise one ``reminder_plan`` each.  Either way no key
+    ever gets a second row (the unique key refuses it), and each answer says whether it was created.
+    """
+    rows = [
+        Reminder(key=plan["key"], **_reminder_fields(**{k: v for k, v in plan.items() if k != "key"})) for plan in plans
+    ]
+    try:
+        with transaction.atomic():
+            Reminder.objects.bulk_create(rows)
+    except IntegrityError:
+        return [reminder_plan(**plan) for plan in plans]
+    return [(row, True) for row in rows]
 
 
 @transaction.atomic
@@ -138,24 +172,36 @@ def upcoming_reminder_due_at(*, starts_at: datetime, rules: ReminderSettings) ->
     return _due_outside_quiet_hours(due_at=wall, rules=rules, latest=starts_at)
 
 
-def reminder_plan_upcoming(*, appointment: Appointment, rules: ReminderSettings | None = None) -> Reminder | None:
-    """Plan the reminder before a booked appointment, unless the confirmation already does its job
-    (booked after the reminder's time) or the patient turned appointment reminders off."""
-    rules = rules or ReminderSettings.load()
+def upcoming_reminder_planned(
+    *, appointment: Appointment, rules: ReminderSettings | None = None
+) -> dict[str, object] | None:
+    """The ``reminder_plan`` arguments of the reminder before a booked appointment, or None when none
+    is wanted: the confirmation already does its job (booked after the reminder's time), the
+    appointment is not booked or is over, or the patient turned appointment reminders off."""
     if appointment.status != Appointment.Status.BOOKED or not appointment.patient.appointment_reminders:
         return None
+    rules = rules or ReminderSettings.load()
     due_at = upcoming_reminder_due_at(starts_at=appointment.starts_at, rules=rules)
     if appointment.created_at and appointment.created_at >= due_at:
         return None
     if appointment.starts_at <= timezone.now():
         return None
-    reminder, _ = reminder_plan(
-        key=f"upcoming:{appointment.pk}:{appointment.starts_at.astimezone(UTC).isoformat()}",
-        kind=Kind.UPCOMING_APPOINTMENT,
-        patient=appointment.patient,
-        appointment=appointment,
-        due_at=due_at,
-    )
+    return {
+        "key": f"upcoming:{appointment.pk}:{appointment.starts_at.astimezone(UTC).isoformat()}",
+        "kind": Kind.UPCOMING_APPOINTMENT,
+        "patient": appointment.patient,
+        "appointment": appointment,
+        "due_at": due_at,
+    }
+
+
+def reminder_plan_upcoming(*, appointment: Appointment, rules: ReminderSettings | None = None) -> Reminder | None:
+    """Plan the reminder before a booked appointment, unless the confirmation already does its job
+    (booked after the reminder's time) or the patient turned appointment reminders off."""
+    plan = upcoming_reminder_planned(appointment=appointment, rules=rules)
+    if plan is None:
+        return None
+    reminder, _ = reminder_plan(**plan)
     return reminder
 
 
