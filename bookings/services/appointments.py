@@ -9,11 +9,13 @@ constraint is the backstop; its IntegrityError becomes a ``BookingRefused``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from bookings import selectors
@@ -23,6 +25,11 @@ from clinic.models import Modality, Patient, Practitioner, User
 from screening.services import ScreeningRefused, screening_require_cleared
 
 TAKEN_MESSAGE = "Sorry, this time has just been taken."
+BUSY_MESSAGE = "Sorry, many people are booking right now and we could not save this; please try again in a moment."
+# PostgreSQL's answers to contention that a second attempt may not meet: serialization failure, deadlock,
+# lock not available (lock_timeout), query cancelled (statement_timeout).
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
+ATTEMPTS = 3
 
 
 class BookingRefused(Exception):
@@ -48,6 +55,30 @@ def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime
         screening_require_cleared(patient=patient, modality=modality, on_date=timezone.localdate(starts_at))
     except ScreeningRefused as refused:
         raise BookingRefused(str(refused), screening=refused.decision) from refused
+
+
+def _is_contention(error: OperationalError) -> bool:
+    """A deadlock, serialization failure or lock/statement timeout (PostgreSQL), or SQLite's busy writer lock."""
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate in TRANSIENT_SQLSTATES or "database is locked" in str(error)
+
+
+def _retrying_contention(attempt: Callable[[], Appointment]) -> Appointment:
+    """Run ``attempt`` (a whole atomic booking) again when the database gave up on it because of
+    contention, up to ``ATTEMPTS`` times with a short random pause; then refuse in plain words.
+
+    Each try is its own transaction (a savepoint inside a caller's transaction), so a retry starts clean.
+    """
+    for number in range(1, ATTEMPTS + 1):
+        try:
+            return attempt()
+        except OperationalError as error:
+            if not _is_contention(error):
+                raise
+            if number == ATTEMPTS:
+                raise BookingRefused(BUSY_MESSAGE) from error
+            time.sleep(random.uniform(0.02, 0.1) * number)  # noqa: S311 - jitter, not security
+    raise AssertionError("unreachable")
 
 
 def _notify(*, appointment: Appointment, event: str) -> None:
@@ -174,7 +205,6 @@ def _place(*, appointment: Appointment, slot: selectors.FreeSlot, modality: Moda
     appointment.blocked_until = appointment.ends_at + modality.buffer_after
 
 
-@transaction.atomic
 def appointment_book(
     *,
     patient: Patient,
@@ -186,8 +216,25 @@ def appointment_book(
     """Book ``modality`` for ``patient`` at ``starts_at`` (with ``practitioner`` or whoever is free).
 
     Raises ``BookingRefused`` (with a patient-readable message) when the screening gate or any booking
-    rule says no, including when another booking took the time first.
+    rule says no, including when another booking took the time first or the database stayed too busy
+    (deadlock, lock timeout) over a few quick retries.  Atomic: each try is one transaction.
     """
+    return _retrying_contention(
+        lambda: _appointment_book(
+            patient=patient, modality=modality, starts_at=starts_at, booked_by=booked_by, practitioner=practitioner
+        )
+    )
+
+
+@transaction.atomic
+def _appointment_book(
+    *,
+    patient: Patient,
+    modality: Modality,
+    starts_at: datetime,
+    booked_by: User,
+    practitioner: Practitioner | None,
+) -> Appointment:
     _screening_gate(patient=patient, modality=modality, starts_at=starts_at)
     now = timezone.now()
     policy = BookingPolicy.current()
@@ -257,9 +304,16 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     return appointment
 
 
-@transaction.atomic
 def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
-    """Move a booked appointment to ``starts_at`` (same modality; same practitioner when free)."""
+    """Move a booked appointment to ``starts_at`` (same modality; same practitioner when free).
+
+    Like ``appointment_book``, retries briefly on database contention, then refuses; atomic per try.
+    """
+    return _retrying_contention(lambda: _appointment_reschedule(appointment=appointment, starts_at=starts_at, by=by))
+
+
+@transaction.atomic
+def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
     # Lock the row alone: PostgreSQL cannot lock the nullable side of the join to the resource.
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     policy = BookingPolicy.current()
@@ -321,6 +375,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointme
 
 
 __all__ = [
+    "BUSY_MESSAGE",
     "TAKEN_MESSAGE",
     "BookingRefused",
     "appointment_book",

@@ -54,10 +54,5 @@ def test_booking_service_query_count_does_not_grow_with_the_data(counts_by_size)
     assert counts_by_size[SMALL]["booking"] == counts_by_size[LARGE]["booking"]
 
 
-@pytest.mark.xfail(
-    reason="appointment_book sends 25-26 queries (budget 15): screening gate 8, locks 3, a second closure and "
-    "modality read, and get_or_create for both outbox rows; reported to the lead for the bookings engineer",
-    strict=False,
-)
 def test_booking_service_stays_within_fifteen_queries(counts_by_size) -> None:
     assert counts_by_size[LARGE]["booking"] <= 15

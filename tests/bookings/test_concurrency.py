@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from bookings.models import Appointment
 from bookings.services import appointments as appointment_services
 from bookings.services.appointments import BookingRefused, appointment_book
-from clinic.models import Modality, Patient
+from clinic.models import Modality, Patient, Resource
 from tests.bookings.conftest import MONDAY, NOW, at, cleared, working_hours
 from tests.factories import PatientFactory, PractitionerFactory
 
@@ -203,4 +203,59 @@ def test_raw_sql_overlap_in_the_chamber_with_another_practitioner_is_refused_by_
     other = next(person for person in chamber_team if person.pk != appointment.practitioner_id)
     with pytest.raises(IntegrityError), transaction.atomic():
         _insert_overlap(appointment, practitioner_id=other.pk, starts_at=at(TUESDAY, 10, 20))
+    assert Appointment.objects.count() == 1
+
+
+def _hold_lock_on(resource_id: int, held: threading.Event, release: threading.Event) -> None:
+    """Another transaction (an admin editing the chamber, a stuck request) keeps the chamber row locked."""
+    try:
+        with transaction.atomic():
+            list(Resource.objects.select_for_update().filter(pk=resource_id))
+            held.set()
+            release.wait(timeout=30)
+    finally:
+        connections.close_all()
+
+
+@pytest.fixture
+def short_lock_timeout():
+    """The server gives up waiting for a row lock after 300 ms (a deployment may set ``lock_timeout``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '300ms'")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")
+
+
+def _locked_chamber(wbc: Modality, *, release_after: float | None) -> tuple[threading.Thread, threading.Event]:
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_lock_on, args=(wbc.resource_id, held, release))
+    holder.start()
+    assert held.wait(timeout=10)
+    if release_after is not None:
+        threading.Timer(release_after, release.set).start()
+    return holder, release
+
+
+def test_a_booking_that_cannot_get_the_chamber_lock_is_refused_in_plain_words(chamber_team, wbc, short_lock_timeout):
+    patient = cleared(PatientFactory())
+    holder, release = _locked_chamber(wbc, release_after=None)
+    try:
+        with pytest.raises(BookingRefused, match="please try again in a moment"):
+            appointment_book(patient=patient, modality=wbc, starts_at=at(TUESDAY, 10), booked_by=patient.user)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not Appointment.objects.exists()
+
+
+def test_a_booking_retries_and_succeeds_once_a_briefly_held_lock_is_released(chamber_team, wbc, short_lock_timeout):
+    patient = cleared(PatientFactory())
+    holder, release = _locked_chamber(wbc, release_after=0.35)  # after the first try has timed out
+    try:
+        appointment = appointment_book(patient=patient, modality=wbc, starts_at=at(TUESDAY, 10), booked_by=patient.user)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert appointment.status == Appointment.Status.BOOKED
     assert Appointment.objects.count() == 1
