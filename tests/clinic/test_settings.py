@@ -61,7 +61,7 @@ def test_debug_is_off_unless_asked():
 def test_file_email_url_keeps_an_absolute_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(DJANGO_DEBUG="true", EMAIL_URL=f"filemail://{tmp_path}/mail")
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [
             sys.executable,
             "-c",
