@@ -109,6 +109,10 @@ class Patient(models.Model):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+# The longest an appointment may hold a practitioner or device (slot plus buffer after).
+MAX_APPOINTMENT_MINUTES = 12 * 60
+
+
 class ModalityQuerySet(models.QuerySet):
     def active(self) -> ModalityQuerySet:
         return self.filter(is_active=True)
@@ -207,6 +211,11 @@ class Modality(models.Model):
         ordering = ["display_order", "name"]
         constraints = [
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="modality_slot_at_least_5_minutes"),
+            # Overlap searches only look back this far (see bookings' AppointmentQuerySet.overlapping).
+            models.CheckConstraint(
+                condition=Q(slot_minutes__lte=MAX_APPOINTMENT_MINUTES - F("buffer_minutes")),
+                name="modality_slot_and_buffer_within_max_span",
+            ),
             models.CheckConstraint(
                 condition=Q(exposure_min_seconds__lte=F("exposure_max_seconds")),
                 name="modality_exposure_bounds_ordered",

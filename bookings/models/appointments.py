@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from clinic.models import Modality, Patient, Practitioner, Resource
+from clinic.models import MAX_APPOINTMENT_MINUTES, Modality, Patient, Practitioner, Resource
 
 __all__ = ["Appointment", "AppointmentQuerySet"]
 
@@ -30,8 +30,13 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(starts_at__lt=timezone.now())
 
     def overlapping(self, starts_at: datetime, ends_at: datetime) -> AppointmentQuerySet:
-        """Appointments whose blocked time (start up to ``blocked_until``) meets ``[starts_at, ends_at)``."""
-        return self.filter(starts_at__lt=ends_at, blocked_until__gt=starts_at)
+        """Appointments whose blocked time (start up to ``blocked_until``) meets ``[starts_at, ends_at)``.
+
+        No appointment holds its slot longer than MAX_APPOINTMENT_MINUTES (a Modality constraint),
+        so a lower bound on ``starts_at`` lets the index skip the whole history before the range.
+        """
+        earliest_start = starts_at - timedelta(minutes=MAX_APPOINTMENT_MINUTES)
+        return self.filter(starts_at__gt=earliest_start, starts_at__lt=ends_at, blocked_until__gt=starts_at)
 
 
 class Appointment(models.Model):

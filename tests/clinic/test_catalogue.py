@@ -46,3 +46,12 @@ def test_database_refuses_inverted_exposure_bounds():
 def test_database_refuses_a_resource_without_capacity():
     with pytest.raises(IntegrityError), transaction.atomic():
         Resource.objects.create(name="Broken", kind="room", capacity=0)
+
+
+def test_database_refuses_a_modality_longer_than_an_appointment_may_hold_a_room():
+    wbc = Modality.objects.get(slug="whole-body-cryotherapy")
+    wbc.slot_minutes = 12 * 60
+    wbc.buffer_minutes = 10
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        wbc.save()
