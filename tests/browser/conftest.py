@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -119,7 +120,7 @@ class Visitor:
         self.check(label)
 
     def check(self, label: str | None = None) -> None:
-        """Screenshot the current page at phone and desktop size and run the axe audit on it."""
+        """Screenshot the current page at phone, tablet and desktop size and run the axe audit on it."""
         self.page.wait_for_load_state("domcontentloaded")
         path = self.page.url.removeprefix(self.base_url)
         label = label or re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
@@ -127,6 +128,8 @@ class Visitor:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         stem = f"{self.name}-{len(self.visited):02d}-{label}"[:120]
         self.page.screenshot(path=str(SCREENSHOTS / f"{stem}-phone.png"), full_page=True)
+        self.page.set_viewport_size(TABLET)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{stem}-tablet.png"), full_page=True)
         self.page.set_viewport_size(DESKTOP)
         self.page.screenshot(path=str(SCREENSHOTS / f"{stem}-desktop.png"), full_page=True)
         self.page.set_viewport_size(PHONE)

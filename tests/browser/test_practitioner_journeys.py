@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from bookings.models import Appointment, CarePlan
 from bookings.services.appointments import appointment_book
 from clinic.models import Modality
+from tests.browser.conftest import TABLET
 from tests.browser.steps import choose, field, open_menu_link, staff_log_in
 from tests.factories import PatientFactory
 from tests.screening.factories import screening_cleared
@@ -84,6 +85,48 @@ def test_practitioner_logs_wbc_session_from_day_page_and_chart_shows_pain_7_to_4
 
     log = SessionLog.objects.get()
     assert (log.appointment_id, log.pain_before, log.pain_after, log.exposure_seconds) == (appointment.pk, 7, 4, 150)
+
+
+def test_practitioner_logs_acupuncture_session_on_a_tablet_and_chart_shows_it(
+    visitor_factory, clinic_open_every_day, acupuncture_follow_up
+):
+    practitioner = clinic_open_every_day
+    patient = PatientFactory(user__first_name="Robin", user__last_name="Ashe")
+    appointment = _booked_earlier_for_today(
+        patient=patient, practitioner=practitioner, modality=acupuncture_follow_up, at=time(11)
+    )
+
+    visitor = visitor_factory("practitioner")
+    page = visitor.page
+    staff_log_in(visitor, user=practitioner.user)
+    page.set_viewport_size(TABLET)
+    page.get_by_role("link", name="Open today's day page").click()
+    entry = page.get_by_role("listitem").filter(has_text="Robin Ashe")
+    expect(entry).to_contain_text("Acupuncture follow-up")
+    entry.get_by_role("link", name="Session log").click()
+    expect(page.get_by_role("heading", name="Log session")).to_be_visible()
+    visitor.check("acupuncture-log-form")
+
+    page.set_viewport_size(TABLET)
+    page.get_by_role("group", name=re.compile("Pain before")).get_by_label("6", exact=True).check()
+    page.get_by_role("group", name=re.compile("Pain after")).get_by_label("3", exact=True).check()
+    page.get_by_role("group", name=re.compile("Pain location")).get_by_role("radio").first.check()
+    page.get_by_label(re.compile("Points used", re.IGNORECASE)).fill("BL23, BL25, GB30")
+    page.get_by_label(re.compile("needles", re.IGNORECASE)).fill("8")
+    field(page, "Needle retention (minutes)").fill("25")
+    page.get_by_role("button", name="Save and sign").click()
+    expect(page.get_by_text("Session logged and signed.")).to_be_visible()
+    visitor.check("acupuncture-log-signed")
+
+    page.get_by_role("link", name="Robin Ashe").first.click()
+    sessions = page.get_by_role("table").filter(has_text="Pain before")
+    expect(sessions).to_contain_text("6 → 3")
+    visitor.check("acupuncture-chart")
+
+    log = SessionLog.objects.get()
+    assert (log.appointment_id, log.needle_count, log.exposure_seconds) == (appointment.pk, 8, 25 * 60)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.ATTENDED
 
 
 def test_practitioner_puts_patient_on_acupuncture_plan_and_books_initial_phase_weekly(
