@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import factory
 from django.test import Client
@@ -10,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 
+from bookings.models import Appointment
 from clinic.models import Modality, Patient, Practitioner, Role, User
 from clinic.services import user_set_role
 
@@ -85,3 +87,59 @@ def verified_login(client: Client, user: User) -> TOTPDevice:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def appointment_build(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    modality: Modality,
+    starts_at: datetime,
+    status: str = Appointment.Status.BOOKED,
+    created_by: User | None = None,
+    **extra: Any,
+) -> Appointment:
+    """An unsaved appointment written directly, bypassing the booking rules (for history, or ``bulk_create``).
+
+    The slot is derived from the modality exactly as booking does it: ``ends_at`` is the slot
+    length after ``starts_at``, ``blocked_until`` adds the modality's buffer, and the resource is
+    the modality's. ``created_by`` defaults to the patient (an online booking); ``extra`` sets any
+    other field. The one place to change when the appointment model changes.
+    """
+    ends_at = starts_at + modality.slot_length
+    return Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        modality=modality,
+        resource=modality.resource,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocked_until=ends_at + modality.buffer_after,
+        status=status,
+        created_by=created_by or patient.user,
+        **extra,
+    )
+
+
+def appointment_create(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    modality: Modality,
+    starts_at: datetime,
+    status: str = Appointment.Status.BOOKED,
+    created_by: User | None = None,
+    **extra: Any,
+) -> Appointment:
+    """Save an appointment built by :func:`appointment_build` (same arguments and defaults)."""
+    appointment = appointment_build(
+        patient=patient,
+        practitioner=practitioner,
+        modality=modality,
+        starts_at=starts_at,
+        status=status,
+        created_by=created_by,
+        **extra,
+    )
+    appointment.save(force_insert=True)
+    return appointment

@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings.models import Appointment, BookingPolicy, CarePlan, PlanTemplate, WorkingHours
 from bookings.services.plans import care_plan_assign
 from clinic.models import Modality, Patient, Practitioner
+from tests.factories import appointment_create
 
 CRYO_PLAN = "Cryotherapy \u2014 every 3 weeks"
 ACUPUNCTURE_PLAN = "Acupuncture \u2014 weekly for 6 weeks, then every 2-4 weeks"
@@ -30,15 +31,11 @@ def session_on(
 ) -> Appointment:
     """A session that already happened (or was missed): history the booking rules would refuse
     to create now, so it is written directly."""
-    starts_at = local(day, at)
-    return Appointment.objects.create(
+    return appointment_create(
         patient=patient,
         practitioner=practitioner,
         modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=starts_at + modality.slot_length,
-        blocked_until=starts_at + modality.slot_length + modality.buffer_after,
+        starts_at=local(day, at),
         status=status,
         created_by=practitioner.user,
     )

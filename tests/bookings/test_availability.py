@@ -12,7 +12,7 @@ from bookings.selectors import availability, free_slots
 from bookings.services.appointments import appointment_book
 from clinic.models import Modality
 from tests.bookings.conftest import AFTER_DST_MONDAY, MONDAY, at, working_hours
-from tests.factories import PatientFactory, PractitionerFactory
+from tests.factories import PatientFactory, PractitionerFactory, appointment_build
 
 TUESDAY = MONDAY + timedelta(days=1)
 
@@ -134,18 +134,7 @@ def _bulk_appointments(count: int, modality: Modality, team, patient, start: dat
     for index in range(count):
         person = team[index % len(team)]
         starts_at = start + timedelta(hours=index // len(team))
-        rows.append(
-            Appointment(
-                patient=patient,
-                practitioner=person,
-                modality=modality,
-                resource=modality.resource,
-                starts_at=starts_at,
-                ends_at=starts_at + modality.slot_length,
-                blocked_until=starts_at + modality.slot_length + modality.buffer_after,
-                created_by=patient.user,
-            )
-        )
+        rows.append(appointment_build(patient=patient, practitioner=person, modality=modality, starts_at=starts_at))
     Appointment.objects.bulk_create(rows, batch_size=1000)
 
 

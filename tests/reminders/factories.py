@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment
 from clinic.models import Modality, Patient, Practitioner
+from tests import factories
 
 
 def appointment_create(
@@ -18,16 +19,9 @@ def appointment_create(
     starts_at: datetime,
     status: str = Appointment.Status.BOOKED,
 ) -> Appointment:
-    return Appointment.objects.create(
-        patient=patient,
-        practitioner=practitioner,
-        modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=starts_at + modality.slot_length,
-        blocked_until=starts_at + modality.slot_length + modality.buffer_after,
-        status=status,
-        created_by=patient.user,
+    """A booking made online by the patient, written directly."""
+    return factories.appointment_create(
+        patient=patient, practitioner=practitioner, modality=modality, starts_at=starts_at, status=status
     )
 
 

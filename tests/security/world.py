@@ -21,7 +21,7 @@ from bookings.services.reminders import nudge_opt_out_token, reminder_plan_upcom
 from bookings.services.schedules import calendar_feed_get_or_create
 from clinic.models import Modality, Patient, Practitioner, User
 from screening.models import Submission
-from tests.factories import AdminFactory, PatientFactory, PractitionerFactory, UserFactory
+from tests.factories import AdminFactory, PatientFactory, PractitionerFactory, UserFactory, appointment_create
 from tests.screening.factories import consents_signed, submission_with_answers
 from tests.treatments.factories import session_logged
 
@@ -57,16 +57,7 @@ def _future(days: int, hour: int) -> datetime:
 
 
 def _booked(patient: Patient, practitioner: Practitioner, modality: Modality, starts_at: datetime) -> Appointment:
-    return Appointment.objects.create(
-        patient=patient,
-        practitioner=practitioner,
-        modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=starts_at + modality.slot_length,
-        blocked_until=starts_at + modality.slot_length + modality.buffer_after,
-        created_by=patient.user,
-    )
+    return appointment_create(patient=patient, practitioner=practitioner, modality=modality, starts_at=starts_at)
 
 
 def build_world() -> World:

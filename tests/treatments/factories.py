@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment
 from clinic.models import Modality, Patient, Practitioner
+from tests import factories
 from treatments.models import SessionLog
 from treatments.services import session_log_create
 
@@ -28,15 +29,12 @@ def past_slot(days_ago: int = 1) -> datetime:
 def appointment_create(
     *, patient: Patient, practitioner: Practitioner, modality: Modality, starts_at: datetime | None = None, **extra: Any
 ) -> Appointment:
-    starts_at = starts_at or past_slot()
-    return Appointment.objects.create(
+    """Booked by the practitioner, in the next free past slot unless ``starts_at`` is given."""
+    return factories.appointment_create(
         patient=patient,
         practitioner=practitioner,
         modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=starts_at + modality.slot_length,
-        blocked_until=starts_at + modality.slot_length + modality.buffer_after,
+        starts_at=starts_at or past_slot(),
         created_by=practitioner.user,
         **extra,
     )
