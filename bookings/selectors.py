@@ -152,7 +152,7 @@ def availability(
     ``policy`` given) when ``modality.resource`` is already loaded, whatever the number of appointments.
     """
     now = now or timezone.now()
-    policy = policy or BookingPolicy.current()
+    policy = policy or BookingPolicy.load()
     zone = clinic_zone()
     days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
     if not days:

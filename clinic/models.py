@@ -7,6 +7,7 @@ this module imports from no other app of the project.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any, Self
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
@@ -15,6 +16,28 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clinic.managers import UserManager
+
+
+class SingletonSettings(models.Model):
+    """A clinic-wide settings row the admin edits; there is only ever one, with pk 1.
+
+    ``load()`` reads it without writing: until an admin saves the row, the field defaults apply.
+    Subclasses add ``CheckConstraint(condition=Q(pk=1), ...)`` so the database keeps it single.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1
+        if self._state.adding:
+            # The defaults from load() were never stored: store the whole row, not just some fields.
+            kwargs.pop("update_fields", None)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> Self:
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class Role(models.TextChoices):

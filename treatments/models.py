@@ -34,7 +34,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from clinic.models import Modality, Patient, Practitioner, Resource
+from clinic.models import Modality, Patient, Practitioner, Resource, SingletonSettings
 
 PAIN_SCORES = [(score, str(score)) for score in range(11)]
 KIND_WBC = Modality.Kind.WHOLE_BODY_CRYO.value
@@ -46,7 +46,7 @@ class ClinicalRecordDeletion(Exception):
     """Raised when code tries to delete a clinical record: they are kept for good."""
 
 
-class SafetyThresholds(models.Model):
+class SafetyThresholds(SingletonSettings):
     """Clinic-wide safety limits the admin may tune; a single row (pk 1)."""
 
     wbc_systolic_max = models.PositiveSmallIntegerField(
@@ -70,11 +70,6 @@ class SafetyThresholds(models.Model):
 
     def __str__(self) -> str:
         return f"Whole-body cryotherapy blood-pressure limit {self.wbc_systolic_max}/{self.wbc_diastolic_max}"
-
-    @classmethod
-    def load(cls) -> SafetyThresholds:
-        thresholds, _ = cls.objects.get_or_create(pk=1)
-        return thresholds
 
 
 class SessionLogQuerySet(models.QuerySet):

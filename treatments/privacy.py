@@ -222,7 +222,7 @@ def is_erased(patient: Patient) -> bool:
 
 def erasure_blocking_appointments(*, patient: Patient) -> list[Appointment]:
     """Future appointments the patient may no longer cancel online (inside the cut-off)."""
-    policy = BookingPolicy.current()
+    policy = BookingPolicy.load()
     upcoming = Appointment.objects.filter(
         patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
     )

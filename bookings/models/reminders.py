@@ -15,12 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.models import Patient, SingletonSettings
 
 __all__ = ["Reminder", "ReminderQuerySet", "ReminderSettings"]
 
 
-class ReminderSettings(models.Model):
+class ReminderSettings(SingletonSettings):
     """The clinic's reminder rules, one row the admin edits (``ReminderSettings.load()``)."""
 
     upcoming_hours_before = models.PositiveSmallIntegerField(
@@ -57,15 +57,11 @@ class ReminderSettings(models.Model):
         verbose_name_plural = "reminder settings"
         constraints = [
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="reminder_settings_at_least_one_attempt"),
+            models.CheckConstraint(condition=Q(pk=1), name="reminder_settings_single_row"),
         ]
 
     def __str__(self) -> str:
         return "Reminder settings"
-
-    @classmethod
-    def load(cls) -> ReminderSettings:
-        settings, _ = cls.objects.get_or_create(pk=1)
-        return settings
 
     def is_quiet(self, moment: datetime) -> bool:
         local = timezone.localtime(moment).time()

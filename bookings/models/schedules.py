@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import F, Q
 
-from clinic.models import Patient, Practitioner
+from clinic.models import Patient, Practitioner, SingletonSettings
 
 __all__ = ["BookingPolicy", "CalendarFeed", "ClinicClosure", "ExtraHours", "TimeOff", "WorkingHours"]
 
@@ -109,8 +109,8 @@ class ClinicClosure(models.Model):
         return f"{self.reason} ({self.start_date} to {self.end_date})"
 
 
-class BookingPolicy(models.Model):
-    """The clinic's booking rules; one row (``BookingPolicy.current()``)."""
+class BookingPolicy(SingletonSettings):
+    """The clinic's booking rules; one row (``BookingPolicy.load()``)."""
 
     minimum_notice_minutes = models.PositiveIntegerField(
         default=120, help_text="Online and phone bookings must start at least this long from now."
@@ -129,15 +129,11 @@ class BookingPolicy(models.Model):
         verbose_name_plural = "booking policy"
         constraints = [
             models.CheckConstraint(condition=Q(slot_step_minutes__gte=5), name="booking_policy_step_at_least_5"),
+            models.CheckConstraint(condition=Q(pk=1), name="booking_policy_single_row"),
         ]
 
     def __str__(self) -> str:
         return "Booking policy"
-
-    @classmethod
-    def current(cls) -> BookingPolicy:
-        """The saved policy, or the defaults (unsaved) until an admin saves one."""
-        return cls.objects.order_by("pk").first() or cls()
 
     @property
     def minimum_notice(self) -> timedelta:

@@ -237,7 +237,7 @@ def _appointment_book(
 ) -> Appointment:
     _screening_gate(patient=patient, modality=modality, starts_at=starts_at)
     now = timezone.now()
-    policy = BookingPolicy.current()
+    policy = BookingPolicy.load()
     modality = _lock(modality=modality, practitioner=practitioner)
     _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
     slot = _find_slot(
@@ -274,7 +274,7 @@ def _check_patient_may_change(*, appointment: Appointment, by: User, policy: Boo
 
 def appointment_can_change_online(*, appointment: Appointment, policy: BookingPolicy | None = None) -> bool:
     """Whether the patient may still cancel or move it themselves (before the cut-off)."""
-    policy = policy or BookingPolicy.current()
+    policy = policy or BookingPolicy.load()
     return (
         appointment.status == Appointment.Status.BOOKED
         and timezone.now() <= appointment.starts_at - policy.cancellation_cutoff
@@ -289,7 +289,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     which is recorded as a late cancellation.  Staff may always cancel.
     """
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    policy = BookingPolicy.current()
+    policy = BookingPolicy.load()
     now = timezone.now()
     _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
     appointment.status = Appointment.Status.CANCELLED
@@ -316,7 +316,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by:
 def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
     # Lock the row alone: PostgreSQL cannot lock the nullable side of the join to the resource.
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    policy = BookingPolicy.current()
+    policy = BookingPolicy.load()
     now = timezone.now()
     _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)

@@ -72,7 +72,7 @@ class SlotWeekView(PatientRequiredMixin, View):
         decision = screening_gate(patient=self.patient, modality=modality, on_date=timezone.localdate())
         if not decision.allowed:
             return render(request, "bookings/screening_gate.html", {"modality": modality, "decision": decision})
-        policy = BookingPolicy.current()
+        policy = BookingPolicy.load()
         context = week_context(request=request, policy=policy)
         days = availability(
             modality=modality,
@@ -165,7 +165,7 @@ class AppointmentListView(PatientRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        policy = BookingPolicy.current()
+        policy = BookingPolicy.load()
         upcoming, past = patient_appointments(patient=self.patient)
         context["upcoming"] = [
             (appointment, appointment_can_change_online(appointment=appointment, policy=policy))
@@ -183,7 +183,7 @@ class AppointmentDetailView(OwnAppointmentMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        policy = BookingPolicy.current()
+        policy = BookingPolicy.load()
         context["appointment"] = self.appointment
         context["can_change"] = appointment_can_change_online(appointment=self.appointment, policy=policy)
         context["policy"] = policy
@@ -208,7 +208,7 @@ class AppointmentCancelView(OwnAppointmentMixin, View):
         return redirect("bookings:appointment_list")
 
     def _render(self, form: CancelForm, status: int = 200, **extra: Any) -> HttpResponse:
-        policy = BookingPolicy.current()
+        policy = BookingPolicy.load()
         context = {
             "form": form,
             "appointment": self.appointment,
@@ -224,7 +224,7 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         appointment = self.appointment
-        policy = BookingPolicy.current()
+        policy = BookingPolicy.load()
         if not appointment_can_change_online(appointment=appointment, policy=policy):
             return render(request, "bookings/appointment_cancel.html", {"appointment": appointment, "policy": policy})
         form = BookingConfirmForm(request.GET)

@@ -198,7 +198,7 @@ class StaffBookView(PractitionerRequiredMixin, View):
 
     def _slots(self, data: dict[str, Any]) -> dict[str, Any]:
         start = week_start(data.get("week") or timezone.localdate())
-        policy = BookingPolicy.current()
+        policy = BookingPolicy.load()
         days = availability(
             modality=data["modality"],
             start=start,

@@ -55,4 +55,4 @@ def open_every_day(practitioner: Practitioner, *, start: time = time(8, 0), end:
     """The practitioner works ``start``-``end`` local time every day of the week."""
     for weekday in range(7):
         WorkingHours.objects.create(practitioner=practitioner, weekday=weekday, start_time=start, end_time=end)
-    BookingPolicy.current()
+    BookingPolicy.load()

@@ -402,7 +402,7 @@ def concurrent_booking_measure(subjects: Subjects, *, seconds: float = 10, clien
     contenders = subjects.contenders[:clients]
     # Every free chamber slot up to the booking horizon, soonest first: enough for the whole run.
     start = timezone.localdate() + timedelta(days=1)
-    end = timezone.localdate() + timedelta(days=BookingPolicy.current().horizon_days - 1)
+    end = timezone.localdate() + timedelta(days=BookingPolicy.load().horizon_days - 1)
     slots = [slot_value(slot.starts_at) for slot in free_slots(modality=subjects.modality, start=start, end=end)]
     cookies = []
     for patient in contenders:
