@@ -2,21 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+# Two stamps: the app's runtime requirements (make run), and those plus tests and tooling.
+RUNTIME_INSTALLED := $(VENV)/.installed-runtime
+DEV_INSTALLED := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: install run test lint format bench check-deploy clean
+.PHONY: install install-dev run test lint format bench check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): requirements.txt | $(BIN)/python
+$(RUNTIME_INSTALLED): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $(INSTALLED)
+	touch $(RUNTIME_INSTALLED)
 
-install: $(INSTALLED)
+$(DEV_INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_INSTALLED) $(RUNTIME_INSTALLED)
+
+install: $(RUNTIME_INSTALLED)
+
+install-dev: $(DEV_INSTALLED)
 
 # Local defaults for trying the app: debug pages, emails as files under var/mail, and staff
 # two-factor off so the demo practitioners can log in without an authenticator app.
@@ -27,18 +36,20 @@ run: install
 	DJANGO_SITE_URL=$${DJANGO_SITE_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/python manage.py runlocal --port $(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	DJANGO_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: install-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-bench-only-secret-never-used-to-serve} $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 check-deploy: install

@@ -3,3 +3,18 @@ from django.apps import AppConfig
 
 class BookingsConfig(AppConfig):
     name = "bookings"
+
+    def ready(self) -> None:
+        from clinic.links import Link, register_link
+
+        # A patient cleared for a treatment on their screening page (screening) can book it straight away.
+        register_link(
+            "screening.cleared",
+            Link(
+                key="book",
+                label="Book",
+                url_name="bookings:book_times",
+                url_args=lambda modality: (modality.slug,),
+                emphasis="success",
+            ),
+        )

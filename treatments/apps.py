@@ -3,3 +3,42 @@ from django.apps import AppConfig
 
 class TreatmentsConfig(AppConfig):
     name = "treatments"
+
+    def ready(self) -> None:
+        from clinic.links import Link, register_link
+
+        # The day and week pages (bookings) link each appointment to its chart and session log.
+        register_link(
+            "appointment.patient",
+            Link(key="chart", label="Chart", url_name="treatments:patient_chart", url_args=lambda a: (a.patient_id,)),
+        )
+        register_link(
+            "appointment.actions",
+            Link(
+                key="session_log",
+                label="Session log",
+                url_name="treatments:log_create",
+                url_args=lambda a: (a.pk,),
+                emphasis="primary",
+            ),
+        )
+        # The profile page (clinic) offers a patient their data and the deletion of their account.
+        register_link(
+            "profile.actions",
+            Link(
+                key="export",
+                label="Download my data",
+                url_name="treatments:privacy_export",
+                shown_to=lambda user, subject: hasattr(user, "patient"),
+            ),
+        )
+        register_link(
+            "profile.actions",
+            Link(
+                key="delete",
+                label="Delete my account",
+                url_name="treatments:privacy_delete",
+                shown_to=lambda user, subject: hasattr(user, "patient"),
+                emphasis="danger",
+            ),
+        )

@@ -169,6 +169,9 @@ def test_practitioner_day_shows_appointments_with_screening_status(client, booke
     assert booked.patient.full_name in page
     assert "Screening: cleared" in page
     assert "10:00" in page
+    # The links treatments adds at the day page's places (clinic.links): the chart and the session log.
+    assert reverse("treatments:patient_chart", args=[booked.patient.pk]) in page
+    assert reverse("treatments:log_create", args=[booked.pk]) in page
 
 
 def test_practitioner_week_lists_the_week(client, booked, working_practitioner):
