@@ -49,8 +49,10 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The benchmarks app is installed only by its own settings, never by the clinic's.
 bench: install-dev
-	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-bench-only-secret-never-used-to-serve} $(BIN)/python manage.py bench $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=benchmarks.settings DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-bench-only-secret-never-used-to-serve} \
+		$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-only-$$(date +%s)-not-a-real-secret-0123456789abcdef} \

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from treatments.benchmarks.databases import bench_database_url, postgres_database_ensure, sqlite_database_remove
+from benchmarks.databases import bench_database_url, postgres_database_ensure, sqlite_database_remove
 
 
 def test_embedded_default_gets_a_file_per_size_beside_not_instead_of_the_dev_database(tmp_path: Path) -> None:

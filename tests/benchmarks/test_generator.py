@@ -7,11 +7,11 @@ from collections import defaultdict
 import pytest
 from django.utils import timezone
 
+from benchmarks.generator import CHART_PATIENT_EMAIL, clinic_size
+from benchmarks.measure import double_bookings_count
 from bookings.models import Appointment, CarePlan, Reminder, WorkingHours
 from clinic.models import Modality, Patient
 from screening.services import screening_gate
-from treatments.benchmarks.generator import CHART_PATIENT_EMAIL, clinic_size
-from treatments.benchmarks.measure import double_bookings_count
 from treatments.models import SessionLog
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,11 @@
 Point it at a database of its own (the benchmark does: ``var/bench-<size>.sqlite3`` or a
 ``*_bench_<size>`` PostgreSQL database), e.g.::
 
-    DATABASE_URL=sqlite:///var/try.sqlite3 .venv/bin/python manage.py migrate
-    DATABASE_URL=sqlite:///var/try.sqlite3 .venv/bin/python manage.py generate_clinic --appointments 20000
+    export DJANGO_SETTINGS_MODULE=benchmarks.settings DATABASE_URL=sqlite:///var/try.sqlite3
+    .venv/bin/python manage.py migrate
+    .venv/bin/python manage.py generate_clinic --appointments 20000
+
+(``benchmarks.settings`` installs the benchmarks app; the clinic's own settings do not.)
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from treatments.benchmarks.generator import clinic_generate
+from benchmarks.generator import clinic_generate
 
 
 class Command(BaseCommand):

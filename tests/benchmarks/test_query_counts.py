@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from treatments.benchmarks import measure
+from benchmarks import measure
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import transaction
 
-from treatments.benchmarks.generator import GeneratedClinic, clinic_generate
+from benchmarks.generator import GeneratedClinic, clinic_generate
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""``manage.py bench --quick`` runs end to end on the embedded default (SQLite)."""
+"""``make bench`` (``manage.py bench --quick`` under ``benchmarks.settings``) runs end to end on SQLite."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from treatments.management.commands.bench import JSON_KEYS
+from benchmarks.management.commands.bench import JSON_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_quick_bench_prints_a_table_then_json_with_every_key(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
     env["DJANGO_SECRET_KEY"] = "test-bench-only"
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"  # the settings `make bench` uses
     completed = subprocess.run(  # noqa: S603 - our own manage.py
         [
             sys.executable,

@@ -31,19 +31,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.forms import slot_value
-from bookings.models import Appointment, BookingPolicy, Reminder, ReminderSettings
-from bookings.selectors import availability, free_slots, week_start
-from bookings.services.appointments import appointment_book
-from bookings.services.reminders import reminder_deliver, reminder_plan, reminders_dispatch_due, reminders_plan_due
-from clinic.models import Modality, Patient, Practitioner
-from treatments.benchmarks.generator import (
+from benchmarks.generator import (
     BOOKING_PATIENT_EMAIL,
     CHART_PATIENT_EMAIL,
     CONTENDER_COUNT,
     EMAIL_DOMAIN,
     SEEDED_SLUGS,
 )
+from bookings.forms import slot_value
+from bookings.models import Appointment, BookingPolicy, Reminder, ReminderSettings
+from bookings.selectors import availability, free_slots, week_start
+from bookings.services.appointments import appointment_book
+from bookings.services.reminders import reminder_deliver, reminder_plan, reminders_dispatch_due, reminders_plan_due
+from clinic.models import Modality, Patient, Practitioner
 
 # Transaction bookkeeping, not work: SQLite logs its BEGIN IMMEDIATE, and nesting adds savepoints.
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
@@ -411,7 +411,7 @@ def concurrent_booking_measure(subjects: Subjects, *, seconds: float = 10, clien
         token = secrets.token_hex(16)  # a 32-character CSRF secret, sent as cookie and form field
         cookies.append((f"sessionid={client.cookies[settings.SESSION_COOKIE_NAME].value}; csrftoken={token}", token))
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "treatments.benchmarks.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
     log_path = Path(settings.VAR_DIR) / "bench-gunicorn.log"
     log = log_path.open("w")  # a file, not a pipe nobody reads: tracebacks must never block a worker
     workers = str(max(2, (os.cpu_count() or 2) * 2 + 1))

@@ -1,6 +1,9 @@
-"""Settings of the benchmark's worker processes and of the gunicorn it starts: the project's own,
-with what a benchmark on one machine needs changed.
+"""Settings of ``make bench`` (``manage.py bench`` and ``generate_clinic``), of the benchmark's worker
+processes and of the gunicorn it starts: the project's own, with what a benchmark on one machine
+needs changed.
 
+- the ``benchmarks`` app installed, for its commands (the clinic's own settings leave it out, so a
+  production deployment carries no command that creates and drops databases);
 - static files without a collectstatic manifest, and no redirect to HTTPS (there is no proxy);
 - staff pages without the second factor (the benchmark logs in with ``force_login``);
 - mail kept in memory (``locmem``), never sent;
@@ -11,11 +14,12 @@ with what a benchmark on one machine needs changed.
 import warnings
 
 from clinic.settings import *  # noqa: F403
-from clinic.settings import REDIS_URL, STORAGES
+from clinic.settings import INSTALLED_APPS, REDIS_URL, STORAGES
 
 # WhiteNoise warns that collectstatic has not run; the benchmark serves no static files.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 SECURE_SSL_REDIRECT = False
 CLINIC_STAFF_2FA_REQUIRED = False

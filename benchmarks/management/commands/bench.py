@@ -33,7 +33,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from treatments.benchmarks.databases import (
+from benchmarks.databases import (
     bench_database_url,
     database_reset,
     is_postgres_url,
@@ -154,7 +154,7 @@ class Command(BaseCommand):
             env = {
                 **os.environ,
                 "DATABASE_URL": url,
-                "DJANGO_SETTINGS_MODULE": "treatments.benchmarks.settings",
+                "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
                 "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-only-secret-never-used-to-serve",
             }
             self.stdout.write(f"\n== {size:,} appointments: {url.split('@')[-1]}")
@@ -216,7 +216,7 @@ class Command(BaseCommand):
     # --- Worker: make sure the database holds the generated clinic of this size -------------
 
     def prepare(self, *, size: int) -> None:
-        from treatments.benchmarks.generator import GENERATOR_VERSION, clinic_generate
+        from benchmarks.generator import GENERATOR_VERSION, clinic_generate
 
         today = timezone.localdate()
         expected = {"size": size, "generator": GENERATOR_VERSION, "migrations": migration_signature()}
@@ -250,7 +250,7 @@ class Command(BaseCommand):
     # --- Worker: the measurements -----------------------------------------------------------
 
     def measure(self, *, size: int, runs: int, reminders: int, concurrency_seconds: float) -> None:
-        from treatments.benchmarks import measure as bench
+        from benchmarks import measure as bench
 
         if migrations_pending():
             raise CommandError(
