@@ -18,11 +18,11 @@ from django.utils import timezone
 from bookings.models import Appointment, CalendarFeed, CarePlan, Reminder
 from bookings.services.reminders import reminder_deliver, reminders_dispatch_due
 from clinic.models import AuditEvent, Patient
+from privacy.services import erased_patients_past_retention
 from screening.models import Consent, Submission
 from tests.factories import PASSWORD
 from tests.security.world import A_CLINICAL, A_EMAIL, A_NAME, World, build_world
 from treatments.models import SessionLog
-from treatments.privacy import erased_patients_past_retention
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def client_a(world: World) -> Client:
 
 
 def _archive(client: Client) -> zipfile.ZipFile:
-    response = client.get(reverse("treatments:privacy_export"))
+    response = client.get(reverse("privacy:export"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert "attachment" in response["Content-Disposition"]
@@ -94,11 +94,11 @@ def test_export_is_audited(client_a: Client, world: World) -> None:
 def test_staff_cannot_use_the_patients_export(world: World) -> None:
     client = Client()
     client.force_login(world.unrelated.user)
-    assert client.get(reverse("treatments:privacy_export")).status_code in (302, 403)
+    assert client.get(reverse("privacy:export")).status_code in (302, 403)
 
 
 def _delete(client: Client, password: str = PASSWORD):
-    return client.post(reverse("treatments:privacy_delete"), {"password": password, "understood": "on"})
+    return client.post(reverse("privacy:delete"), {"password": password, "understood": "on"})
 
 
 def test_account_deletion_needs_the_password(client_a: Client, world: World) -> None:
@@ -202,5 +202,5 @@ def test_deletion_is_refused_while_an_appointment_is_inside_the_cancellation_cut
 
 def test_profile_page_offers_download_and_deletion(client_a: Client) -> None:
     body = client_a.get(reverse("profile")).content.decode()
-    assert reverse("treatments:privacy_export") in body
-    assert reverse("treatments:privacy_delete") in body
+    assert reverse("privacy:export") in body
+    assert reverse("privacy:delete") in body

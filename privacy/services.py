@@ -1,7 +1,7 @@
 """A patient's own data: download all of it, or delete the account.
 
-It lives in treatments because treatments sits at the bottom of the dependency
-chain and may read every app (screening, bookings, the session logs here).
+The ``privacy`` app sits at the top of the layers: it reads every app below
+(clinic, screening, bookings, treatments) and nothing imports it.
 
 Export (``patient_data_export``): one zip with ``data.json`` (everything, nested)
 and one CSV per table (profile, screenings, answers, consents, appointments, care
