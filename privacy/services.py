@@ -59,6 +59,7 @@ from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan, 
 from bookings.services.appointments import appointment_can_change_online, appointment_cancel
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
+from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Patient
 from screening.models import Answer, Consent, Submission
 from treatments.models import AdverseEvent, SessionLog
@@ -163,7 +164,10 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {key: json.dumps(value) if isinstance(value, dict | list) else value for key, value in row.items()}
+            {
+                key: csv_cell(json.dumps(value) if isinstance(value, dict | list) else value)
+                for key, value in row.items()
+            }
         )
     return buffer.getvalue()
 

@@ -21,22 +21,10 @@ from clinic.models import AuditEvent, Patient
 from privacy.services import erased_patients_past_retention
 from screening.models import Consent, Submission
 from tests.factories import PASSWORD
-from tests.security.world import A_CLINICAL, A_EMAIL, A_NAME, World, build_world
+from tests.security.world import A_CLINICAL, A_EMAIL, A_NAME, World
 from treatments.models import SessionLog
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(db) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def client_a(world: World) -> Client:
-    client = Client()
-    client.force_login(world.patient_a.user)
-    return client
 
 
 def _archive(client: Client) -> zipfile.ZipFile:
