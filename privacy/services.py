@@ -5,7 +5,10 @@ The ``privacy`` app sits at the top of the layers: it reads every app below
 
 Export (``patient_data_export``): one zip with ``data.json`` (everything, nested)
 and one CSV per table (profile, screenings, answers, consents, appointments, care
-plans, session logs, adverse events, reminders).
+plans, session logs, adverse events, reminders).  Fields the staff were told only
+staff see (``STAFF_ONLY_FIELDS``: a care plan's clinical notes) are left out, and
+every CSV cell goes through ``clinic.csv_cells.csv_cell`` so that text the patient
+or staff typed never opens as a live spreadsheet formula.
 
 Erasure (``patient_erase``), decided as follows and shown to the patient first:
 
@@ -65,6 +68,10 @@ from screening.models import Answer, Consent, Submission
 from treatments.models import AdverseEvent, SessionLog
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
+# Fields the staff's forms promise are "seen by staff only": the self-service export
+# leaves them out.  A formal subject access request goes to the clinic's records
+# officer, who decides what of them to release.
+STAFF_ONLY_FIELDS: dict[type[models.Model], list[str]] = {CarePlan: ["notes"]}
 ERASURE_DESCRIPTION = "Account erased at the patient's request"
 
 
@@ -144,7 +151,10 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
             .select_related("modality", "practitioner__user", "resource")
             .order_by("starts_at")
         ],
-        "care_plans": [_record(p) for p in CarePlan.objects.filter(patient=patient).select_related("template")],
+        "care_plans": [
+            _record(p, exclude=STAFF_ONLY_FIELDS[CarePlan])
+            for p in CarePlan.objects.filter(patient=patient).select_related("template")
+        ],
         "session_logs": [
             {**_record(log), "adverse_events": events_by_log.get(log.pk, [])} for log in logs.order_by("started_at")
         ],
