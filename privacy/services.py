@@ -18,9 +18,15 @@ Erasure (``patient_erase``), decided as follows and shown to the patient first:
 - personal details are anonymised: name -> "Erased patient", email -> a unique
   address under ``erased.invalid`` (a reserved domain: nothing can be delivered
   there), phone and emergency contact emptied, reminders and nudges switched off;
-- the date of birth is kept as its year only (1 January of that year): the kept
+- the date of birth is kept as its year only (1 January of that year), on the
+  profile and on every screening submission and its history rows: the kept
   clinical records need the age band for their meaning (e.g. the under-18 rule),
-  not the birthday;
+  not the birthday.  1 January is the sentinel because it is what the profile
+  already used; it can make a record read up to a year older, never a birthday;
+- the login-attempt log (django-axes: attempts, successful logins, failures) is
+  deleted for the account's email, since each row holds the email and the address
+  it came from; the account can no longer log in, so there is nothing to protect
+  with it any more;
 - the login is disabled (inactive, unusable password, two-factor devices removed,
   open sessions end because the password changed);
 - the patient's earlier profile versions in the model history are removed, since
@@ -51,8 +57,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.functions import TruncYear
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -276,6 +284,11 @@ def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
     patient.emergency_contact_name = ""
     patient.emergency_contact_phone = ""
     patient.date_of_birth = date(patient.date_of_birth.year, 1, 1)
+    # Screenings are never edited, so the birthday goes by a plain update, history included.
+    Submission.objects.filter(patient=patient).update(date_of_birth=TruncYear("date_of_birth"))
+    Submission.history.filter(patient_id=patient.pk).update(date_of_birth=TruncYear("date_of_birth"))
+    for login_log in (AccessAttempt, AccessLog, AccessFailureLog):
+        login_log.objects.filter(username__iexact=user.email).delete()
     patient.appointment_reminders = False
     patient.rebooking_nudges = False
     patient.save()
