@@ -41,8 +41,13 @@ Erasure (``patient_erase``), decided as follows and shown to the patient first:
   the patient, so erasure is refused until it has passed (or the clinic cancels
   it): the late-cancellation rule stays where bookings keeps it.
 
-Both are written to the audit trail (actions ``export`` and ``delete``); the
-erasure's audit row is also how the retention command finds erased patients.
+Both take the acting user (``actor``) and check the right themselves, so every
+caller (page, command, a future API) is held to it: the export is the patient's
+own; erasure is the patient's, or a clinic admin's acting on the patient's request
+(with the request as ``reason``, and not held to the online cut-off: the clinic may
+cancel late).  Both write the audit trail in the service, with the actor (actions
+``export`` and ``delete``; a refusal as ``denied``); the erasure's audit row is also
+how the retention command finds erased patients.
 """
 
 from __future__ import annotations
@@ -55,10 +60,11 @@ import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models.functions import TruncYear
 from django.http import HttpRequest
@@ -71,7 +77,7 @@ from bookings.services.appointments import appointment_can_change_online, appoin
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
 from clinic.csv_cells import csv_cell
-from clinic.models import AuditEvent, Patient
+from clinic.models import AuditEvent, Patient, User
 from screening.models import Answer, Consent, Submission
 from treatments.models import AdverseEvent, SessionLog
 
@@ -81,10 +87,37 @@ ERASED_EMAIL_DOMAIN = "erased.invalid"
 # officer, who decides what of them to release.
 STAFF_ONLY_FIELDS: dict[type[models.Model], list[str]] = {CarePlan: ["notes"]}
 ERASURE_DESCRIPTION = "Account erased at the patient's request"
+ERASURE_REASON = "The patient deleted their account."
 
 
 class ErasureRefused(Exception):
     """The account cannot be erased right now; the message says why and what to do."""
+
+
+# --- Who may ------------------------------------------------------------------------------
+
+
+def may_export(*, actor: User, patient: Patient) -> bool:
+    """The self-service export is the patient's own, while their account is active."""
+    return actor.is_active and actor.pk == patient.user_id
+
+
+def may_erase(*, actor: User, patient: Patient) -> bool:
+    """The patient, or a clinic admin acting on the patient's request."""
+    return actor.is_active and (actor.pk == patient.user_id or actor.is_clinic_admin)
+
+
+def _refuse(*, actor: User, patient: Patient, request: HttpRequest | None, what: str) -> NoReturn:
+    """Record the refusal (outside any transaction that would roll it back), then refuse."""
+    audit_record(
+        request=request,
+        actor=actor,
+        patient=patient,
+        action=AuditEvent.Action.DENIED,
+        target=patient,
+        description=f"Refused: {what}",
+    )
+    raise PermissionDenied(f"You may not ask for the {what}.")
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -216,8 +249,14 @@ data.json holds everything in one file; each .csv file holds one table of it
 """
 
 
-def patient_data_export(*, patient: Patient, request: HttpRequest | None) -> bytes:
-    """The zip archive of ``patient``'s data (JSON and CSV), recorded in the audit trail."""
+def patient_data_export(*, actor: User, patient: Patient, request: HttpRequest | None = None) -> bytes:
+    """The zip archive of ``patient``'s data (JSON and CSV), recorded in the audit trail.
+
+    Only the patient takes it (``PermissionDenied`` otherwise, audited as a refusal):
+    it is the self-service copy, with none of the care team's reasons to limit it.
+    """
+    if not may_export(actor=actor, patient=patient):
+        _refuse(actor=actor, patient=patient, request=request, what="export of a patient's data")
     data = patient_data(patient=patient)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -227,6 +266,7 @@ def patient_data_export(*, patient: Patient, request: HttpRequest | None) -> byt
             archive.writestr(f"{name}.csv", _csv(rows))
     audit_record(
         request=request,
+        actor=actor,
         patient=patient,
         action=AuditEvent.Action.EXPORT,
         target=patient,
@@ -251,14 +291,29 @@ def erasure_blocking_appointments(*, patient: Patient) -> list[Appointment]:
     return [a for a in upcoming if not appointment_can_change_online(appointment=a, policy=policy)]
 
 
+def patient_erase(*, actor: User, patient: Patient, reason: str = "", request: HttpRequest | None = None) -> Patient:
+    """Delete the patient's account as described in the module docstring; returns the anonymised row.
+
+    ``actor`` is the patient, or a clinic admin acting on the patient's request, who
+    must give ``reason`` (the request's date and reference) and is not held to the
+    online cancellation cut-off.  Anyone else gets ``PermissionDenied``, audited as a
+    refusal; the erasure is audited with the actor's name.
+    """
+    if not may_erase(actor=actor, patient=patient):
+        _refuse(actor=actor, patient=patient, request=request, what="erasure of a patient's account")
+    by_admin = actor.pk != patient.user_id
+    if by_admin and not reason.strip():
+        _refuse(actor=actor, patient=patient, request=request, what="erasure without the patient's request as reason")
+    return _erase(actor=actor, patient=patient, reason=reason.strip(), by_admin=by_admin, request=request)
+
+
 @transaction.atomic
-def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
-    """Delete the patient's account as described in the module docstring; returns the anonymised row."""
+def _erase(*, actor: User, patient: Patient, reason: str, by_admin: bool, request: HttpRequest | None) -> Patient:
     patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
     user = patient.user
     if is_erased(patient):
         return patient
-    blocking = erasure_blocking_appointments(patient=patient)
+    blocking = [] if by_admin else erasure_blocking_appointments(patient=patient)
     if blocking:
         when = timezone.localtime(blocking[0].starts_at)
         raise ErasureRefused(
@@ -266,15 +321,15 @@ def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
             "Please call the clinic to cancel it, or delete your account after it."
         )
     now = timezone.now()
-    reason = "The patient deleted their account."
+    why = f"The clinic erased the account on the patient's request: {reason}" if by_admin else ERASURE_REASON
     for appointment in Appointment.objects.filter(
         patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=now
     ).order_by("starts_at"):
-        appointment_cancel(appointment=appointment, by=user, reason=reason)
+        appointment_cancel(appointment=appointment, by=actor, reason=why)
     for plan in CarePlan.objects.filter(patient=patient).active():
-        care_plan_end(plan=plan, by=user)
+        care_plan_end(plan=plan, by=actor)
     Reminder.objects.pending().filter(patient=patient).update(
-        state=Reminder.State.CANCELLED, last_error=reason, updated_at=now
+        state=Reminder.State.CANCELLED, last_error=why, updated_at=now
     )
     CalendarFeed.objects.filter(patient=patient).delete()
 
@@ -302,12 +357,14 @@ def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
 
+    description = ERASURE_DESCRIPTION if not by_admin else f"{ERASURE_DESCRIPTION} ({reason})"
     audit_record(
         request=request,
+        actor=actor,
         patient=patient,
         action=AuditEvent.Action.DELETE,
         target=patient,
-        description=f"{ERASURE_DESCRIPTION}; clinical records kept until {retention_ends(patient=patient)}",
+        description=f"{description}; clinical records kept until {retention_ends(patient=patient)}",
     )
     return patient
 

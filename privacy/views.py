@@ -36,7 +36,7 @@ class DataExportView(PatientRequiredMixin, View):
     """GET: the zip archive of all the patient's data (JSON and CSV)."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        archive = patient_data_export(patient=self.patient, request=request)
+        archive = patient_data_export(actor=request.user, patient=self.patient, request=request)
         response = HttpResponse(archive, content_type="application/zip")
         filename = f"my-clinic-data-{timezone.localdate().isoformat()}.zip"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -65,7 +65,7 @@ class AccountDeleteView(PatientRequiredMixin, FormView):
 
     def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
         try:
-            patient_erase(patient=self.patient, request=self.request)
+            patient_erase(actor=self.request.user, patient=self.patient, request=self.request)
         except ErasureRefused as refusal:
             form.add_error(None, str(refusal))
             return self.render_to_response(self.get_context_data(form=form), status=409)
