@@ -93,4 +93,3 @@ def test_an_erased_patient_cannot_export_any_more(world: World) -> None:
     world.patient_a.user.refresh_from_db()  # as the next request would load it
     with pytest.raises(PermissionDenied):
         patient_data_export(actor=world.patient_a.user, patient=world.patient_a)
-
