@@ -258,6 +258,8 @@ CLINIC_NEW_PATIENTS = "bookings.access.patients_without_relation"
 # after their last record (health-record retention); ``manage.py privacy_retention_due``
 # lists those past it, for the records officer to purge.
 CLINIC_RECORD_RETENTION_YEARS = env.int("CLINIC_RECORD_RETENTION_YEARS", default=8)
+# Pages of the apps above clinic that a patient's profile page links to: (URL name, label).
+CLINIC_PATIENT_PROFILE_LINKS = [("privacy:overview", "Your data: download or delete")]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

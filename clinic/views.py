@@ -76,6 +76,11 @@ class RegisterView(FormView):
 class ProfileView(LoginRequiredMixin, TemplateView):
     template_name = "clinic/profile.html"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Pages of apps above clinic, named by the composition root (settings), not by clinic.
+        links = settings.CLINIC_PATIENT_PROFILE_LINKS if getattr(self.request.user, "patient", None) else []
+        return super().get_context_data(profile_links=[(reverse(name), label) for name, label in links], **kwargs)
+
 
 class PatientProfileEditView(PatientRequiredMixin, UpdateView):
     form_class = PatientProfileForm

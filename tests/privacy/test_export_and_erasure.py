@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -188,7 +189,21 @@ def test_deletion_is_refused_while_an_appointment_is_inside_the_cancellation_cut
     assert world.patient_a.user.email == A_EMAIL
 
 
-def test_profile_page_offers_download_and_deletion(client_a: Client) -> None:
-    body = client_a.get(reverse("profile")).content.decode()
-    assert reverse("privacy:export") in body
-    assert reverse("privacy:delete") in body
+def test_profile_page_leads_to_download_and_deletion(client_a: Client) -> None:
+    profile = client_a.get(reverse("profile")).content.decode()
+    assert f'href="{reverse("privacy:overview")}"' in profile
+    overview = client_a.get(reverse("privacy:overview")).content.decode()
+    assert reverse("privacy:export") in overview
+    assert reverse("privacy:delete") in overview
+
+
+def test_staff_profile_page_has_no_patient_data_link(world: World) -> None:
+    client = Client()
+    client.force_login(world.related.user)
+    assert "/privacy/" not in client.get(reverse("profile")).content.decode()
+
+
+def test_clinic_templates_name_no_privacy_page() -> None:
+    """clinic sits below privacy: its pages reach privacy only through the settings (composition root)."""
+    templates = Path(__file__).resolve().parents[2] / "templates" / "clinic"
+    assert not [path.name for path in templates.rglob("*.html") if "privacy:" in path.read_text()]
