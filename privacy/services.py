@@ -107,7 +107,7 @@ def may_erase(*, actor: User, patient: Patient) -> bool:
     return actor.is_active and (actor.pk == patient.user_id or actor.is_clinic_admin)
 
 
-def _refuse(*, actor: User, patient: Patient, request: HttpRequest | None, what: str) -> NoReturn:
+def _refuse(*, actor: User, patient: Patient, request: HttpRequest | None, why: str) -> NoReturn:
     """Record the refusal (outside any transaction that would roll it back), then refuse."""
     audit_record(
         request=request,
@@ -115,9 +115,9 @@ def _refuse(*, actor: User, patient: Patient, request: HttpRequest | None, what:
         patient=patient,
         action=AuditEvent.Action.DENIED,
         target=patient,
-        description=f"Refused: {what}",
+        description=f"Refused: {why}",
     )
-    raise PermissionDenied(f"You may not ask for the {what}.")
+    raise PermissionDenied(why)
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def patient_data_export(*, actor: User, patient: Patient, request: HttpRequest |
     it is the self-service copy, with none of the care team's reasons to limit it.
     """
     if not may_export(actor=actor, patient=patient):
-        _refuse(actor=actor, patient=patient, request=request, what="export of a patient's data")
+        _refuse(actor=actor, patient=patient, request=request, why="Only the patient may download their data.")
     data = patient_data(patient=patient)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -300,10 +300,12 @@ def patient_erase(*, actor: User, patient: Patient, reason: str = "", request: H
     refusal; the erasure is audited with the actor's name.
     """
     if not may_erase(actor=actor, patient=patient):
-        _refuse(actor=actor, patient=patient, request=request, what="erasure of a patient's account")
+        why = "Only the patient, or a clinic admin on the patient's request, may erase an account."
+        _refuse(actor=actor, patient=patient, request=request, why=why)
     by_admin = actor.pk != patient.user_id
     if by_admin and not reason.strip():
-        _refuse(actor=actor, patient=patient, request=request, what="erasure without the patient's request as reason")
+        why = "An admin erasing an account must give the patient's request as the reason."
+        _refuse(actor=actor, patient=patient, request=request, why=why)
     return _erase(actor=actor, patient=patient, reason=reason.strip(), by_admin=by_admin, request=request)
 
 
