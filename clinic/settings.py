@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "screening",
     "bookings",
     "treatments",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -254,8 +255,8 @@ CONTENT_SECURITY_POLICY = {
 CLINIC_PATIENTS_VISIBLE_TO = "bookings.access.patients_visible_to"
 CLINIC_NEW_PATIENTS = "bookings.access.patients_without_relation"
 # Clinical records of a patient who deleted their account are kept this many years
-# after their last record (health-record retention), then purged by
-# ``manage.py privacy_purge_expired``.
+# after their last record (health-record retention); ``manage.py privacy_retention_due``
+# lists those past it, for the records officer to purge.
 CLINIC_RECORD_RETENTION_YEARS = env.int("CLINIC_RECORD_RETENTION_YEARS", default=8)
 
 SESSION_COOKIE_HTTPONLY = True

@@ -33,5 +33,6 @@ urlpatterns = [
     path("screening/", include("screening.urls")),
     path("bookings/", include("bookings.urls")),
     path("treatments/", include("treatments.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]

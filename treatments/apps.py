@@ -22,23 +22,3 @@ class TreatmentsConfig(AppConfig):
                 emphasis="primary",
             ),
         )
-        # The profile page (clinic) offers a patient their data and the deletion of their account.
-        register_link(
-            "profile.actions",
-            Link(
-                key="export",
-                label="Download my data",
-                url_name="treatments:privacy_export",
-                shown_to=lambda user, subject: hasattr(user, "patient"),
-            ),
-        )
-        register_link(
-            "profile.actions",
-            Link(
-                key="delete",
-                label="Delete my account",
-                url_name="treatments:privacy_delete",
-                shown_to=lambda user, subject: hasattr(user, "patient"),
-                emphasis="danger",
-            ),
-        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import privacy_views, views
+from treatments import views
 
 app_name = "treatments"
 
@@ -13,8 +13,4 @@ urlpatterns = [
     path("progress/", views.MyProgressView.as_view(), name="my_progress"),
     path("reports/", views.SessionReportView.as_view(), name="report"),
     path("reports/sessions.csv", views.SessionReportCsvView.as_view(), name="report_csv"),
-    # The patient's own data: download it all, or delete the account
-    path("privacy/", privacy_views.PrivacyView.as_view(), name="privacy"),
-    path("privacy/my-data.zip", privacy_views.DataExportView.as_view(), name="privacy_export"),
-    path("privacy/delete/", privacy_views.AccountDeleteView.as_view(), name="privacy_delete"),
 ]

@@ -25,6 +25,7 @@ from bookings.access import patients_visible_to
 from bookings.models import Appointment
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin, audit_record
+from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Modality, Patient
 from screening.selectors import screening_statuses
 from screening.services import screening_gate
@@ -353,7 +354,7 @@ class SessionReportCsvView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
         for row in rows:
             writer.writerow(
                 [
-                    row.label,
+                    csv_cell(row.label),
                     row.sessions,
                     _blank_if_none(row.mean_immediate_change),
                     row.patients_assessed,

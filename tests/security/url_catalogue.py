@@ -103,9 +103,9 @@ RULES: dict[str, Rule] = {
     "treatments:my_progress": Rule(Access.PATIENT),
     "treatments:report": Rule(Access.STAFF),
     "treatments:report_csv": Rule(Access.STAFF),
-    "treatments:privacy": Rule(Access.PATIENT),
-    "treatments:privacy_export": Rule(Access.PATIENT),
-    "treatments:privacy_delete": Rule(Access.PATIENT),
+    "privacy:overview": Rule(Access.PATIENT),
+    "privacy:export": Rule(Access.PATIENT),
+    "privacy:delete": Rule(Access.PATIENT),
 }
 
 # Pages that staff of patient A reach too, besides A (a patient-facing page shared with the chart).

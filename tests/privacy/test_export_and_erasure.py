@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -18,29 +19,17 @@ from django.utils import timezone
 from bookings.models import Appointment, CalendarFeed, CarePlan, Reminder
 from bookings.services.reminders import reminder_deliver, reminders_dispatch_due
 from clinic.models import AuditEvent, Patient
+from privacy.services import erased_patients_past_retention
 from screening.models import Consent, Submission
 from tests.factories import PASSWORD
-from tests.security.world import A_CLINICAL, A_EMAIL, A_NAME, World, build_world
+from tests.security.world import A_CLINICAL, A_EMAIL, A_NAME, World
 from treatments.models import SessionLog
-from treatments.privacy import erased_patients_past_retention
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(db) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def client_a(world: World) -> Client:
-    client = Client()
-    client.force_login(world.patient_a.user)
-    return client
-
-
 def _archive(client: Client) -> zipfile.ZipFile:
-    response = client.get(reverse("treatments:privacy_export"))
+    response = client.get(reverse("privacy:export"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert "attachment" in response["Content-Disposition"]
@@ -94,11 +83,11 @@ def test_export_is_audited(client_a: Client, world: World) -> None:
 def test_staff_cannot_use_the_patients_export(world: World) -> None:
     client = Client()
     client.force_login(world.unrelated.user)
-    assert client.get(reverse("treatments:privacy_export")).status_code in (302, 403)
+    assert client.get(reverse("privacy:export")).status_code in (302, 403)
 
 
 def _delete(client: Client, password: str = PASSWORD):
-    return client.post(reverse("treatments:privacy_delete"), {"password": password, "understood": "on"})
+    return client.post(reverse("privacy:delete"), {"password": password, "understood": "on"})
 
 
 def test_account_deletion_needs_the_password(client_a: Client, world: World) -> None:
@@ -200,7 +189,21 @@ def test_deletion_is_refused_while_an_appointment_is_inside_the_cancellation_cut
     assert world.patient_a.user.email == A_EMAIL
 
 
-def test_profile_page_offers_download_and_deletion(client_a: Client) -> None:
-    body = client_a.get(reverse("profile")).content.decode()
-    assert reverse("treatments:privacy_export") in body
-    assert reverse("treatments:privacy_delete") in body
+def test_profile_page_leads_to_download_and_deletion(client_a: Client) -> None:
+    profile = client_a.get(reverse("profile")).content.decode()
+    assert f'href="{reverse("privacy:overview")}"' in profile
+    overview = client_a.get(reverse("privacy:overview")).content.decode()
+    assert reverse("privacy:export") in overview
+    assert reverse("privacy:delete") in overview
+
+
+def test_staff_profile_page_has_no_patient_data_link(world: World) -> None:
+    client = Client()
+    client.force_login(world.related.user)
+    assert "/privacy/" not in client.get(reverse("profile")).content.decode()
+
+
+def test_clinic_templates_name_no_privacy_page() -> None:
+    """clinic sits below privacy: its pages reach privacy only through the settings (composition root)."""
+    templates = Path(__file__).resolve().parents[2] / "templates" / "clinic"
+    assert not [path.name for path in templates.rglob("*.html") if "privacy:" in path.read_text()]

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from treatments.privacy import erased_patients_past_retention
+from privacy.services import erased_patients_past_retention
 
 
 class Command(BaseCommand):
