@@ -6,6 +6,7 @@ import base64
 import copy
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_postgres)
         if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
             item.add_marker(skip_redis)
+
+
+# The audit trail's triggers refuse DELETE (SQLite) and TRUNCATE (PostgreSQL), and so
+# refuse the flush that empties the test database after each transactional test.  The
+# flush, and only the flush, lifts them for its own statements.
+_AUDIT_TRIGGERS_AROUND_FLUSH = {
+    "postgresql": (
+        ["ALTER TABLE clinic_auditevent DISABLE TRIGGER clinic_auditevent_no_truncate;"],
+        ["ALTER TABLE clinic_auditevent ENABLE TRIGGER clinic_auditevent_no_truncate;"],
+    ),
+    "sqlite": (
+        ["DROP TRIGGER IF EXISTS clinic_auditevent_no_delete;"],
+        [
+            "CREATE TRIGGER IF NOT EXISTS clinic_auditevent_no_delete BEFORE DELETE ON clinic_auditevent "
+            "BEGIN SELECT RAISE(ABORT, 'clinic_auditevent is append-only: DELETE refused'); END;"
+        ],
+    ),
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_flush_lifts_the_audit_triggers() -> Iterator[None]:
+    operations = type(connection.ops)
+    original_sql_flush = operations.sql_flush
+    before, after = _AUDIT_TRIGGERS_AROUND_FLUSH.get(connection.vendor, ([], []))
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original_sql_flush(self, style, tables, *args, **kwargs)
+        if "clinic_auditevent" not in tables or not statements:
+            return statements
+        return [*before, *statements, *after]
+
+    operations.sql_flush = sql_flush
+    yield
+    operations.sql_flush = original_sql_flush
 
 
 @pytest.fixture(autouse=True)
