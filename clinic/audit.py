@@ -22,7 +22,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
 from clinic.client_address import client_ip_address
-from clinic.models import AuditEvent, Patient
+from clinic.models import AuditEvent, Patient, User
 from clinic.two_factor import is_staff_user
 
 DENIED_STATUS_CODES = (403, 404)
@@ -35,13 +35,16 @@ def audit_record(
     action: AuditEvent.Action | str,
     target: models.Model | None = None,
     description: str = "",
+    actor: User | None = None,
 ) -> AuditEvent:
     """Append one row to the audit trail; the actor and address come from ``request``.
 
     ``request`` may be None for work without a person behind it (a Celery task);
     then the actor and address stay empty and ``description`` should say what ran.
+    ``actor`` names the person when the request carries no login but a secret of
+    theirs (a calendar feed's token).
     """
-    user = getattr(request, "user", None)
+    user = actor if actor is not None else getattr(request, "user", None)
     event = AuditEvent(
         actor=user if user is not None and user.is_authenticated else None,
         patient=patient,
