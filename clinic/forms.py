@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -18,6 +19,28 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
         super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
+
+
+# The days the clinic's pages accept from forms and query strings: wide enough for any
+# booking, report or week to look at, and far from the ends of Python's calendar,
+# where a week's arithmetic or a time-zone conversion overflows into a server error.
+CALENDAR_FIRST_DAY = date(1900, 1, 1)
+CALENDAR_LAST_DAY = date(2199, 12, 31)
+OUTSIDE_CALENDAR_MESSAGE = (
+    f"That date is outside the calendar (choose one between {CALENDAR_FIRST_DAY:%Y} and {CALENDAR_LAST_DAY:%Y})."
+)
+
+
+def calendar_date_validate(day: date) -> None:
+    """Refuse a day outside the clinic's calendar with a message a person can act on."""
+    if not CALENDAR_FIRST_DAY <= day <= CALENDAR_LAST_DAY:
+        raise forms.ValidationError(OUTSIDE_CALENDAR_MESSAGE, code="outside_calendar")
+
+
+class CalendarDateField(forms.DateField):
+    """A date within the clinic's calendar (see ``CALENDAR_FIRST_DAY``/``CALENDAR_LAST_DAY``)."""
+
+    default_validators = [calendar_date_validate]
 
 
 class PatientRegistrationForm(forms.Form):
