@@ -212,10 +212,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
-# account from one address, that pair is locked out for the cool-off time.
+# account from one address, that pair is locked out for the cool-off time; after
+# CLINIC_LOGIN_ACCOUNT_FAILURE_LIMIT for one account from any addresses, the account
+# is (clinic.login_lockout), so guesses spread over many addresses stay bounded.
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+CLINIC_LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("DJANGO_LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "clinic.login_lockout.AccountAndAddressLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "clinic.client_address.login_username"
