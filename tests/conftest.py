@@ -82,13 +82,16 @@ def _security_gates_open(settings: pytest.FixtureRequest) -> None:
 
     - staff need no second factor (production: CLINIC_STAFF_2FA_REQUIRED is on); to
       test a page with it on, use ``tests.factories.verified_login(client, user)``;
-    - staff are not logged out when idle (production: after 15 minutes);
+    - nobody is logged out when idle or after the session's absolute age
+      (production: staff after 15 idle minutes, patients after 30, everyone after 12 hours);
     - login lockout (django-axes) is off, so ``client.login()`` works.
 
     tests/security and tests/clinic switch these back on in their own conftest.
     """
     settings.CLINIC_STAFF_2FA_REQUIRED = False
     settings.CLINIC_STAFF_IDLE_MINUTES = 0
+    settings.CLINIC_PATIENT_IDLE_MINUTES = 0
+    settings.CLINIC_SESSION_MAX_HOURS = 0
     settings.AXES_ENABLED = False
 
 
