@@ -88,4 +88,9 @@ class TwoFactorRequiredMiddleware:
             reverse("two_factor_verify"),
             reverse("logout"),
         }
-        return request.path in open_paths or request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+        enrol_prefix = reverse("two_factor_enrol", args=["x"]).removesuffix("x/")
+        return (
+            request.path in open_paths
+            or request.path.startswith(enrol_prefix)
+            or request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+        )

@@ -231,6 +231,9 @@ AXES_SENSITIVE_PARAMETERS = ["password"]
 # login with an authenticator app; patients may turn it on in their profile.
 CLINIC_STAFF_2FA_REQUIRED = env.bool("CLINIC_STAFF_2FA_REQUIRED", default=True)
 CLINIC_RECOVERY_CODE_COUNT = 10
+# Staff enrol an authenticator only through a one-time link an admin sends; it expires
+# after this many hours.
+CLINIC_TWO_FACTOR_ENROLMENT_HOURS = env.int("CLINIC_TWO_FACTOR_ENROLMENT_HOURS", default=24)
 OTP_TOTP_ISSUER = CLINIC_NAME
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff and patients are logged out after this many minutes without a request, and

@@ -23,6 +23,7 @@ account_patterns = [
     path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
     path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
     path("two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("two-factor/enrol/<str:token>/", views.TwoFactorEnrolView.as_view(), name="two_factor_enrol"),
     path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="two_factor_recovery_codes"),
     path("two-factor/disable/", views.TwoFactorDisableView.as_view(), name="two_factor_disable"),
 ]

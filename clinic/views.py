@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
 from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
-from clinic.models import Modality, Patient
+from clinic.models import Modality, Patient, TwoFactorEnrolment
 from clinic.services import patient_register
 from clinic.two_factor import (
     is_staff_user,
@@ -26,6 +26,8 @@ from clinic.two_factor import (
     totp_secret_for_display,
     two_factor_confirm_device,
     two_factor_disable,
+    two_factor_enrolment_find,
+    two_factor_enrolment_needed,
     two_factor_has_device,
     two_factor_pending_device,
     two_factor_verify,
@@ -33,6 +35,7 @@ from clinic.two_factor import (
 
 RECOVERY_CODES_SESSION_KEY = "clinic_new_recovery_codes"
 RECOVERY_CODES_NEXT_SESSION_KEY = "clinic_new_recovery_codes_next"
+ENROLMENT_SESSION_KEY = "clinic_two_factor_enrolment"
 
 
 class HomeView(TemplateView):
@@ -110,14 +113,25 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
     template_name = "clinic/two_factor_setup.html"
     form_class = TwoFactorCodeForm
 
+    enrolment: TwoFactorEnrolment | None = None
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Replacing an authenticator needs the current one: a stolen password alone
-        # must not be enough to enrol the thief's phone.
+        # Replacing an authenticator needs the current one, and staff enrol the first
+        # one only through an admin's link: a stolen password alone must not be
+        # enough to enrol the thief's phone.
         if request.user.is_authenticated and two_factor_has_device(user=request.user):
             if not request.user.is_verified():
                 return redirect("two_factor_verify")
             messages.info(request, "Two-factor authentication is already on.")
             return redirect("two_factor")
+        if request.user.is_authenticated and two_factor_enrolment_needed(user=request.user):
+            self.enrolment = (
+                TwoFactorEnrolment.objects.usable()
+                .filter(pk=request.session.get(ENROLMENT_SESSION_KEY), user=request.user)
+                .first()
+            )
+            if self.enrolment is None:
+                return render(request, "clinic/two_factor_enrolment_needed.html", status=403)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -137,19 +151,33 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
         device = two_factor_pending_device(user=self.request.user)
-        codes = two_factor_confirm_device(request=self.request, device=device, code=form.cleaned_data["code"])
+        codes = two_factor_confirm_device(
+            request=self.request, device=device, code=form.cleaned_data["code"], enrolment=self.enrolment
+        )
         if codes is None:
             form.add_error(
                 "code",
                 "That code is not right. Check the time on your phone, wait a few seconds and try the newest code.",
             )
             return self.form_invalid(form)
+        self.request.session.pop(ENROLMENT_SESSION_KEY, None)
         self.request.session[RECOVERY_CODES_SESSION_KEY] = codes
         self.request.session[RECOVERY_CODES_NEXT_SESSION_KEY] = self._next_url()
         return redirect("two_factor_recovery_codes")
 
     def _next_url(self) -> str:
         return _safe_next_url(self.request) or reverse("home")
+
+
+class TwoFactorEnrolView(LoginRequiredMixin, View):
+    """The link an admin emailed: remembers the enrolment in the session and opens the setup page."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        enrolment = two_factor_enrolment_find(token=token, user=request.user)
+        if enrolment is None:
+            return render(request, "clinic/two_factor_enrolment_needed.html", {"expired": True}, status=410)
+        request.session[ENROLMENT_SESSION_KEY] = enrolment.pk
+        return redirect("two_factor_setup")
 
 
 class TwoFactorVerifyView(LoginRequiredMixin, FormView):

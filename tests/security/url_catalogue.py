@@ -54,6 +54,7 @@ RULES: dict[str, Rule] = {
     "two_factor": Rule(Access.ACCOUNT),
     "two_factor_setup": Rule(Access.ACCOUNT),
     "two_factor_verify": Rule(Access.ACCOUNT),
+    "two_factor_enrol": Rule(Access.TOKEN, lambda w: {"token": "an-unknown-enrolment-secret"}),
     "two_factor_recovery_codes": Rule(Access.ACCOUNT),
     "two_factor_disable": Rule(Access.ACCOUNT, get_ok=False),
     # screening
