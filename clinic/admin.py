@@ -11,6 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.audit import AuditedClinicalAdminMixin
 from clinic.models import AuditEvent, Modality, Patient, Practitioner, Resource, Role, TwoFactorEnrolment, User
 from clinic.two_factor import two_factor_enrolment_send
 
@@ -94,7 +95,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
     search_fields = ("user__email", "user__first_name", "user__last_name", "phone")
     list_filter = ("appointment_reminders", "rebooking_nudges")
