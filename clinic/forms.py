@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from clinic.models import Patient, User
@@ -71,10 +72,9 @@ class PatientRegistrationForm(forms.Form):
         self.helper.add_input(Submit("submit", "Create my account"))
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead.", code="duplicate")
-        return email
+        # Whether the address already has an account is never said here (that would tell
+        # anyone who is a patient or staff member); the service emails its owner instead.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
@@ -101,6 +101,20 @@ class PatientRegistrationForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class ClinicAuthenticationForm(AuthenticationForm):
+    """The login form; an online registration counts only once its email address is confirmed."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "email_unconfirmed": "Please confirm your email address first: open the link in the email we sent you.",
+    }
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if not user.email_verified:
+            raise forms.ValidationError(self.error_messages["email_unconfirmed"], code="email_unconfirmed")
 
 
 class PatientProfileForm(forms.ModelForm):

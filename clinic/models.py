@@ -64,6 +64,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=True, help_text="Untick instead of deleting, so clinical records keep their author."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    email_verified = models.BooleanField(
+        default=True,
+        help_text="Off for a patient who registered online until they open the link in their "
+        "confirmation email; such an account cannot log in. Accounts the clinic creates are on.",
+    )
 
     objects = UserManager()
 

@@ -10,14 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
 from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
-from clinic.models import Modality, Patient, TwoFactorEnrolment
-from clinic.services import patient_register
+from clinic.models import Modality, Patient, TwoFactorEnrolment, User
+from clinic.services import patient_registration_request, user_email_confirm
 from clinic.two_factor import (
     is_staff_user,
     recovery_codes_remaining,
@@ -52,7 +52,6 @@ class HomeView(TemplateView):
 class RegisterView(FormView):
     template_name = "registration/register.html"
     form_class = PatientRegistrationForm
-    success_url = reverse_lazy("home")
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
@@ -61,7 +60,7 @@ class RegisterView(FormView):
 
     def form_valid(self, form: PatientRegistrationForm) -> HttpResponse:
         data = form.cleaned_data
-        patient = patient_register(
+        patient_registration_request(
             email=data["email"],
             password=data["password1"],
             first_name=data["first_name"],
@@ -71,9 +70,29 @@ class RegisterView(FormView):
             emergency_contact_name=data["emergency_contact_name"],
             emergency_contact_phone=data["emergency_contact_phone"],
         )
-        login(self.request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, "Welcome! Your account is ready.")
-        return super().form_valid(form)
+        return redirect("register_done")
+
+
+class RegisterDoneView(TemplateView):
+    """The same answer for a new address and one already in use: look in your inbox."""
+
+    template_name = "registration/register_done.html"
+
+
+class EmailConfirmView(View):
+    """The link in the confirmation email: confirms the address once and logs the patient in."""
+
+    def get(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        try:
+            user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+        except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+            user = None
+        if user is None or not user.is_active or not user_email_confirm(user=user, token=token):
+            messages.error(request, "This confirmation link has expired or was used already. Try logging in.")
+            return redirect("login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your email address is confirmed and your account is ready.")
+        return redirect("home")
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):

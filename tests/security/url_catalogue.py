@@ -41,6 +41,8 @@ RULES: dict[str, Rule] = {
     # clinic
     "home": Rule(Access.PUBLIC),
     "register": Rule(Access.PUBLIC),
+    "register_done": Rule(Access.PUBLIC),
+    "email_confirm": Rule(Access.TOKEN, lambda w: {"uidb64": "MQ", "token": "not-a-token"}),
     "login": Rule(Access.PUBLIC),
     "logout": Rule(Access.PUBLIC, get_ok=False),
     "password_reset": Rule(Access.PUBLIC),
