@@ -92,6 +92,7 @@ def _security_gates_open(settings: pytest.FixtureRequest) -> None:
     settings.CLINIC_STAFF_IDLE_MINUTES = 0
     settings.CLINIC_PATIENT_IDLE_MINUTES = 0
     settings.CLINIC_SESSION_MAX_HOURS = 0
+    settings.SESSION_COOKIE_AGE = 14 * 24 * 60 * 60  # Django's default, for tests that move the clock by days
     settings.AXES_ENABLED = False
 
 

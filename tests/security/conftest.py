@@ -21,6 +21,7 @@ def _production_security(settings: pytest.FixtureRequest) -> None:
     settings.CLINIC_STAFF_IDLE_MINUTES = 15
     settings.CLINIC_PATIENT_IDLE_MINUTES = 30
     settings.CLINIC_SESSION_MAX_HOURS = 12
+    settings.SESSION_COOKIE_AGE = 12 * 60 * 60
     settings.TRUSTED_PROXY_COUNT = 0
 
 
