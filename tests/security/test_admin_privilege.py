@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import Role, TwoFactorEnrolment
+from clinic.models import Role, TwoFactorEnrolment, User
 from tests.factories import AdminFactory, PractitionerFactory, verified_login
 from tests.security.factories import current_code
 
@@ -170,3 +170,16 @@ def test_an_enrolment_link_works_only_for_the_account_it_was_issued_to(client, c
 
     assert client.get(link).status_code == 410
     assert client.get(reverse("two_factor_setup")).status_code == 403
+
+
+def test_clinic_admin_cannot_create_a_new_admin_account(client, clinic_admin):
+    verified_login(client, clinic_admin)
+    form = {"email": "new.admin@example.com", "first_name": "New", "last_name": "Admin", "role": Role.ADMIN,
+            "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase"}  # fmt: skip
+
+    client.post(reverse("admin:clinic_user_add"), form)
+    client.post(reverse("admin:clinic_user_add"), {**form, "role": Role.PRACTITIONER})
+
+    assert list(User.objects.filter(email="new.admin@example.com").values_list("role", flat=True)) == [
+        Role.PRACTITIONER
+    ]
