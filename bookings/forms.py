@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from bookings.selectors import clinic_zone
-from clinic.forms import DateInput
+from clinic.forms import CalendarDateField, DateInput, calendar_date_validate
 from clinic.models import Modality, Patient, Practitioner
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%MZ"
@@ -37,6 +37,10 @@ class SlotField(forms.CharField):
         if not value:
             return None
         moment = parse_slot(value)
+        try:
+            calendar_date_validate(moment.date() if moment else None)
+        except (forms.ValidationError, TypeError):
+            moment = None
         if moment is None:
             raise forms.ValidationError("That start time is not valid; please choose one of the times shown.")
         return timezone.localtime(moment)
@@ -62,7 +66,7 @@ class CancelForm(forms.Form):
 class WeekForm(forms.Form):
     """Which week of free times to show (any date in it; today if absent)."""
 
-    week = forms.DateField(required=False)
+    week = CalendarDateField(required=False)
 
     def week_start(self) -> date:
         day = (self.cleaned_data.get("week") if self.is_valid() else None) or timezone.localdate()
@@ -83,7 +87,7 @@ class StaffBookingSearchForm(forms.Form):
         empty_label="Anyone free",
         help_text="Leave empty to offer every practitioner who delivers the treatment.",
     )
-    week = forms.DateField(
+    week = CalendarDateField(
         required=False,
         label="Week of",
         widget=DateInput(),

@@ -1,9 +1,22 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import AuditEvent, Modality, Patient, Practitioner, Resource, User
+from clinic.audit import AuditedClinicalAdminMixin
+from clinic.models import AuditEvent, Modality, Patient, Practitioner, Resource, Role, TwoFactorEnrolment, User
+from clinic.two_factor import two_factor_enrolment_send
+
+# What decides a person's reach: only a superuser changes these, on anyone, themselves included.
+PRIVILEGE_FIELDS = ("role", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 class ClinicUserCreationForm(AdminUserCreationForm):
@@ -38,10 +51,51 @@ class UserAdmin(DjangoUserAdmin):
             {"classes": ("wide",), "fields": ("email", "first_name", "last_name", "role", "password1", "password2")},
         ),
     )
+    actions = ["two_factor_enrolment_send"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.is_superuser:
+            fields += PRIVILEGE_FIELDS
+        return fields
+
+    def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and not request.user.is_superuser and "role" in form.base_fields:
+            # A clinic admin registers patients and practitioners; new admins come from a superuser.
+            role = form.base_fields["role"]
+            role.choices = [choice for choice in role.choices if choice[0] != Role.ADMIN]
+        return form
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Only a superuser sets another person's password (else: impersonation with their audit trail)."""
+        if not request.user.is_superuser and str(request.user.pk) != str(id):
+            raise PermissionDenied("Only a superuser sets another person's password.")
+        return super().user_change_password(request, id, form_url)
+
+    @admin.action(description="Email a two-factor enrolment link", permissions=["change"])
+    def two_factor_enrolment_send(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            try:
+                two_factor_enrolment_send(user=user, actor=request.user)
+            except PermissionDenied as refused:
+                self.message_user(request, f"{user.email}: {refused}", messages.ERROR)
+            else:
+                self.message_user(request, f"Enrolment link sent to {user.email}.", messages.SUCCESS)
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
     search_fields = ("user__email", "user__first_name", "user__last_name", "phone")
     list_filter = ("appointment_reminders", "rebooking_nudges")
@@ -108,3 +162,51 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+@admin.register(TwoFactorEnrolment)
+class TwoFactorEnrolmentAdmin(admin.ModelAdmin):
+    """Who was sent an enrolment link by whom, and whether it was used; issued from the user list."""
+
+    list_display = ("user", "issued_by", "created_at", "expires_at", "used_at")
+    list_select_related = ("user", "issued_by")
+    search_fields = ("user__email", "issued_by__email")
+    readonly_fields = ("user", "issued_by", "created_at", "expires_at", "used_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TwoFactorEnrolment | None = None) -> bool:
+        return False
+
+
+class OwnDevicesUnlessSuperuserMixin:
+    """Two-factor devices: a superuser manages anyone's; everyone else sees and removes only their own.
+
+    Creating or changing someone else's device would let an admin log in as them.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if request.user.is_superuser:
+            return True
+        return obj is not None and obj.user_id == request.user.pk and super().has_delete_permission(request, obj)
+
+
+class ClinicTOTPDeviceAdmin(OwnDevicesUnlessSuperuserMixin, TOTPDeviceAdmin):
+    pass
+
+
+class ClinicStaticDeviceAdmin(OwnDevicesUnlessSuperuserMixin, StaticDeviceAdmin):
+    pass
+
+
+for model, model_admin in ((TOTPDevice, ClinicTOTPDeviceAdmin), (StaticDevice, ClinicStaticDeviceAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)

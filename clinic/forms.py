@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from clinic.models import Patient, User
@@ -18,6 +20,28 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
         super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
+
+
+# The days the clinic's pages accept from forms and query strings: wide enough for any
+# booking, report or week to look at, and far from the ends of Python's calendar,
+# where a week's arithmetic or a time-zone conversion overflows into a server error.
+CALENDAR_FIRST_DAY = date(1900, 1, 1)
+CALENDAR_LAST_DAY = date(2199, 12, 31)
+OUTSIDE_CALENDAR_MESSAGE = (
+    f"That date is outside the calendar (choose one between {CALENDAR_FIRST_DAY:%Y} and {CALENDAR_LAST_DAY:%Y})."
+)
+
+
+def calendar_date_validate(day: date) -> None:
+    """Refuse a day outside the clinic's calendar with a message a person can act on."""
+    if not CALENDAR_FIRST_DAY <= day <= CALENDAR_LAST_DAY:
+        raise forms.ValidationError(OUTSIDE_CALENDAR_MESSAGE, code="outside_calendar")
+
+
+class CalendarDateField(forms.DateField):
+    """A date within the clinic's calendar (see ``CALENDAR_FIRST_DAY``/``CALENDAR_LAST_DAY``)."""
+
+    default_validators = [calendar_date_validate]
 
 
 class PatientRegistrationForm(forms.Form):
@@ -48,10 +72,9 @@ class PatientRegistrationForm(forms.Form):
         self.helper.add_input(Submit("submit", "Create my account"))
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead.", code="duplicate")
-        return email
+        # Whether the address already has an account is never said here (that would tell
+        # anyone who is a patient or staff member); the service emails its owner instead.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
@@ -78,6 +101,20 @@ class PatientRegistrationForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class ClinicAuthenticationForm(AuthenticationForm):
+    """The login form; an online registration counts only once its email address is confirmed."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "email_unconfirmed": "Please confirm your email address first: open the link in the email we sent you.",
+    }
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if not user.email_verified:
+            raise forms.ValidationError(self.error_messages["email_unconfirmed"], code="email_unconfirmed")
 
 
 class PatientProfileForm(forms.ModelForm):

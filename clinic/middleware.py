@@ -1,4 +1,4 @@
-"""Session rules for clinic staff: two-factor verification and idle logout."""
+"""Session rules: two-factor verification for staff, idle logout and an absolute session age."""
 
 from __future__ import annotations
 
@@ -15,36 +15,49 @@ from django.urls import reverse
 from clinic.two_factor import is_staff_user, two_factor_has_device
 
 LAST_ACTIVITY_SESSION_KEY = "clinic_last_activity"
+SESSION_STARTED_SESSION_KEY = "clinic_session_started"
 
 
 def _redirect_with_next(url_name: str, request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{reverse(url_name)}?{urlencode({'next': request.get_full_path()})}")
 
 
-class StaffIdleLogoutMiddleware:
-    """Log a practitioner or admin out after ``CLINIC_STAFF_IDLE_MINUTES`` without a request.
+class IdleLogoutMiddleware:
+    """Log a person out after a while without a request, and every session after its absolute age.
 
-    A clinic workstation left open shows patients' health data to whoever walks past;
-    patients on their own devices keep the normal session length.
+    Staff after ``CLINIC_STAFF_IDLE_MINUTES``: a clinic workstation left open shows
+    patients' health data to whoever walks past.  Patients after
+    ``CLINIC_PATIENT_IDLE_MINUTES``: their own records on a shared or lost device.
+    Everyone after ``CLINIC_SESSION_MAX_HOURS`` from the first request of the session,
+    however active, so a stolen session cookie does not last for weeks.  0 switches
+    each limit off.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        idle_minutes = settings.CLINIC_STAFF_IDLE_MINUTES
         user = request.user
-        if idle_minutes and user.is_authenticated and is_staff_user(user):
+        if user.is_authenticated:
             now = time.time()
+            idle_minutes = (
+                settings.CLINIC_STAFF_IDLE_MINUTES if is_staff_user(user) else settings.CLINIC_PATIENT_IDLE_MINUTES
+            )
+            max_hours = settings.CLINIC_SESSION_MAX_HOURS
             last_activity = request.session.get(LAST_ACTIVITY_SESSION_KEY)
-            if last_activity is not None and now - last_activity > idle_minutes * 60:
-                logout(request)
-                messages.info(
-                    request, f"You were logged out after {idle_minutes} minutes without activity. Please log in again."
-                )
-                return _redirect_with_next(settings.LOGIN_URL, request)
+            started = request.session.setdefault(SESSION_STARTED_SESSION_KEY, now)
+            if idle_minutes and last_activity is not None and now - last_activity > idle_minutes * 60:
+                return self._logout(request, f"after {idle_minutes} minutes without activity")
+            if max_hours and now - started > max_hours * 3600:
+                return self._logout(request, f"after {max_hours} hours")
             request.session[LAST_ACTIVITY_SESSION_KEY] = now
         return self.get_response(request)
+
+    @staticmethod
+    def _logout(request: HttpRequest, reason: str) -> HttpResponse:
+        logout(request)
+        messages.info(request, f"You were logged out {reason}. Please log in again.")
+        return _redirect_with_next(settings.LOGIN_URL, request)
 
 
 class TwoFactorRequiredMiddleware:
@@ -75,4 +88,9 @@ class TwoFactorRequiredMiddleware:
             reverse("two_factor_verify"),
             reverse("logout"),
         }
-        return request.path in open_paths or request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+        enrol_prefix = reverse("two_factor_enrol", args=["x"]).removesuffix("x/")
+        return (
+            request.path in open_paths
+            or request.path.startswith(enrol_prefix)
+            or request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+        )

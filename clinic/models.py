@@ -64,6 +64,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=True, help_text="Untick instead of deleting, so clinical records keep their author."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    email_verified = models.BooleanField(
+        default=True,
+        help_text="Off for a patient who registered online until they open the link in their "
+        "confirmation email; such an account cannot log in. Accounts the clinic creates are on.",
+    )
 
     objects = UserManager()
 
@@ -354,3 +359,40 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+
+class TwoFactorEnrolmentQuerySet(models.QuerySet):
+    def usable(self) -> TwoFactorEnrolmentQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class TwoFactorEnrolment(models.Model):
+    """A one-time link an admin issues so one staff member can register an authenticator.
+
+    Without it, whoever had a staff password could enrol their own phone as that
+    person's second factor.  Only the SHA-256 of the link's secret is stored.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="two_factor_enrolments",
+        help_text="The staff member who may enrol an authenticator with this link.",
+    )
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+    )
+    issued_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", help_text="The admin who sent the link."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
+    used_at = models.DateTimeField(null=True, blank=True, help_text="When an authenticator was enrolled with it.")
+
+    objects = TwoFactorEnrolmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Two-factor enrolment for {self.user}"

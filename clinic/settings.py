@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "clinic.middleware.StaffIdleLogoutMiddleware",
+    "clinic.middleware.IdleLogoutMiddleware",
     "clinic.middleware.TwoFactorRequiredMiddleware",
     # Records who made each change to a model with history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -213,10 +213,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
-# account from one address, that pair is locked out for the cool-off time.
+# account from one address, that pair is locked out for the cool-off time; after
+# CLINIC_LOGIN_ACCOUNT_FAILURE_LIMIT for one account from any addresses, the account
+# is (clinic.login_lockout), so guesses spread over many addresses stay bounded.
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+CLINIC_LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("DJANGO_LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "clinic.login_lockout.AccountAndAddressLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "clinic.client_address.login_username"
@@ -228,10 +232,17 @@ AXES_SENSITIVE_PARAMETERS = ["password"]
 # login with an authenticator app; patients may turn it on in their profile.
 CLINIC_STAFF_2FA_REQUIRED = env.bool("CLINIC_STAFF_2FA_REQUIRED", default=True)
 CLINIC_RECOVERY_CODE_COUNT = 10
+# Staff enrol an authenticator only through a one-time link an admin sends; it expires
+# after this many hours.
+CLINIC_TWO_FACTOR_ENROLMENT_HOURS = env.int("CLINIC_TWO_FACTOR_ENROLMENT_HOURS", default=24)
 OTP_TOTP_ISSUER = CLINIC_NAME
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-# Staff are logged out after this many minutes without a request (0 switches it off).
+# Staff and patients are logged out after this many minutes without a request, and
+# everyone this many hours after the session began however active (0 switches each off).
 CLINIC_STAFF_IDLE_MINUTES = env.int("CLINIC_STAFF_IDLE_MINUTES", default=15)
+CLINIC_PATIENT_IDLE_MINUTES = env.int("CLINIC_PATIENT_IDLE_MINUTES", default=30)
+CLINIC_SESSION_MAX_HOURS = env.int("CLINIC_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = (CLINIC_SESSION_MAX_HOURS or 12) * 60 * 60
 
 # Content Security Policy (django-csp): only our own scripts, styles and images; no
 # inline script or style, no framing, forms post only to this site.
@@ -265,7 +276,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto is believed only from a proxy we run (DJANGO_TRUSTED_PROXY_COUNT);
+    # without one, any client could claim its plain-HTTP request came over HTTPS.
+    if TRUSTED_PROXY_COUNT > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

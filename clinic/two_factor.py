@@ -8,18 +8,26 @@ verified once ``django_otp.login`` has recorded the device that accepted a code.
 from __future__ import annotations
 
 import base64
+import hashlib
+import secrets
+from datetime import timedelta
 from io import BytesIO
 
 import django_otp
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import User
+from clinic.models import TwoFactorEnrolment, User
 
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_CODES_NAME = "Recovery codes"
@@ -70,17 +78,80 @@ def recovery_codes_replace(*, user: User) -> list[str]:
     return codes
 
 
+def _enrolment_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def two_factor_enrolment_needed(*, user: User) -> bool:
+    """Staff enrol an authenticator only with a link an admin sent them; patients need none."""
+    return is_staff_user(user)
+
+
+def two_factor_enrolment_send(*, user: User, actor: User) -> TwoFactorEnrolment:
+    """Email ``user`` a one-time link to enrol an authenticator, valid for a few hours.
+
+    The secret travels only in the email; the row keeps its hash.  An admin cannot
+    send a link to themselves (another admin must), and only a superuser sends one
+    to a superuser.  Earlier unused links of the person stop working.
+    """
+    if not (actor.is_active and actor.is_staff and actor.has_perm("clinic.change_user")):
+        raise PermissionDenied("Only clinic admins send two-factor enrolment links.")
+    if actor.pk == user.pk:
+        raise PermissionDenied("Ask another admin to send you an enrolment link.")
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser sends a superuser an enrolment link.")
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        TwoFactorEnrolment.objects.filter(user=user).usable().update(expires_at=now)
+        enrolment = TwoFactorEnrolment.objects.create(
+            user=user,
+            token_hash=_enrolment_token_hash(token),
+            issued_by=actor,
+            expires_at=now + timedelta(hours=settings.CLINIC_TWO_FACTOR_ENROLMENT_HOURS),
+        )
+    context = {
+        "user": user,
+        "link": settings.SITE_URL + reverse("two_factor_enrol", args=[token]),
+        "hours": settings.CLINIC_TWO_FACTOR_ENROLMENT_HOURS,
+        "clinic_name": settings.CLINIC_NAME,
+    }
+    send_mail(
+        subject=f"{settings.CLINIC_NAME}: set up two-factor authentication",
+        message=render_to_string("registration/two_factor_enrolment_email.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return enrolment
+
+
+def two_factor_enrolment_find(*, token: str, user: User) -> TwoFactorEnrolment | None:
+    """The usable enrolment behind a link's secret, if it was issued to ``user``."""
+    return TwoFactorEnrolment.objects.usable().filter(token_hash=_enrolment_token_hash(token), user=user).first()
+
+
 @transaction.atomic
-def two_factor_confirm_device(*, request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
+def two_factor_confirm_device(
+    *, request: HttpRequest, device: TOTPDevice, code: str, enrolment: TwoFactorEnrolment | None = None
+) -> list[str] | None:
     """Confirm the pending authenticator with a code from the app.
 
     On success the device becomes the person's only authenticator, the session is
-    verified and a new set of recovery codes is returned (to be shown once).
-    Returns None when the code is wrong.
+    verified and a new set of recovery codes is returned (to be shown once); the
+    enrolment link it came through is used up.  Returns None when the code is wrong.
     """
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=request.user)
+    if two_factor_enrolment_needed(user=request.user):
+        if enrolment is None:
+            raise PermissionDenied("An enrolment link from an admin is needed.")
+        enrolment = TwoFactorEnrolment.objects.select_for_update().usable().filter(pk=enrolment.pk).first()
+        if enrolment is None or enrolment.user_id != request.user.pk:
+            raise PermissionDenied("The enrolment link has expired or was used.")
     if not device.verify_token(_normalise_code(code)):
         return None
+    if enrolment is not None:
+        enrolment.used_at = timezone.now()
+        enrolment.save(update_fields=["used_at"])
     TOTPDevice.objects.devices_for_user(request.user, confirmed=None).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])

@@ -3,10 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import views
+from clinic.forms import ClinicAuthenticationForm
 
 account_patterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("register/check-your-email/", views.RegisterDoneView.as_view(), name="register_done"),
+    path("register/confirm/<uidb64>/<token>/", views.EmailConfirmView.as_view(), name="email_confirm"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ClinicAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
@@ -23,6 +30,7 @@ account_patterns = [
     path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
     path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
     path("two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("two-factor/enrol/<str:token>/", views.TwoFactorEnrolView.as_view(), name="two_factor_enrol"),
     path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="two_factor_recovery_codes"),
     path("two-factor/disable/", views.TwoFactorDisableView.as_view(), name="two_factor_disable"),
 ]

@@ -10,14 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
 from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
-from clinic.models import Modality, Patient
-from clinic.services import patient_register
+from clinic.models import Modality, Patient, TwoFactorEnrolment, User
+from clinic.services import patient_registration_request, user_email_confirm
 from clinic.two_factor import (
     is_staff_user,
     recovery_codes_remaining,
@@ -26,6 +26,8 @@ from clinic.two_factor import (
     totp_secret_for_display,
     two_factor_confirm_device,
     two_factor_disable,
+    two_factor_enrolment_find,
+    two_factor_enrolment_needed,
     two_factor_has_device,
     two_factor_pending_device,
     two_factor_verify,
@@ -33,6 +35,7 @@ from clinic.two_factor import (
 
 RECOVERY_CODES_SESSION_KEY = "clinic_new_recovery_codes"
 RECOVERY_CODES_NEXT_SESSION_KEY = "clinic_new_recovery_codes_next"
+ENROLMENT_SESSION_KEY = "clinic_two_factor_enrolment"
 
 
 class HomeView(TemplateView):
@@ -49,7 +52,6 @@ class HomeView(TemplateView):
 class RegisterView(FormView):
     template_name = "registration/register.html"
     form_class = PatientRegistrationForm
-    success_url = reverse_lazy("home")
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
@@ -58,7 +60,7 @@ class RegisterView(FormView):
 
     def form_valid(self, form: PatientRegistrationForm) -> HttpResponse:
         data = form.cleaned_data
-        patient = patient_register(
+        patient_registration_request(
             email=data["email"],
             password=data["password1"],
             first_name=data["first_name"],
@@ -68,9 +70,29 @@ class RegisterView(FormView):
             emergency_contact_name=data["emergency_contact_name"],
             emergency_contact_phone=data["emergency_contact_phone"],
         )
-        login(self.request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, "Welcome! Your account is ready.")
-        return super().form_valid(form)
+        return redirect("register_done")
+
+
+class RegisterDoneView(TemplateView):
+    """The same answer for a new address and one already in use: look in your inbox."""
+
+    template_name = "registration/register_done.html"
+
+
+class EmailConfirmView(View):
+    """The link in the confirmation email: confirms the address once and logs the patient in."""
+
+    def get(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        try:
+            user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+        except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+            user = None
+        if user is None or not user.is_active or not user_email_confirm(user=user, token=token):
+            messages.error(request, "This confirmation link has expired or was used already. Try logging in.")
+            return redirect("login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your email address is confirmed and your account is ready.")
+        return redirect("home")
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):
@@ -110,14 +132,25 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
     template_name = "clinic/two_factor_setup.html"
     form_class = TwoFactorCodeForm
 
+    enrolment: TwoFactorEnrolment | None = None
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Replacing an authenticator needs the current one: a stolen password alone
-        # must not be enough to enrol the thief's phone.
+        # Replacing an authenticator needs the current one, and staff enrol the first
+        # one only through an admin's link: a stolen password alone must not be
+        # enough to enrol the thief's phone.
         if request.user.is_authenticated and two_factor_has_device(user=request.user):
             if not request.user.is_verified():
                 return redirect("two_factor_verify")
             messages.info(request, "Two-factor authentication is already on.")
             return redirect("two_factor")
+        if request.user.is_authenticated and two_factor_enrolment_needed(user=request.user):
+            self.enrolment = (
+                TwoFactorEnrolment.objects.usable()
+                .filter(pk=request.session.get(ENROLMENT_SESSION_KEY), user=request.user)
+                .first()
+            )
+            if self.enrolment is None:
+                return render(request, "clinic/two_factor_enrolment_needed.html", status=403)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -137,19 +170,33 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
         device = two_factor_pending_device(user=self.request.user)
-        codes = two_factor_confirm_device(request=self.request, device=device, code=form.cleaned_data["code"])
+        codes = two_factor_confirm_device(
+            request=self.request, device=device, code=form.cleaned_data["code"], enrolment=self.enrolment
+        )
         if codes is None:
             form.add_error(
                 "code",
                 "That code is not right. Check the time on your phone, wait a few seconds and try the newest code.",
             )
             return self.form_invalid(form)
+        self.request.session.pop(ENROLMENT_SESSION_KEY, None)
         self.request.session[RECOVERY_CODES_SESSION_KEY] = codes
         self.request.session[RECOVERY_CODES_NEXT_SESSION_KEY] = self._next_url()
         return redirect("two_factor_recovery_codes")
 
     def _next_url(self) -> str:
         return _safe_next_url(self.request) or reverse("home")
+
+
+class TwoFactorEnrolView(LoginRequiredMixin, View):
+    """The link an admin emailed: remembers the enrolment in the session and opens the setup page."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        enrolment = two_factor_enrolment_find(token=token, user=request.user)
+        if enrolment is None:
+            return render(request, "clinic/two_factor_enrolment_needed.html", {"expired": True}, status=410)
+        request.session[ENROLMENT_SESSION_KEY] = enrolment.pk
+        return redirect("two_factor_setup")
 
 
 class TwoFactorVerifyView(LoginRequiredMixin, FormView):

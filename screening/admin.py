@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from clinic.audit import AuditedClinicalAdminMixin
 from screening.models import (
     Answer,
     Consent,
@@ -125,7 +126,7 @@ class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "submitted_at", "questionnaire", "submitted_by"]
     list_filter = ["questionnaire", "submitted_at"]
     search_fields = ["patient__user__email", "patient__user__first_name", "patient__user__last_name"]
@@ -136,7 +137,8 @@ class SubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    audit_patient_path = "submission__patient"
     list_display = ["submission", "modality", "decision", "decided_by", "decided_at", "patient_notified_at"]
     list_filter = ["decision", "modality", "decided_at"]
     search_fields = ["submission__patient__user__email", "submission__patient__user__last_name", "note"]
@@ -174,7 +176,7 @@ class ConsentTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "consent_text", "typed_name", "signed_at", "recorded_by"]
     list_filter = ["consent_text__modality", "signed_at"]
     search_fields = ["patient__user__email", "patient__user__last_name", "typed_name"]

@@ -6,6 +6,7 @@ import base64
 import copy
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_redis)
 
 
+# The audit trail's triggers refuse DELETE (SQLite) and TRUNCATE (PostgreSQL), and so
+# refuse the flush that empties the test database after each transactional test.  The
+# flush, and only the flush, lifts them for its own statements.
+_AUDIT_TRIGGERS_AROUND_FLUSH = {
+    "postgresql": (
+        ["ALTER TABLE clinic_auditevent DISABLE TRIGGER clinic_auditevent_no_truncate;"],
+        ["ALTER TABLE clinic_auditevent ENABLE TRIGGER clinic_auditevent_no_truncate;"],
+    ),
+    "sqlite": (
+        ["DROP TRIGGER IF EXISTS clinic_auditevent_no_delete;"],
+        [
+            "CREATE TRIGGER IF NOT EXISTS clinic_auditevent_no_delete BEFORE DELETE ON clinic_auditevent "
+            "BEGIN SELECT RAISE(ABORT, 'clinic_auditevent is append-only: DELETE refused'); END;"
+        ],
+    ),
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_flush_lifts_the_audit_triggers() -> Iterator[None]:
+    operations = type(connection.ops)
+    original_sql_flush = operations.sql_flush
+    before, after = _AUDIT_TRIGGERS_AROUND_FLUSH.get(connection.vendor, ([], []))
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original_sql_flush(self, style, tables, *args, **kwargs)
+        if "clinic_auditevent" not in tables or not statements:
+            return statements
+        return [*before, *statements, *after]
+
+    operations.sql_flush = sql_flush
+    yield
+    operations.sql_flush = original_sql_flush
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_files_and_outbox(settings: pytest.FixtureRequest) -> None:
     """Serve static files without a collectstatic manifest, keep mail in memory, run tasks inline."""
@@ -46,13 +82,17 @@ def _security_gates_open(settings: pytest.FixtureRequest) -> None:
 
     - staff need no second factor (production: CLINIC_STAFF_2FA_REQUIRED is on); to
       test a page with it on, use ``tests.factories.verified_login(client, user)``;
-    - staff are not logged out when idle (production: after 15 minutes);
+    - nobody is logged out when idle or after the session's absolute age
+      (production: staff after 15 idle minutes, patients after 30, everyone after 12 hours);
     - login lockout (django-axes) is off, so ``client.login()`` works.
 
     tests/security and tests/clinic switch these back on in their own conftest.
     """
     settings.CLINIC_STAFF_2FA_REQUIRED = False
     settings.CLINIC_STAFF_IDLE_MINUTES = 0
+    settings.CLINIC_PATIENT_IDLE_MINUTES = 0
+    settings.CLINIC_SESSION_MAX_HOURS = 0
+    settings.SESSION_COOKIE_AGE = 14 * 24 * 60 * 60  # Django's default, for tests that move the clock by days
     settings.AXES_ENABLED = False
 
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from clinic.audit import AuditedClinicalAdminMixin
 from treatments.models import AdverseEvent, Amendment, SafetyThresholds, SessionLog
 
 
@@ -45,7 +46,7 @@ class AmendmentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(SessionLog)
-class SessionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SessionLogAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("started_at", "patient", "modality", "practitioner", "pain_before", "pain_after", "status")
     list_filter = ("status", "kind", "modality", "practitioner", "started_at")
     search_fields = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
@@ -63,7 +64,8 @@ class SessionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AdverseEvent)
-class AdverseEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AdverseEventAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    audit_patient_path = "session_log__patient"
     list_display = ("session_log", "kind", "severity", "action_taken")
     list_filter = ("kind", "severity", "session_log__modality")
     search_fields = ("session_log__patient__user__last_name", "description", "action_taken")
@@ -71,7 +73,8 @@ class AdverseEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AmendmentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    audit_patient_path = "session_log__patient"
     list_display = ("changed_at", "session_log", "changed_by", "reason")
     list_filter = ("changed_at", "changed_by")
     search_fields = ("reason", "session_log__patient__user__last_name")

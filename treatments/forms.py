@@ -16,7 +16,7 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.forms.utils import ErrorDict, ErrorList
 
-from clinic.forms import DateInput
+from clinic.forms import CalendarDateField, DateInput
 from clinic.models import Resource
 from treatments.models import KIND_ACUPUNCTURE, KIND_LOCAL, KIND_WBC, AdverseEvent, SessionLog
 
@@ -296,8 +296,8 @@ class AdverseEventFormSetHelper(FormHelper):
 
 
 class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(label="From", widget=DateInput())
-    date_to = forms.DateField(label="To", widget=DateInput())
+    date_from = CalendarDateField(label="From", widget=DateInput())
+    date_to = CalendarDateField(label="To", widget=DateInput())
     group_by = forms.ChoiceField(
         label="Per", choices=[("modality", "Modality"), ("practitioner", "Practitioner")], initial="modality"
     )

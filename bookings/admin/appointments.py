@@ -18,10 +18,11 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from clinic.audit import AuditedClinicalAdminMixin
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     list_display = ["starts_at", "modality", "patient", "practitioner", "status", "cancelled_late"]
     list_filter = ["status", "modality", "practitioner", "cancelled_late"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bookings.models import CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
+from clinic.audit import AuditedClinicalAdminMixin
 
 
 class PlanPhaseFormSet(BaseInlineFormSet):
@@ -70,7 +71,7 @@ class SeriesOccurrenceInline(admin.TabularInline):
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(admin.ModelAdmin):
+class CarePlanAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "template", "status", "start_date", "current_phase", "next_due", "practitioner"]
     list_filter = ["status", "template"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
@@ -99,7 +100,8 @@ class CarePlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanSeries)
-class PlanSeriesAdmin(admin.ModelAdmin):
+class PlanSeriesAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
+    audit_patient_path = "plan__patient"
     list_display = ["plan", "phase", "first_date", "local_time", "interval_days", "created_by", "created_at"]
     readonly_fields = [
         "plan",

@@ -104,6 +104,8 @@ class BookingConfirmView(PatientRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         form = BookingConfirmForm(request.GET)
         if not form.is_valid():
+            for error in form.errors.get("starts_at", []) if request.GET.get("starts_at") else []:
+                messages.error(request, error)
             return redirect("bookings:book_times", slug=slug)
         return self._render(form)
 

@@ -17,6 +17,8 @@ from django.views import View
 from bookings.ics import appointments_feed_ics
 from bookings.models import Appointment, CalendarFeed
 from bookings.services.schedules import calendar_feed_get_or_create, calendar_feed_regenerate
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
 
 FEED_HISTORY = timedelta(days=90)
 
@@ -47,10 +49,26 @@ class CalendarFeedSettingsView(LoginRequiredMixin, View):
 
 
 def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
-    """The feed itself (no login: calendar apps cannot log in; the token is the secret)."""
+    """The feed itself (no login: calendar apps cannot log in; the token is the secret).
+
+    The token works only while its owner's account does: a deactivated account or a
+    practitioner taken off the rota gets 410 Gone.  Each fetch is one audit row in the
+    owner's name, as the calendar app fetches on their behalf.
+    """
     feed = CalendarFeed.objects.select_related("practitioner__user", "patient__user").filter(token=token).first()
     if feed is None:
         raise Http404("No such calendar.")
+    owner = feed.practitioner or feed.patient
+    if not owner.user.is_active or (feed.practitioner_id and not feed.practitioner.is_active):
+        audit_record(
+            request=request,
+            actor=owner.user,
+            patient=feed.patient,
+            action=AuditEvent.Action.DENIED,
+            target=feed,
+            description="Calendar feed: refused (account inactive)",
+        )
+        return HttpResponse("This calendar is no longer available.", status=410, content_type="text/plain")
     appointments = Appointment.objects.active().filter(starts_at__gte=timezone.now() - FEED_HISTORY)
     appointments = appointments.select_related("modality", "practitioner__user", "patient__user")
     if feed.practitioner_id:
@@ -59,9 +77,16 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     else:
         appointments = appointments.filter(patient_id=feed.patient_id)
         name = f"{settings.CLINIC_NAME}: my appointments"
-    body = appointments_feed_ics(
-        appointments=appointments.order_by("starts_at"), name=name, for_practitioner=bool(feed.practitioner_id)
+    appointments = list(appointments.order_by("starts_at"))
+    audit_record(
+        request=request,
+        actor=owner.user,
+        patient=feed.patient,
+        action=AuditEvent.Action.VIEW,
+        target=feed,
+        description=f"Calendar feed fetched: {len(appointments)} appointment(s)",
     )
+    body = appointments_feed_ics(appointments=appointments, name=name, for_practitioner=bool(feed.practitioner_id))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response

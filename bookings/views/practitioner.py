@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +27,12 @@ from bookings.services.appointments import (
 from bookings.services.schedules import time_off_clashes, time_off_create
 from bookings.views.booking import refused_context
 from clinic.access import PractitionerRequiredMixin
+from clinic.forms import calendar_date_validate
 from clinic.models import Practitioner
+
+
+class DateOutsideCalendar(Exception):
+    """A ``?date=`` the day and week pages cannot show (answered with 400, not a server error)."""
 
 
 class CalendarMixin(PractitionerRequiredMixin):
@@ -44,10 +49,22 @@ class CalendarMixin(PractitionerRequiredMixin):
         return self.practitioner
 
     def chosen_date(self) -> date:
+        """The ``?date=`` asked for, today when absent or not a date; one outside the calendar is refused."""
         try:
-            return date.fromisoformat(self.request.GET.get("date", ""))
+            day = date.fromisoformat(self.request.GET.get("date", ""))
         except ValueError:
             return timezone.localdate()
+        try:
+            calendar_date_validate(day)
+        except ValidationError as error:
+            raise DateOutsideCalendar(error.messages[0]) from error
+        return day
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except DateOutsideCalendar as refused:
+            return render(request, "bookings/calendar_date_refused.html", {"message": str(refused)}, status=400)
 
 
 class PractitionerDayView(CalendarMixin, TemplateView):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from django.core import mail
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -138,3 +139,10 @@ def choose(page, label: str, option_text: str) -> None:
     select = field(page, label)
     option = select.locator("option").filter(has_text=option_text).first
     select.select_option(value=option.get_attribute("value"))
+
+
+def confirm_email(visitor, *, email: str) -> None:
+    """Open the link in the confirmation email a new registration was sent (locmem outbox)."""
+    expect(visitor.page.get_by_role("heading", name="Check your email")).to_be_visible()
+    (message,) = [m for m in mail.outbox if email in m.to]
+    visitor.goto(re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1), "email-confirmed")

@@ -11,7 +11,14 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from bookings.models import Appointment
-from tests.browser.steps import a_few_days_ahead, answer_health_questions, choose_first_time_on, field, sign_consent
+from tests.browser.steps import (
+    a_few_days_ahead,
+    answer_health_questions,
+    choose_first_time_on,
+    confirm_email,
+    field,
+    sign_consent,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -41,6 +48,7 @@ def test_new_patient_registers_screens_consents_books_wbc_gets_ics_and_cancels(v
     field(page, "Password").fill(PASSWORD)
     field(page, "Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    confirm_email(visitor, email="morgan@example.com")
     expect(page.get_by_role("heading", name="Hello, Morgan")).to_be_visible()
     visitor.check("home-new-patient")
 

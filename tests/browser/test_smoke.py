@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import field
+from tests.browser.steps import confirm_email, field
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -26,6 +26,7 @@ def test_front_page_and_registration_work_on_a_phone(visitor_factory):
     field(page, "Password").fill("a-long-unusual-passphrase")
     page.get_by_label("Password again").fill("a-long-unusual-passphrase")
     page.get_by_role("button", name="Create my account").click()
+    confirm_email(visitor, email="morgan@example.com")
 
     expect(page.get_by_role("heading", name="Hello, Morgan")).to_be_visible()
     visitor.check("after-registration")

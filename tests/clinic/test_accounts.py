@@ -24,16 +24,43 @@ REGISTRATION = {
 }
 
 
-def test_new_patient_registers_and_is_logged_in(client):
+def _link_in_last_email(to: str) -> str:
+    (message,) = [m for m in mail.outbox if to in m.to]
+    return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def test_new_patient_registers_confirms_their_email_and_is_logged_in(client):
     response = client.post(reverse("register"), REGISTRATION, follow=True)
 
     assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    assert not response.context["user"].is_authenticated
     patient = Patient.objects.get(user__email="alex.moreno@example.com")
     assert patient.user.role == Role.PATIENT
     assert not patient.user.is_staff
     assert patient.phone == "+44 7700 900123"
-    assert response.context["user"] == patient.user
-    assert "Hello, Alex" in response.content.decode()
+
+    confirmed = client.get(_link_in_last_email("alex.moreno@example.com"), follow=True)
+
+    assert confirmed.context["user"] == patient.user
+    assert "Hello, Alex" in confirmed.content.decode()
+
+
+def test_an_unconfirmed_account_cannot_log_in_until_the_link_is_opened(client):
+    client.post(reverse("register"), REGISTRATION)
+    credentials = {"username": "alex.moreno@example.com", "password": REGISTRATION["password1"]}
+
+    refused = client.post(reverse("login"), credentials)
+    assert "confirm your email address" in refused.content.decode()
+    assert not refused.wsgi_request.user.is_authenticated
+
+    link = _link_in_last_email("alex.moreno@example.com")
+    client.get(link)
+    client.post(reverse("logout"))
+    assert client.post(reverse("login"), credentials).status_code == 302
+    # The link works once.
+    client.post(reverse("logout"))
+    assert not client.get(link, follow=True).context["user"].is_authenticated
 
 
 @pytest.mark.parametrize(
@@ -58,13 +85,24 @@ def test_registration_with_bad_input_shows_field_error_and_stores_nothing(client
     assert not User.objects.exists()
 
 
-def test_registration_refuses_an_email_already_in_use(client):
-    PatientFactory(user__email="alex.moreno@example.com")
+@pytest.mark.parametrize("existing", [PatientFactory, PractitionerFactory])
+def test_registering_an_address_in_use_answers_as_for_a_new_one_and_warns_the_owner(client, existing):
+    owner = existing(user__email="alex.moreno@example.com").user
+    fresh = client.post(reverse("register"), {**REGISTRATION, "email": "nobody.yet@example.com"}, follow=True)
+    mail.outbox.clear()
 
-    response = client.post(reverse("register"), REGISTRATION)
+    taken = client.post(reverse("register"), REGISTRATION, follow=True)
 
-    assert "already exists" in str(response.context["form"].errors["email"])
-    assert User.objects.count() == 1
+    assert taken.status_code == fresh.status_code == 200
+    assert taken.redirect_chain == fresh.redirect_chain
+    assert "already exists" not in taken.content.decode()
+    assert "Check your email" in taken.content.decode()
+    assert User.objects.filter(email="alex.moreno@example.com").count() == 1
+    (warning,) = mail.outbox
+    assert warning.to == [owner.email]
+    assert "tried to create an account" in warning.body
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
 
 
 def test_login_is_by_email_address_in_any_case(client):

@@ -76,3 +76,30 @@ def test_file_email_url_keeps_an_absolute_folder(tmp_path):
     )
 
     assert result.stdout.strip().splitlines()[-1] == f"{tmp_path}/mail"
+
+
+def _production_setting(name: str, **environment: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update({"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 60, **environment})
+    result = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
+        [
+            sys.executable,
+            "-c",
+            "import os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings';"
+            f"from django.conf import settings; print(getattr(settings, {name!r}, None))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_forwarded_protocol_header_is_trusted_only_behind_a_configured_proxy():
+    """Without a proxy of ours in front, a client could claim HTTPS with a header of its own."""
+    assert _production_setting("SECURE_PROXY_SSL_HEADER") == "None"
+    assert _production_setting("SECURE_PROXY_SSL_HEADER", DJANGO_TRUSTED_PROXY_COUNT="1") == str(
+        ("HTTP_X_FORWARDED_PROTO", "https")
+    )

@@ -19,6 +19,9 @@ def _production_security(settings: pytest.FixtureRequest) -> None:
     settings.AXES_ENABLED = True
     settings.CLINIC_STAFF_2FA_REQUIRED = True
     settings.CLINIC_STAFF_IDLE_MINUTES = 15
+    settings.CLINIC_PATIENT_IDLE_MINUTES = 30
+    settings.CLINIC_SESSION_MAX_HOURS = 12
+    settings.SESSION_COOKIE_AGE = 12 * 60 * 60
     settings.TRUSTED_PROXY_COUNT = 0
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
+from clinic.two_factor import two_factor_enrolment_send
 from tests.factories import AdminFactory, PatientFactory, verified_login
 
 pytestmark = pytest.mark.django_db
@@ -51,13 +53,16 @@ def test_public_pages_have_no_inline_script_or_style(client, page):
 
 def test_security_pages_have_no_inline_script_or_style(client, practitioner_user):
     client.force_login(practitioner_user)
-    pages = [client.get(reverse("two_factor_setup"))]
+    pages = [client.get(reverse("two_factor_setup"))]  # 403: ask an admin for an enrolment link
+    two_factor_enrolment_send(user=practitioner_user, actor=AdminFactory())
+    client.get(re.search(r"/accounts/two-factor/enrol/\S+/", mail.outbox[-1].body).group(0))
+    pages += [client.get(reverse("two_factor_setup"))]
     verified_login(client, PatientFactory().user)
     pages += [client.get(reverse("two_factor")), client.get(reverse("profile"))]
 
+    assert [response.status_code for response in pages] == [403, 200, 200, 200]
     for response in pages:
         html = response.content.decode()
-        assert response.status_code == 200
         assert _inline_code(html) == []
         assert STYLE_ATTRIBUTE.findall(html) == []
 

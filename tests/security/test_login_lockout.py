@@ -72,6 +72,33 @@ def test_lockout_is_per_account_and_address_pair(client, settings):
     assert _login(client, "lee@example.com", PASSWORD, REMOTE_ADDR=ATTACKER).status_code == 302
 
 
+def test_guesses_from_many_addresses_are_bounded_per_account(client, settings):
+    """Below the per-address limit at every address, the account as a whole still locks."""
+    PatientFactory(user__email="kim@example.com")
+    PatientFactory(user__email="lee@example.com")
+    below_pair_limit = settings.AXES_FAILURE_LIMIT - 1
+    addresses = [f"198.51.100.{n}" for n in range(settings.CLINIC_LOGIN_ACCOUNT_FAILURE_LIMIT // below_pair_limit + 1)]
+    for address in addresses:
+        for _ in range(below_pair_limit):
+            _login(client, "kim@example.com", "not-the-password", REMOTE_ADDR=address)
+
+    from_a_new_address = _login(client, "kim@example.com", PASSWORD, REMOTE_ADDR="203.0.113.200")
+    other_account = _login(client, "lee@example.com", PASSWORD, REMOTE_ADDR=addresses[0])
+
+    assert from_a_new_address.status_code == 429
+    assert other_account.status_code == 302
+
+
+def test_the_account_limit_is_higher_than_the_per_address_limit(client, settings):
+    """The owner at home is not locked out by a few failures elsewhere."""
+    PatientFactory(user__email="kim@example.com")
+    for n in range(settings.AXES_FAILURE_LIMIT + 1):
+        _login(client, "kim@example.com", "not-the-password", REMOTE_ADDR=f"198.51.100.{n}")
+
+    assert settings.CLINIC_LOGIN_ACCOUNT_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
+    assert _login(client, "kim@example.com", PASSWORD, REMOTE_ADDR="192.0.2.10").status_code == 302
+
+
 def test_spoofed_forwarded_for_header_does_not_escape_the_lockout(client, settings):
     PatientFactory(user__email="kim@example.com")
     # Each failure claims a different address; with no trusted proxy the header is ignored.

@@ -1,18 +1,27 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.core import mail
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, PatientFactory, verified_login
+from clinic.two_factor import two_factor_enrolment_send
+from tests.factories import PASSWORD, AdminFactory, PatientFactory, verified_login
 from tests.security.factories import current_code, wrong_code
 
 pytestmark = pytest.mark.django_db
+
+
+def _enrolment_link(user) -> str:
+    """The path of an enrolment link an admin emailed to ``user``."""
+    two_factor_enrolment_send(user=user, actor=AdminFactory())
+    return re.search(r"/accounts/two-factor/enrol/\S+/", mail.outbox[-1].body).group(0)
 
 
 def _confirmed_device(user) -> TOTPDevice:
@@ -52,6 +61,7 @@ def test_staff_setup_confirms_the_app_shows_recovery_codes_once_then_pages_open(
 ):
     time_machine.move_to(start, tick=False)
     client.force_login(practitioner_user)
+    client.get(_enrolment_link(practitioner_user))
     page = client.get(reverse("two_factor_setup"))
     device = TOTPDevice.objects.get(user=practitioner_user, confirmed=False)
 

@@ -41,6 +41,8 @@ RULES: dict[str, Rule] = {
     # clinic
     "home": Rule(Access.PUBLIC),
     "register": Rule(Access.PUBLIC),
+    "register_done": Rule(Access.PUBLIC),
+    "email_confirm": Rule(Access.TOKEN, lambda w: {"uidb64": "MQ", "token": "not-a-token"}),
     "login": Rule(Access.PUBLIC),
     "logout": Rule(Access.PUBLIC, get_ok=False),
     "password_reset": Rule(Access.PUBLIC),
@@ -54,6 +56,7 @@ RULES: dict[str, Rule] = {
     "two_factor": Rule(Access.ACCOUNT),
     "two_factor_setup": Rule(Access.ACCOUNT),
     "two_factor_verify": Rule(Access.ACCOUNT),
+    "two_factor_enrol": Rule(Access.TOKEN, lambda w: {"token": "an-unknown-enrolment-secret"}),
     "two_factor_recovery_codes": Rule(Access.ACCOUNT),
     "two_factor_disable": Rule(Access.ACCOUNT, get_ok=False),
     # screening
