@@ -99,22 +99,6 @@ def _overlaps(merged: list[Interval], starts: list[datetime], start: datetime, e
     return index > 0 and merged[index - 1][1] > start
 
 
-def _subtract(interval: Interval, holes: list[Interval]) -> list[Interval]:
-    pieces = [interval]
-    for hole_start, hole_end in holes:
-        next_pieces = []
-        for start, end in pieces:
-            if hole_end <= start or hole_start >= end:
-                next_pieces.append((start, end))
-                continue
-            if hole_start > start:
-                next_pieces.append((start, hole_start))
-            if hole_end < end:
-                next_pieces.append((hole_end, end))
-        pieces = next_pieces
-    return pieces
-
-
 @dataclass
 class _Busy:
     merged: list[Interval]
@@ -139,7 +123,6 @@ def availability(
     exclude_appointment: Appointment | None = None,
     now: datetime | None = None,
     policy: BookingPolicy | None = None,
-    apply_notice: bool = True,
     include_appointments: bool = True,
 ) -> list[DayAvailability]:
     """Bookable start times of ``modality`` on the local dates ``start`` to ``end`` (inclusive), per day.
@@ -233,7 +216,7 @@ def availability(
     load = {practitioner_id: len(practitioner_busy.get(practitioner_id, [])) for practitioner_id in candidate_ids}
     ordered_candidates = sorted(candidate_ids, key=lambda practitioner_id: (load[practitioner_id], practitioner_id))
 
-    earliest = now + policy.minimum_notice if apply_notice else now
+    earliest = now + policy.minimum_notice
     latest = now + policy.horizon
     step = policy.slot_step
     slot = modality.slot_length
@@ -307,29 +290,6 @@ def nearest_free_times(
     )
     slots.sort(key=lambda slot: abs((slot.starts_at - around).total_seconds()))
     return sorted(slot.starts_at for slot in slots[:count])
-
-
-def working_intervals(*, practitioner: Practitioner, day: date) -> list[Interval]:
-    """The practitioner's hours on local ``day`` less time off, as UTC instants (for refusal messages)."""
-    hours = [
-        (_wall_clock(day, opens), _wall_clock(day, closes))
-        for opens, closes in WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday()).values_list(
-            "start_time", "end_time"
-        )
-    ]
-    hours += [
-        (_wall_clock(day, opens), _wall_clock(day, closes))
-        for opens, closes in ExtraHours.objects.filter(practitioner=practitioner, date=day).values_list(
-            "start_time", "end_time"
-        )
-    ]
-    day_start, day_end = local_midnight(day), local_midnight(day + timedelta(days=1))
-    off = list(
-        TimeOff.objects.filter(practitioner=practitioner, starts_at__lt=day_end, ends_at__gt=day_start).values_list(
-            "starts_at", "ends_at"
-        )
-    )
-    return [piece for interval in _merge(hours) for piece in _subtract(interval, off)]
 
 
 def practitioner_appointments(*, practitioner: Practitioner | None, start: date, end: date) -> QuerySet[Appointment]:

@@ -83,9 +83,6 @@ class QuestionnaireForm(forms.Form):
         """question id -> yes/no, once valid."""
         return {q.pk: self.cleaned_data[f"{QUESTION_PREFIX}{q.pk}"] == "yes" for q in self.questions}
 
-    def question_fields(self) -> list[forms.BoundField]:
-        return [self[f"{QUESTION_PREFIX}{q.pk}"] for q in self.questions]
-
 
 class ConsentForm(forms.Form):
     typed_name = forms.CharField(
