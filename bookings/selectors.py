@@ -220,7 +220,7 @@ def availability(
     latest = now + policy.horizon
     step = policy.slot_step
     slot = modality.slot_length
-    blocked = modality.slot_length + modality.buffer_after
+    blocked = modality.occupied_length
 
     result = []
     for day in days:

@@ -6,7 +6,7 @@ this module imports from no other app of the project.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Self
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
@@ -255,6 +255,19 @@ class Modality(models.Model):
     @property
     def buffer_after(self) -> timedelta:
         return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def occupied_length(self) -> timedelta:
+        """How long one booking keeps its practitioner, room or device: the slot and the buffer after it."""
+        return self.slot_length + self.buffer_after
+
+    def slot_end(self, starts_at: datetime) -> datetime:
+        """When a session starting at ``starts_at`` ends, as the patient sees it."""
+        return starts_at + self.slot_length
+
+    def occupies_until(self, starts_at: datetime) -> datetime:
+        """Until when a session starting at ``starts_at`` keeps everything it uses (nothing else may start before)."""
+        return starts_at + self.occupied_length
 
 
 class Practitioner(models.Model):

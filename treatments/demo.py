@@ -64,16 +64,9 @@ def _session(
 ) -> None:
     day = timezone.localdate() - timedelta(days=days_ago)
     starts_at = datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
-    appointment = Appointment.objects.create(
-        patient=patient,
-        practitioner=practitioner,
-        modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=starts_at + modality.slot_length,
-        blocked_until=starts_at + modality.slot_length + modality.buffer_after,
-        created_by=people.admin,
-    )
+    appointment = Appointment(patient=patient, practitioner=practitioner, created_by=people.admin)
+    appointment.place(modality=modality, starts_at=starts_at)
+    appointment.save()
     session_log_create(
         appointment=appointment,
         by=practitioner.user,

@@ -104,6 +104,20 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return f"{self.modality} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M}"
 
+    def place(self, *, modality: Modality, starts_at: datetime) -> None:
+        """Put this appointment in ``modality``'s slot at ``starts_at``: its times, buffer and room or device.
+
+        The one place that derives ``ends_at``, ``blocked_until``, the resource and whether it is held
+        exclusively; booking, moving, demo data and test factories all call it.  Checks no rule: that
+        is the booking service's work.
+        """
+        self.modality = modality
+        self.resource = modality.resource
+        self.holds_resource_exclusively = bool(modality.resource and modality.resource.capacity == 1)
+        self.starts_at = starts_at
+        self.ends_at = modality.slot_end(starts_at)
+        self.blocked_until = modality.occupies_until(starts_at)
+
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED

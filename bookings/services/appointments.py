@@ -197,12 +197,7 @@ def _taken(
 def _place(*, appointment: Appointment, slot: selectors.FreeSlot, modality: Modality, prefer: int | None) -> None:
     """Fill in practitioner, resource and times from ``slot``."""
     appointment.practitioner_id = prefer if prefer in slot.practitioner_ids else slot.practitioner_ids[0]
-    appointment.modality = modality
-    appointment.resource = modality.resource
-    appointment.holds_resource_exclusively = bool(modality.resource and modality.resource.capacity == 1)
-    appointment.starts_at = slot.starts_at
-    appointment.ends_at = slot.starts_at + modality.slot_length
-    appointment.blocked_until = appointment.ends_at + modality.buffer_after
+    appointment.place(modality=modality, starts_at=slot.starts_at)
 
 
 def appointment_book(

@@ -140,7 +140,7 @@ class BookingConfirmView(PatientRequiredMixin, View):
             **extra,
         }
         if context["starts_at"]:
-            context["ends_at"] = context["starts_at"] + self.modality.slot_length
+            context["ends_at"] = self.modality.slot_end(context["starts_at"])
         return render(self.request, self.template_name, context, status=status)
 
 
@@ -279,7 +279,7 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
             "modality": self.appointment.modality,
             "appointment": self.appointment,
             "starts_at": starts_at,
-            "ends_at": starts_at + self.appointment.modality.slot_length if starts_at else None,
+            "ends_at": self.appointment.modality.slot_end(starts_at) if starts_at else None,
             "confirm_url": url,
             "back_url": url,
             **extra,
