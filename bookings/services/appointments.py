@@ -37,7 +37,7 @@ class BookingRefused(Exception):
 
     ``message`` is written for the patient; ``alternatives`` are the nearest free start times
     (aware, clinic zone) when there are any; ``screening`` is the screening gate's decision
-    when the gate refused (it has ``reasons``, ``next_step_url`` and ``next_step_label``).
+    when the gate refused (it has ``status``, ``reasons`` and ``next_step``).
     """
 
     def __init__(self, message: str, *, alternatives: Sequence[datetime] = (), screening: Any = None) -> None:

@@ -59,7 +59,7 @@ def test_unscreened_patient_is_refused_before_anything_else(working_practitioner
         book(patient, wbc, at(TUESDAY, 10))
     assert refused.value.screening is not None
     assert refused.value.screening.allowed is False
-    assert refused.value.screening.next_step_url
+    assert refused.value.screening.status == "not_screened"
     assert not Appointment.objects.exists()
 
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from screening.eligibility import NextStep
 from screening.models import ConsentText, Questionnaire
 from screening.services import (
     consent_sign,
@@ -17,6 +18,7 @@ from screening.services import (
     review_record,
     screening_gate,
 )
+from screening.templatetags.screening import gate_next_step_url
 from tests.screening.factories import consents_signed, screening_cleared, submission_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +143,8 @@ def test_screening_expires_after_the_valid_period_and_asks_to_reconfirm(patient,
     with time_machine.travel(date(2027, 1, 15)):
         expired = screening_gate(patient=patient, modality=wbc, on_date=date(2027, 1, 15))
         assert expired.status == "expired"
-        assert expired.next_step_url == "/screening/questions/"
+        assert expired.next_step == NextStep.RECONFIRM
+        assert gate_next_step_url(expired) == "/screening/questions/"
         # Re-confirming the same answers makes it valid again.
         submission_with_answers(patient=patient)
         assert screening_gate(patient=patient, modality=wbc, on_date=date(2027, 1, 15)).allowed
@@ -184,7 +187,8 @@ def test_consent_is_required_before_a_first_session(patient, wbc, acupuncture_in
 
     needed = screening_gate(patient=patient, modality=wbc, on_date=today)
     assert needed.status == "consent_needed"
-    assert needed.next_step_url == f"/screening/consent/{wbc.slug}/"
+    assert needed.next_step == NextStep.SIGN_CONSENT
+    assert gate_next_step_url(needed) == f"/screening/consent/{wbc.slug}/"
 
     consents_signed(patient=patient, modalities=[wbc])
     assert screening_gate(patient=patient, modality=wbc, on_date=today).allowed
