@@ -182,12 +182,15 @@ def screening_facts_load(
 
 def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Modality, on_date: date) -> GateDecision:
     """The gate's rule, in the order a patient should hear about problems."""
-    applying = {
-        cid: clinic.severity.get((cid, modality.pk), Severity.NONE)
-        for cid in _contraindications_on(clinic=clinic, facts=facts, on_date=on_date)
+    absolute = contraindications_applying(
+        clinic=clinic, facts=facts, modality=modality, on_date=on_date, severity=Severity.ABSOLUTE
+    )
+    relative_ids = {
+        c.pk
+        for c in contraindications_applying(
+            clinic=clinic, facts=facts, modality=modality, on_date=on_date, severity=Severity.RELATIVE
+        )
     }
-    absolute = [clinic.contraindications[cid] for cid, severity in applying.items() if severity == Severity.ABSOLUTE]
-    relative_ids = {cid for cid, severity in applying.items() if severity == Severity.RELATIVE}
 
     # Age needs no answers: tell an under-18 at once rather than after a questionnaire.
     age_absolute = [c for c in absolute if c.applies_under_age is not None]
@@ -278,6 +281,21 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
     )
 
 
+def contraindications_applying(
+    *, clinic: ClinicFacts, facts: PatientFacts, modality: Modality, on_date: date, severity: str
+) -> list[Contraindication]:
+    """The patient's contraindications (answered, or by age on ``on_date``) that are ``severity`` for
+    ``modality``, by name.  With ``Severity.RELATIVE`` these are what a practitioner's review must cover."""
+    return sorted(
+        (
+            clinic.contraindications[cid]
+            for cid in _contraindications_on(clinic=clinic, facts=facts, on_date=on_date)
+            if clinic.severity.get((cid, modality.pk), Severity.NONE) == severity
+        ),
+        key=lambda contraindication: contraindication.name,
+    )
+
+
 def _contraindications_on(*, clinic: ClinicFacts, facts: PatientFacts, on_date: date) -> set[int]:
     """The patient's answered contraindications plus those that follow from their age on the day."""
     ids = set(facts.contraindication_ids)
@@ -312,6 +330,11 @@ def _expired(reason: str, *, modality: Modality, expires_on: date | None) -> Gat
         next_step=NextStep.RECONFIRM,
         expires_on=expires_on,
     )
+
+
+def modalities_awaiting_review(*, decisions: Iterable[GateDecision]) -> list[Modality]:
+    """The modalities these decisions hold for a practitioner's review (in the decisions' order)."""
+    return [decision.modality for decision in decisions if decision.status == GateStatus.NEEDS_REVIEW]
 
 
 def statuses_by_patient(

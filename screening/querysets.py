@@ -17,9 +17,13 @@ class QuestionnaireQuerySet(models.QuerySet):
 
 
 class SubmissionQuerySet(models.QuerySet):
+    def newest_first(self) -> SubmissionQuerySet:
+        """Newest first; the id breaks a tie between two submissions in the same instant."""
+        return self.order_by("-submitted_at", "-id")
+
     def latest_per_patient(self) -> SubmissionQuerySet:
         """Only each patient's newest submission: the one that counts."""
-        newest = self.model.objects.filter(patient=OuterRef("patient")).order_by("-submitted_at", "-id")
+        newest = self.model.objects.filter(patient=OuterRef("patient")).newest_first()
         return self.filter(id=Subquery(newest.values("id")[:1]))
 
 

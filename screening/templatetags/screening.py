@@ -6,11 +6,9 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 
-from clinic.models import Modality
 from screening.eligibility import GateDecision, GateStatus, NextStep
-from screening.selectors import screening_review_queue, screening_statuses
+from screening.selectors import screening_decisions_today, screening_review_queue
 
 register = template.Library()
 
@@ -93,9 +91,9 @@ def screening_summary_for(user: Any) -> list[dict[str, Any]]:
     patient = getattr(user, "patient", None) if getattr(user, "is_authenticated", False) else None
     if patient is None:
         return []
-    modalities = list(Modality.objects.active())
-    statuses = screening_statuses(patients=[patient], modalities=modalities, on_date=timezone.localdate())
-    return [{"modality": m, "decision": statuses[patient.pk][m.pk]} for m in modalities]
+    return [
+        {"modality": decision.modality, "decision": decision} for decision in screening_decisions_today(patient=patient)
+    ]
 
 
 @register.simple_tag

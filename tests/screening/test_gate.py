@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from screening.eligibility import NextStep
 from screening.models import ConsentText, Questionnaire
+from screening.selectors import screening_modalities_awaiting_review
 from screening.services import (
     consent_sign,
     consent_text_publish,
@@ -258,3 +259,23 @@ def test_under_18_waits_for_review_for_localized_cryotherapy_and_can_be_cleared(
         by=practitioner.user,
     )
     assert screening_gate(patient=patient, modality=localized_cryo, on_date=today).allowed
+
+
+def test_clearing_what_the_gate_holds_for_review_opens_it_for_every_relative_answer(patient, practitioner, today):
+    """The review covers exactly the relative contraindications the gate holds, whatever the answer."""
+    consents_signed(patient=patient)
+    questions = Questionnaire.objects.current().get().questions.prefetch_related("contraindications")
+    codes = sorted(
+        {c.code for q in questions for c in q.contraindications.all() if c.rules.filter(severity="relative")}
+    )
+    assert codes
+    for code in codes:
+        submission = submission_with_answers(patient=patient, yes=[code])
+        waiting = screening_modalities_awaiting_review(patient=patient)
+        for modality in waiting:
+            review_record(
+                submission=submission, modality=modality, decision="clear", note="Checked.", by=practitioner.user
+            )
+        assert screening_modalities_awaiting_review(patient=patient) == [], code
+        for modality in waiting:
+            assert screening_gate(patient=patient, modality=modality, on_date=today).allowed, (code, modality)
