@@ -216,8 +216,8 @@ def availability(
     load = {practitioner_id: len(practitioner_busy.get(practitioner_id, [])) for practitioner_id in candidate_ids}
     ordered_candidates = sorted(candidate_ids, key=lambda practitioner_id: (load[practitioner_id], practitioner_id))
 
-    earliest = now + policy.minimum_notice
-    latest = now + policy.horizon
+    earliest = policy.earliest_start(now)
+    latest = policy.latest_start(now)
     step = policy.slot_step
     slot = modality.slot_length
     blocked = modality.occupied_length

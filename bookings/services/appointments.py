@@ -93,10 +93,10 @@ def _format(moment: datetime) -> str:
 def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: BookingPolicy, now: datetime) -> None:
     if not modality.is_active:
         raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
-    if starts_at < now + policy.minimum_notice:
+    if starts_at < policy.earliest_start(now):
         hours = policy.minimum_notice_minutes / 60
         raise BookingRefused(f"Bookings need at least {hours:g} hours' notice; please choose a later time.")
-    if starts_at > now + policy.horizon:
+    if starts_at > policy.latest_start(now):
         raise BookingRefused(f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date.")
     # Closures are checked in ``_find_slot``, from the availability it reads anyway.
 
@@ -260,7 +260,7 @@ def _check_patient_may_change(*, appointment: Appointment, by: User, policy: Boo
         return
     if by.pk != appointment.patient.user_id:
         raise BookingRefused("You can only change your own appointments.")
-    if now > appointment.starts_at - policy.cancellation_cutoff:
+    if not policy.allows_online_change(starts_at=appointment.starts_at, now=now):
         raise BookingRefused(
             f"Changes are possible online up to {policy.cancellation_cutoff_hours} hours before the appointment; "
             "please call the clinic."
@@ -270,9 +270,8 @@ def _check_patient_may_change(*, appointment: Appointment, by: User, policy: Boo
 def appointment_can_change_online(*, appointment: Appointment, policy: BookingPolicy | None = None) -> bool:
     """Whether the patient may still cancel or move it themselves (before the cut-off)."""
     policy = policy or BookingPolicy.load()
-    return (
-        appointment.status == Appointment.Status.BOOKED
-        and timezone.now() <= appointment.starts_at - policy.cancellation_cutoff
+    return appointment.status == Appointment.Status.BOOKED and policy.allows_online_change(
+        starts_at=appointment.starts_at, now=timezone.now()
     )
 
 
@@ -290,7 +289,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by = by
-    appointment.cancelled_late = now > appointment.starts_at - policy.cancellation_cutoff
+    appointment.cancelled_late = not policy.allows_online_change(starts_at=appointment.starts_at, now=now)
     appointment.cancellation_reason = reason[:300]
     appointment.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "cancellation_reason", "updated_at"]

@@ -33,7 +33,7 @@ def week_context(*, request: HttpRequest, policy: BookingPolicy, default: date |
     """The week to show and its neighbours a patient may move to (not before this week, not past the horizon)."""
     this_week = week_start(timezone.localdate())
     start = WeekForm(request.GET).week_start() if "week" in request.GET or default is None else week_start(default)
-    last_week = week_start(timezone.localdate(timezone.now() + policy.horizon))
+    last_week = week_start(timezone.localdate(policy.latest_start(timezone.now())))
     start = min(max(start, this_week), last_week)
     return {
         "week_start": start,
