@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from clinic.two_factor import is_staff_user, two_factor_has_device
+from clinic.two_factor import two_factor_has_device, two_factor_required
 
 LAST_ACTIVITY_SESSION_KEY = "clinic_last_activity"
 
@@ -34,7 +34,7 @@ class StaffIdleLogoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         idle_minutes = settings.CLINIC_STAFF_IDLE_MINUTES
         user = request.user
-        if idle_minutes and user.is_authenticated and is_staff_user(user):
+        if idle_minutes and user.is_authenticated and user.is_clinic_staff:
             now = time.time()
             last_activity = request.session.get(LAST_ACTIVITY_SESSION_KEY)
             if last_activity is not None and now - last_activity > idle_minutes * 60:
@@ -63,7 +63,7 @@ class TwoFactorRequiredMiddleware:
         if user.is_authenticated and not user.is_verified() and not self._exempt(request):
             if two_factor_has_device(user=user):
                 return _redirect_with_next("two_factor_verify", request)
-            if settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(user):
+            if two_factor_required(user=user):
                 return _redirect_with_next("two_factor_setup", request)
         return self.get_response(request)
 

@@ -100,6 +100,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_clinic_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def is_clinic_staff(self) -> bool:
+        """Works for the clinic: practitioners, clinic admins and anyone with Django admin access.
+
+        The one definition of "staff": who is audited on reading clinical pages, who needs
+        two-factor authentication, who may change a patient's booking past the online cut-off.
+        """
+        return self.is_practitioner or self.is_staff or self.is_superuser
+
 
 class Patient(models.Model):
     """The clinical identity of a patient; one per patient user."""

@@ -19,7 +19,6 @@ from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorC
 from clinic.models import Modality, Patient
 from clinic.services import patient_register
 from clinic.two_factor import (
-    is_staff_user,
     recovery_codes_remaining,
     recovery_codes_replace,
     totp_qr_code_data_url,
@@ -28,6 +27,7 @@ from clinic.two_factor import (
     two_factor_disable,
     two_factor_has_device,
     two_factor_pending_device,
+    two_factor_required,
     two_factor_verify,
 )
 
@@ -100,7 +100,7 @@ class TwoFactorView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         context["has_device"] = two_factor_has_device(user=user)
         context["recovery_codes_remaining"] = recovery_codes_remaining(user=user)
-        context["may_disable"] = not (settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(user))
+        context["may_disable"] = not two_factor_required(user=user)
         return context
 
 
@@ -132,7 +132,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         device = two_factor_pending_device(user=self.request.user)
         context["secret"] = totp_secret_for_display(device)
         context["qr_code_url"] = totp_qr_code_data_url(device)
-        context["required"] = settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(self.request.user)
+        context["required"] = two_factor_required(user=self.request.user)
         return context
 
     def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
@@ -206,7 +206,7 @@ class TwoFactorDisableView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(request.user):
+        if two_factor_required(user=request.user):
             raise PermissionDenied("Two-factor authentication is required for clinic staff.")
         if two_factor_has_device(user=request.user) and not request.user.is_verified():
             return redirect("two_factor_verify")

@@ -249,14 +249,10 @@ def _appointment_book(
     return appointment
 
 
-def _is_staff(user: User) -> bool:
-    return user.is_practitioner
-
-
 def _check_patient_may_change(*, appointment: Appointment, by: User, policy: BookingPolicy, now: datetime) -> None:
     if appointment.status != Appointment.Status.BOOKED:
         raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be changed.")
-    if _is_staff(by):
+    if by.is_clinic_staff:
         return
     if by.pk != appointment.patient.user_id:
         raise BookingRefused("You can only change your own appointments.")
