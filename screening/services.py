@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Modality, Patient, User
+from clinic.validators import date_of_birth_validate
 from screening.eligibility import (
     GateDecision,
     GateStatus,
@@ -95,8 +96,7 @@ def submission_create(
             "Please answer every question (%(count)s left).", code="missing_answer", params={"count": len(missing)}
         )
     if date_of_birth is not None and date_of_birth != patient.date_of_birth:
-        if date_of_birth > timezone.localdate():
-            raise ValidationError("A date of birth cannot be in the future.", code="future_date_of_birth")
+        date_of_birth_validate(date_of_birth)
         # The patient corrected it here; age rules read the patient's record.
         patient.date_of_birth = date_of_birth
         patient.save(update_fields=["date_of_birth"])
