@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
 from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
 from clinic.models import Modality, Patient
+from clinic.redirects import next_url_on_site
 from clinic.services import patient_register
 from clinic.two_factor import (
     recovery_codes_remaining,
@@ -149,7 +149,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         return redirect("two_factor_recovery_codes")
 
     def _next_url(self) -> str:
-        return _safe_next_url(self.request) or reverse("home")
+        return next_url_on_site(self.request) or reverse("home")
 
 
 class TwoFactorVerifyView(LoginRequiredMixin, FormView):
@@ -178,7 +178,7 @@ class TwoFactorVerifyView(LoginRequiredMixin, FormView):
                 "After a wrong code, wait a few seconds before the next try.",
             )
             return self.form_invalid(form)
-        return redirect(_safe_next_url(self.request) or "home")
+        return redirect(next_url_on_site(self.request) or "home")
 
 
 class RecoveryCodesView(LoginRequiredMixin, TemplateView):
@@ -213,16 +213,6 @@ class TwoFactorDisableView(LoginRequiredMixin, View):
         two_factor_disable(user=request.user)
         messages.success(request, "Two-factor authentication is off.")
         return redirect("two_factor")
-
-
-def _safe_next_url(request: HttpRequest) -> str | None:
-    """The ``next`` address if it stays on this site (no open redirect)."""
-    candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return None
 
 
 def login_lockout_response(
