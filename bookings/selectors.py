@@ -308,7 +308,7 @@ def patient_appointments(*, patient: Patient) -> tuple[list[Appointment], list[A
         Appointment.objects.filter(patient=patient).select_related("modality", "practitioner__user", "resource")
     )
     now = timezone.now()
-    upcoming = [a for a in appointments if a.status == Appointment.Status.BOOKED and a.starts_at >= now]
+    upcoming = [a for a in appointments if a.is_upcoming(now)]
     upcoming_ids = {a.pk for a in upcoming}
     past = [a for a in appointments if a.pk not in upcoming_ids]
     past.sort(key=lambda a: a.starts_at, reverse=True)

@@ -211,11 +211,8 @@ class CarePlanQuerySet(models.QuerySet):
         attended = attended.annotate(local_day=TruncDate("starts_at", tzinfo=zone)).filter(
             local_day__gte=OuterRef("start_date")
         )
-        booked = Appointment.objects.filter(
-            patient=OuterRef("patient"),
-            modality__kind=OuterRef("template__family"),
-            status=Appointment.Status.BOOKED,
-            starts_at__gte=timezone.now(),
+        booked = Appointment.objects.upcoming().filter(
+            patient=OuterRef("patient"), modality__kind=OuterRef("template__family")
         )
         return (
             self.select_related("patient__user", "template", "practitioner__user")
@@ -418,9 +415,4 @@ class SeriesOccurrence(models.Model):
 
     @property
     def can_cancel(self) -> bool:
-        appointment = self.appointment
-        return (
-            appointment is not None
-            and appointment.status == Appointment.Status.BOOKED
-            and appointment.starts_at > timezone.now()
-        )
+        return self.appointment is not None and self.appointment.is_upcoming()

@@ -356,7 +356,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointme
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise BookingRefused("A cancelled appointment cannot be marked as a no-show.")
-    if appointment.starts_at > timezone.now():
+    if not appointment.has_started():
         raise BookingRefused("An appointment can be marked as a no-show only once it has started.")
     if appointment.status != Appointment.Status.NO_SHOW:
         appointment.status = Appointment.Status.NO_SHOW

@@ -214,9 +214,7 @@ def plan_occurrence_cancel(*, occurrence: SeriesOccurrence, by: User, reason: st
 
 def plan_remaining_appointments(*, plan: CarePlan) -> models.QuerySet[Appointment]:
     """The plan's booked sessions that have not started yet."""
-    return Appointment.objects.filter(
-        plan_occurrence__series__plan=plan, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
-    ).order_by("starts_at")
+    return Appointment.objects.upcoming().filter(plan_occurrence__series__plan=plan).order_by("starts_at")
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, ClinicClosure, TimeOff
-from bookings.selectors import free_slots
+from bookings.selectors import free_slots, patient_appointments
 from bookings.services.appointments import (
     BookingRefused,
     appointment_book,
@@ -272,3 +272,16 @@ def test_other_patients_cannot_take_the_same_chamber_on_another_practitioner(
     book(screened_patient, wbc, at(TUESDAY, 10), practitioner=working_practitioner)
     with pytest.raises(BookingRefused, match="just been taken"):
         book(other, wbc, at(TUESDAY, 10), practitioner=second)
+
+
+def test_at_its_start_instant_an_appointment_is_no_longer_upcoming(working_practitioner, screened_patient, wbc):
+    appointment = book(screened_patient, wbc, at(TUESDAY, 10))
+    with time_machine.travel(at(TUESDAY, 10) - timedelta(seconds=1), tick=False):
+        assert list(Appointment.objects.upcoming()) == [appointment]
+        assert patient_appointments(patient=screened_patient)[0] == [appointment]
+        with pytest.raises(BookingRefused, match="once it has started"):
+            appointment_mark_no_show(appointment=appointment, by=working_practitioner.user)
+    with time_machine.travel(at(TUESDAY, 10), tick=False):
+        assert not Appointment.objects.upcoming().exists()
+        assert patient_appointments(patient=screened_patient) == ([], [appointment])
+        assert appointment_mark_no_show(appointment=appointment, by=working_practitioner.user).status == "no_show"
