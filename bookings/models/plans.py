@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -188,6 +189,13 @@ def _day_starts(day: date) -> datetime:
 
 
 class CarePlanQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[CarePlan]:
+        """As ``save`` does, copy each plan's family from its template (bulk creation skips ``save``)."""
+        objs = list(objs)
+        for plan in objs:
+            plan.family = plan.template.family
+        return super().bulk_create(objs, *args, **kwargs)
+
     def active(self) -> CarePlanQuerySet:
         return self.filter(status=CarePlan.Status.ACTIVE)
 
@@ -258,6 +266,13 @@ class CarePlan(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
     template = models.ForeignKey(PlanTemplate, on_delete=models.PROTECT, related_name="care_plans")
+    family = models.CharField(
+        "modality family",
+        max_length=20,
+        choices=Modality.Kind.choices,
+        editable=False,
+        help_text="Copied from the template when saved, so the database can hold one active plan per family.",
+    )
     practitioner = models.ForeignKey(
         Practitioner,
         on_delete=models.PROTECT,
@@ -285,9 +300,11 @@ class CarePlan(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "template"],
+                fields=["patient", "family"],
                 condition=Q(status="active"),
-                name="care_plan_one_active_per_template",
+                name="care_plan_one_active_per_family",
+                violation_error_message="This patient already has an active plan for this kind of treatment; "
+                "end it first.",
             ),
             models.CheckConstraint(
                 condition=Q(status="active", ended_at__isnull=True) | Q(status="ended", ended_at__isnull=False),
@@ -297,6 +314,14 @@ class CarePlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} for {self.patient}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The family is the template's: copied here so that no way of saving can leave it out.
+        self.family = self.template.family
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "template" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "family"}
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

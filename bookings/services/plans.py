@@ -34,19 +34,13 @@ def care_plan_assign(
     practitioner: Practitioner | None = None,
     notes: str = "",
 ) -> CarePlan:
-    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family."""
+    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family.
+
+    The page, the admin and the API all come here; the database holds the one-plan rule as a backstop.
+    """
     # Lock the patient so two practitioners assigning at once cannot both pass the check below.
     Patient.objects.select_for_update().get(pk=patient.pk)
-    if not template.is_active:
-        raise CarePlanRefused(f"“{template}” is no longer offered.")
-    if not template.phases.exists():
-        raise CarePlanRefused(f"“{template}” has no phases yet; an admin must add them first.")
-    current = CarePlan.objects.active().filter(patient=patient, template__family=template.family).first()
-    if current is not None:
-        raise CarePlanRefused(
-            f"{patient.full_name} is already on “{current.template}” (since {current.start_date:%d %b %Y}); "
-            "end that plan first."
-        )
+    care_plan_assignable_check(patient=patient, template=template)
     plan = CarePlan(
         patient=patient,
         template=template,
@@ -58,6 +52,20 @@ def care_plan_assign(
     plan.full_clean()
     plan.save()
     return plan
+
+
+def care_plan_assignable_check(*, patient: Patient, template: PlanTemplate) -> None:
+    """Raise ``CarePlanRefused`` unless ``template`` is offered and ``patient`` has no active plan of its family."""
+    if not template.is_active:
+        raise CarePlanRefused(f"“{template}” is no longer offered.")
+    if not template.phases.exists():
+        raise CarePlanRefused(f"“{template}” has no phases yet; an admin must add them first.")
+    current = CarePlan.objects.active().filter(patient=patient, template__family=template.family).first()
+    if current is not None:
+        raise CarePlanRefused(
+            f"{patient.full_name} is already on “{current.template}” (since {current.start_date:%d %b %Y}); "
+            "end that plan first."
+        )
 
 
 @transaction.atomic
