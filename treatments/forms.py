@@ -54,20 +54,8 @@ class SessionLogForm(forms.ModelForm):
 
     class Meta:
         model = SessionLog
-        fields = (
-            *COMMON_FIELDS,
-            *SOAP_FIELDS,
-            "temperature_c",
-            "exposure_seconds",
-            "bp_systolic",
-            "bp_diastolic",
-            "unchanged_since_screening",
-            "body_area",
-            "resource",
-            "points_used",
-            "needle_count",
-            "electro_stimulation",
-        )
+        # Every clinical field the model lets a practitioner change; __init__ keeps those of the kind.
+        fields = tuple(name.removesuffix("_id") for name in SessionLog.CLINICAL_FIELDS)
         widgets = {
             "pain_before": forms.RadioSelect,
             "pain_after": forms.RadioSelect,
