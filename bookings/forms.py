@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from bookings.selectors import clinic_zone
+from clinic.clinic_time import clinic_zone
 from clinic.forms import DateInput
 from clinic.models import Modality, Patient, Practitioner
 

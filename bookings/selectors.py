@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import DateField, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, ClinicClosure, ExtraHours, TimeOff, WorkingHours
+from clinic.clinic_time import clinic_datetime, clinic_zone, local_midnight
 from clinic.models import Modality, Patient, Practitioner
 from screening.selectors import screening_statuses
 
@@ -42,18 +42,9 @@ class DayAvailability:
     closed_reason: str = ""
 
 
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(timezone.get_default_timezone_name())
-
-
-def local_midnight(day: date) -> datetime:
-    """The instant (UTC) the local ``day`` begins."""
-    return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(UTC)
-
-
 def _wall_clock(day: date, at: time) -> datetime:
-    """Local ``day`` at wall-clock ``at``, as a UTC instant (fold=0 for an ambiguous hour)."""
-    return datetime.combine(day, at, tzinfo=clinic_zone()).astimezone(UTC)
+    """Local ``day`` at wall-clock ``at``, as a UTC instant (compared in UTC in the loop below)."""
+    return clinic_datetime(day, at).astimezone(UTC)
 
 
 def week_start(day: date) -> date:

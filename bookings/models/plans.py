@@ -8,7 +8,7 @@ session booked outside the plan moves the next due date without anyone updating 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from bookings.models.appointments import Appointment
+from clinic.clinic_time import clinic_zone, local_midnight
 from clinic.models import Modality, Patient, Practitioner
 
 __all__ = [
@@ -184,10 +185,6 @@ def _cadence_compute(
     )
 
 
-def _day_starts(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
 class CarePlanQuerySet(models.QuerySet):
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[CarePlan]:
         """As ``save`` does, copy each plan's family from its template (bulk creation skips ``save``)."""
@@ -209,12 +206,12 @@ class CarePlanQuerySet(models.QuerySet):
         date (in local dates) up to and including ``today``; a no-show is not attended.
         """
         today = today or timezone.localdate()
-        zone = timezone.get_current_timezone()
+        zone = clinic_zone()
         attended = Appointment.objects.filter(
             patient=OuterRef("patient"),
             modality__kind=OuterRef("template__family"),
             status=Appointment.Status.ATTENDED,
-            starts_at__lt=_day_starts(today + timedelta(days=1)),
+            starts_at__lt=local_midnight(today + timedelta(days=1)),
         )
         attended = attended.annotate(local_day=TruncDate("starts_at", tzinfo=zone)).filter(
             local_day__gte=OuterRef("start_date")
@@ -359,7 +356,7 @@ class CarePlan(models.Model):
         return Appointment.objects.filter(
             patient_id=self.patient_id,
             modality__kind=self.template.family,
-            starts_at__gte=_day_starts(self.start_date),
+            starts_at__gte=local_midnight(self.start_date),
         )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment, CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
+from clinic.clinic_time import clinic_datetime
 from clinic.models import Patient, Practitioner, User
 
 MAX_SERIES_SESSIONS = 26
@@ -86,12 +87,8 @@ def plan_series_starts(
     """Start instants of a series: the first ``weekday`` on or after ``first_date``, then every
     ``interval_days`` local days, each at the same local wall-clock time (so 09:00 stays 09:00
     across a daylight-saving change)."""
-    zone = timezone.get_current_timezone()
     first_day = first_date + timedelta(days=(weekday - first_date.weekday()) % 7)
-    return [
-        datetime.combine(first_day + timedelta(days=interval_days * index), local_time, tzinfo=zone)
-        for index in range(count)
-    ]
+    return [clinic_datetime(first_day + timedelta(days=interval_days * index), local_time) for index in range(count)]
 
 
 def _alternatives_for(*, refusal: BookingRefused, around: datetime, taken: set[datetime]) -> list[str]:
