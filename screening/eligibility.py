@@ -61,13 +61,13 @@ class GateDecision:
 class ScreeningRefused(Exception):
     """The patient may not have this modality on this date; ``.decision`` says why and what next."""
 
-    def __init__(self, decision: GateDecision, modality: Modality | None = None) -> None:
+    def __init__(self, decision: GateDecision) -> None:
         self.decision = decision
-        self.modality = modality
+        self.modality = decision.modality
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = self.modality.name.lower() if self.modality else "this treatment"
+        what = self.modality.name.lower()
         because = f" because {'; '.join(self.decision.reasons)}" if self.decision.reasons else ""
         if self.decision.status == GateStatus.NOT_ELIGIBLE:
             return f"Your health screening shows {what} is not suitable for you{because}."

@@ -64,7 +64,7 @@ def screening_require_cleared(*, patient: Patient, modality: Modality, on_date: 
     """The gate's decision when it allows; otherwise raise ``ScreeningRefused`` carrying it."""
     decision = screening_gate(patient=patient, modality=modality, on_date=on_date)
     if not decision.allowed:
-        raise ScreeningRefused(decision, modality=modality)
+        raise ScreeningRefused(decision)
     return decision
 
 
