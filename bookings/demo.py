@@ -7,13 +7,14 @@ every rule; a slot the screening gate or the schedule refuses is simply skipped.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
 from bookings.models import Appointment, WorkingHours
 from bookings.selectors import free_slots
 from bookings.services.appointments import BookingRefused, appointment_book
+from clinic.clinic_time import clinic_datetime
 from clinic.demo import DemoPeople
 
 DEMO_OPENING = time(8)
@@ -43,7 +44,7 @@ def demo_appointments_create(*, people: DemoPeople) -> None:
             modality = practitioner.modalities.select_related("resource").order_by("display_order").first()
             if modality is None:
                 continue
-            wanted = datetime.combine(day, time(9 + 3 * index), tzinfo=timezone.get_current_timezone())
+            wanted = clinic_datetime(day, time(9 + 3 * index))
             slots = [
                 slot
                 for slot in free_slots(

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from bookings.selectors import clinic_zone
+from clinic.clinic_time import clinic_zone
 from clinic.forms import CalendarDateField, DateInput, calendar_date_validate
 from clinic.models import Modality, Patient, Practitioner
 

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import DateField, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, ClinicClosure, ExtraHours, TimeOff, WorkingHours
+from clinic.clinic_time import clinic_datetime, clinic_zone, local_midnight
 from clinic.models import Modality, Patient, Practitioner
 from screening.selectors import screening_statuses
 
@@ -42,18 +42,9 @@ class DayAvailability:
     closed_reason: str = ""
 
 
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(timezone.get_default_timezone_name())
-
-
-def local_midnight(day: date) -> datetime:
-    """The instant (UTC) the local ``day`` begins."""
-    return datetime.combine(day, time.min, tzinfo=clinic_zone()).astimezone(UTC)
-
-
 def _wall_clock(day: date, at: time) -> datetime:
-    """Local ``day`` at wall-clock ``at``, as a UTC instant (fold=0 for an ambiguous hour)."""
-    return datetime.combine(day, at, tzinfo=clinic_zone()).astimezone(UTC)
+    """Local ``day`` at wall-clock ``at``, as a UTC instant (compared in UTC in the loop below)."""
+    return clinic_datetime(day, at).astimezone(UTC)
 
 
 def week_start(day: date) -> date:
@@ -99,22 +90,6 @@ def _overlaps(merged: list[Interval], starts: list[datetime], start: datetime, e
     return index > 0 and merged[index - 1][1] > start
 
 
-def _subtract(interval: Interval, holes: list[Interval]) -> list[Interval]:
-    pieces = [interval]
-    for hole_start, hole_end in holes:
-        next_pieces = []
-        for start, end in pieces:
-            if hole_end <= start or hole_start >= end:
-                next_pieces.append((start, end))
-                continue
-            if hole_start > start:
-                next_pieces.append((start, hole_start))
-            if hole_end < end:
-                next_pieces.append((hole_end, end))
-        pieces = next_pieces
-    return pieces
-
-
 @dataclass
 class _Busy:
     merged: list[Interval]
@@ -139,7 +114,6 @@ def availability(
     exclude_appointment: Appointment | None = None,
     now: datetime | None = None,
     policy: BookingPolicy | None = None,
-    apply_notice: bool = True,
     include_appointments: bool = True,
 ) -> list[DayAvailability]:
     """Bookable start times of ``modality`` on the local dates ``start`` to ``end`` (inclusive), per day.
@@ -233,11 +207,11 @@ def availability(
     load = {practitioner_id: len(practitioner_busy.get(practitioner_id, [])) for practitioner_id in candidate_ids}
     ordered_candidates = sorted(candidate_ids, key=lambda practitioner_id: (load[practitioner_id], practitioner_id))
 
-    earliest = now + policy.minimum_notice if apply_notice else now
-    latest = now + policy.horizon
+    earliest = policy.earliest_start(now)
+    latest = policy.latest_start(now)
     step = policy.slot_step
     slot = modality.slot_length
-    blocked = modality.slot_length + modality.buffer_after
+    blocked = modality.occupied_length
 
     result = []
     for day in days:
@@ -309,29 +283,6 @@ def nearest_free_times(
     return sorted(slot.starts_at for slot in slots[:count])
 
 
-def working_intervals(*, practitioner: Practitioner, day: date) -> list[Interval]:
-    """The practitioner's hours on local ``day`` less time off, as UTC instants (for refusal messages)."""
-    hours = [
-        (_wall_clock(day, opens), _wall_clock(day, closes))
-        for opens, closes in WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday()).values_list(
-            "start_time", "end_time"
-        )
-    ]
-    hours += [
-        (_wall_clock(day, opens), _wall_clock(day, closes))
-        for opens, closes in ExtraHours.objects.filter(practitioner=practitioner, date=day).values_list(
-            "start_time", "end_time"
-        )
-    ]
-    day_start, day_end = local_midnight(day), local_midnight(day + timedelta(days=1))
-    off = list(
-        TimeOff.objects.filter(practitioner=practitioner, starts_at__lt=day_end, ends_at__gt=day_start).values_list(
-            "starts_at", "ends_at"
-        )
-    )
-    return [piece for interval in _merge(hours) for piece in _subtract(interval, off)]
-
-
 def practitioner_appointments(*, practitioner: Practitioner | None, start: date, end: date) -> QuerySet[Appointment]:
     """Appointments (cancelled included) on local dates ``start``..``end`` for one practitioner or, if None, all."""
     appointments = Appointment.objects.filter(
@@ -348,7 +299,7 @@ def patient_appointments(*, patient: Patient) -> tuple[list[Appointment], list[A
         Appointment.objects.filter(patient=patient).select_related("modality", "practitioner__user", "resource")
     )
     now = timezone.now()
-    upcoming = [a for a in appointments if a.status == Appointment.Status.BOOKED and a.starts_at >= now]
+    upcoming = [a for a in appointments if a.is_upcoming(now)]
     upcoming_ids = {a.pk for a in upcoming}
     past = [a for a in appointments if a.pk not in upcoming_ids]
     past.sort(key=lambda a: a.starts_at, reverse=True)

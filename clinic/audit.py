@@ -23,7 +23,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from clinic.client_address import client_ip_address
 from clinic.models import AuditEvent, Patient, User
-from clinic.two_factor import is_staff_user
 
 DENIED_STATUS_CODES = (403, 404)
 
@@ -82,7 +81,12 @@ class AuditedPatientDataMixin:
             raise
         if response.status_code in DENIED_STATUS_CODES:
             self._audit_denied(request, reason=f"HTTP {response.status_code}")
-        elif request.method in ("GET", "HEAD") and response.status_code < 400 and self._is_staff(request):
+        elif (
+            request.method in ("GET", "HEAD")
+            and response.status_code < 400
+            and request.user.is_authenticated
+            and request.user.is_clinic_staff
+        ):
             audit_record(
                 request=request,
                 patient=self.get_audit_patient(),
@@ -108,10 +112,6 @@ class AuditedPatientDataMixin:
 
     def get_audit_description(self) -> str:
         return self.audit_description or self.__class__.__name__
-
-    @staticmethod
-    def _is_staff(request: HttpRequest) -> bool:
-        return request.user.is_authenticated and is_staff_user(request.user)
 
     def _audit_denied(self, request: HttpRequest, *, reason: str) -> None:
         if not request.user.is_authenticated:

@@ -8,9 +8,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 
 from clinic.models import Patient, User
+from clinic.validators import date_of_birth_validate
 
 
 class DateInput(forms.DateInput):
@@ -44,13 +44,20 @@ class CalendarDateField(forms.DateField):
     default_validators = [calendar_date_validate]
 
 
+class DateOfBirthField(forms.DateField):
+    """A date of birth: a date picker, refused when in the future or implausibly long ago."""
+
+    widget = DateInput
+    default_validators = [date_of_birth_validate]
+
+
 class PatientRegistrationForm(forms.Form):
     """A new patient signs up; the account is a patient account and nothing else."""
 
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(max_length=254, help_text="You log in with this address.")
-    date_of_birth = forms.DateField(widget=DateInput)
+    date_of_birth = DateOfBirthField()
     phone = forms.CharField(max_length=32, help_text="So we can reach you about a booking.")
     emergency_contact_name = forms.CharField(max_length=150, required=False)
     emergency_contact_phone = forms.CharField(max_length=32, required=False)
@@ -75,15 +82,6 @@ class PatientRegistrationForm(forms.Form):
         # Whether the address already has an account is never said here (that would tell
         # anyone who is a patient or staff member); the service emails its owner instead.
         return self.cleaned_data["email"].strip().lower()
-
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("Date of birth cannot be in the future.", code="future")
-        if born.year < today.year - 120:
-            raise forms.ValidationError("Please check the year of birth.", code="implausible")
-        return born
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

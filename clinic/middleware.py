@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from clinic.two_factor import is_staff_user, two_factor_has_device
+from clinic.two_factor import two_factor_has_device, two_factor_required
 
 LAST_ACTIVITY_SESSION_KEY = "clinic_last_activity"
 SESSION_STARTED_SESSION_KEY = "clinic_session_started"
@@ -41,7 +41,7 @@ class IdleLogoutMiddleware:
         if user.is_authenticated:
             now = time.time()
             idle_minutes = (
-                settings.CLINIC_STAFF_IDLE_MINUTES if is_staff_user(user) else settings.CLINIC_PATIENT_IDLE_MINUTES
+                settings.CLINIC_STAFF_IDLE_MINUTES if user.is_clinic_staff else settings.CLINIC_PATIENT_IDLE_MINUTES
             )
             max_hours = settings.CLINIC_SESSION_MAX_HOURS
             last_activity = request.session.get(LAST_ACTIVITY_SESSION_KEY)
@@ -76,7 +76,7 @@ class TwoFactorRequiredMiddleware:
         if user.is_authenticated and not user.is_verified() and not self._exempt(request):
             if two_factor_has_device(user=user):
                 return _redirect_with_next("two_factor_verify", request)
-            if settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(user):
+            if two_factor_required(user=user):
                 return _redirect_with_next("two_factor_setup", request)
         return self.get_response(request)
 

@@ -6,7 +6,7 @@ this module imports from no other app of the project.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Self
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
@@ -104,6 +104,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_clinic_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        """Works for the clinic: practitioners, clinic admins and anyone with Django admin access.
+
+        The one definition of "staff": who is audited on reading clinical pages, who needs
+        two-factor authentication, who may change a patient's booking past the online cut-off.
+        """
+        return self.is_practitioner or self.is_staff or self.is_superuser
 
 
 class Patient(models.Model):
@@ -260,6 +269,19 @@ class Modality(models.Model):
     @property
     def buffer_after(self) -> timedelta:
         return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def occupied_length(self) -> timedelta:
+        """How long one booking keeps its practitioner, room or device: the slot and the buffer after it."""
+        return self.slot_length + self.buffer_after
+
+    def slot_end(self, starts_at: datetime) -> datetime:
+        """When a session starting at ``starts_at`` ends, as the patient sees it."""
+        return starts_at + self.slot_length
+
+    def occupies_until(self, starts_at: datetime) -> datetime:
+        """Until when a session starting at ``starts_at`` keeps everything it uses (nothing else may start before)."""
+        return starts_at + self.occupied_length
 
 
 class Practitioner(models.Model):

@@ -33,9 +33,9 @@ AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_CODES_NAME = "Recovery codes"
 
 
-def is_staff_user(user: User) -> bool:
-    """Practitioners, clinic admins and anyone with Django admin access."""
-    return bool(getattr(user, "is_practitioner", False) or user.is_staff or user.is_superuser)
+def two_factor_required(*, user: User) -> bool:
+    """Whether this person must use two-factor authentication (staff, when the clinic requires it)."""
+    return bool(settings.CLINIC_STAFF_2FA_REQUIRED and user.is_authenticated and user.is_clinic_staff)
 
 
 def two_factor_has_device(*, user: User) -> bool:
@@ -84,7 +84,7 @@ def _enrolment_token_hash(token: str) -> str:
 
 def two_factor_enrolment_needed(*, user: User) -> bool:
     """Staff enrol an authenticator only with a link an admin sent them; patients need none."""
-    return is_staff_user(user)
+    return user.is_clinic_staff
 
 
 def two_factor_enrolment_send(*, user: User, actor: User) -> TwoFactorEnrolment:

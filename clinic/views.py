@@ -10,16 +10,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import urlsafe_base64_decode
 from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
 from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
 from clinic.models import Modality, Patient, TwoFactorEnrolment, User
+from clinic.redirects import next_url_on_site
 from clinic.services import patient_registration_request, user_email_confirm
 from clinic.two_factor import (
-    is_staff_user,
     recovery_codes_remaining,
     recovery_codes_replace,
     totp_qr_code_data_url,
@@ -30,6 +30,7 @@ from clinic.two_factor import (
     two_factor_enrolment_needed,
     two_factor_has_device,
     two_factor_pending_device,
+    two_factor_required,
     two_factor_verify,
 )
 
@@ -122,7 +123,7 @@ class TwoFactorView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         context["has_device"] = two_factor_has_device(user=user)
         context["recovery_codes_remaining"] = recovery_codes_remaining(user=user)
-        context["may_disable"] = not (settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(user))
+        context["may_disable"] = not two_factor_required(user=user)
         return context
 
 
@@ -165,7 +166,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         device = two_factor_pending_device(user=self.request.user)
         context["secret"] = totp_secret_for_display(device)
         context["qr_code_url"] = totp_qr_code_data_url(device)
-        context["required"] = settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(self.request.user)
+        context["required"] = two_factor_required(user=self.request.user)
         return context
 
     def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
@@ -185,7 +186,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         return redirect("two_factor_recovery_codes")
 
     def _next_url(self) -> str:
-        return _safe_next_url(self.request) or reverse("home")
+        return next_url_on_site(self.request) or reverse("home")
 
 
 class TwoFactorEnrolView(LoginRequiredMixin, View):
@@ -225,7 +226,7 @@ class TwoFactorVerifyView(LoginRequiredMixin, FormView):
                 "After a wrong code, wait a few seconds before the next try.",
             )
             return self.form_invalid(form)
-        return redirect(_safe_next_url(self.request) or "home")
+        return redirect(next_url_on_site(self.request) or "home")
 
 
 class RecoveryCodesView(LoginRequiredMixin, TemplateView):
@@ -253,23 +254,13 @@ class TwoFactorDisableView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if settings.CLINIC_STAFF_2FA_REQUIRED and is_staff_user(request.user):
+        if two_factor_required(user=request.user):
             raise PermissionDenied("Two-factor authentication is required for clinic staff.")
         if two_factor_has_device(user=request.user) and not request.user.is_verified():
             return redirect("two_factor_verify")
         two_factor_disable(user=request.user)
         messages.success(request, "Two-factor authentication is off.")
         return redirect("two_factor")
-
-
-def _safe_next_url(request: HttpRequest) -> str | None:
-    """The ``next`` address if it stays on this site (no open redirect)."""
-    candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return None
 
 
 def login_lockout_response(

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import F, FilteredRelation, Q
-from django.urls import reverse
 
 from clinic.models import Modality, Patient
 from screening.models import (
@@ -34,81 +33,45 @@ class GateStatus:
     CONSENT_NEEDED = "consent_needed"
 
 
-STATUS_LABELS = {
-    GateStatus.ELIGIBLE: "Ready to book",
-    GateStatus.NOT_SCREENED: "Health questions needed",
-    GateStatus.NEEDS_REVIEW: "Waiting for a practitioner's review",
-    GateStatus.NOT_ELIGIBLE: "Not suitable for you",
-    GateStatus.EXPIRED: "Please re-confirm your health answers",
-    GateStatus.CONSENT_NEEDED: "Consent form to sign",
-}
+class NextStep:
+    """What the patient has to do before the gate can open (the pages choose the words and links)."""
 
-# The same statuses in the words staff use on the day, week and chart pages (the patient
-# wording, e.g. "Ready to book", reads wrongly next to a patient who is already booked).
-STAFF_STATUS_LABELS = {
-    GateStatus.ELIGIBLE: "cleared",
-    GateStatus.NOT_SCREENED: "not screened",
-    GateStatus.NEEDS_REVIEW: "needs review",
-    GateStatus.NOT_ELIGIBLE: "not eligible",
-    GateStatus.EXPIRED: "expired",
-    GateStatus.CONSENT_NEEDED: "consent missing",
-}
-
-STATUS_TONES = {
-    GateStatus.ELIGIBLE: "success",
-    GateStatus.NOT_SCREENED: "secondary",
-    GateStatus.NEEDS_REVIEW: "warning",
-    GateStatus.NOT_ELIGIBLE: "danger",
-    GateStatus.EXPIRED: "secondary",
-    GateStatus.CONSENT_NEEDED: "info",
-}
+    ANSWER_QUESTIONS = "answer_questions"
+    RECONFIRM = "reconfirm"
+    AWAIT_REVIEW = "await_review"
+    SIGN_CONSENT = "sign_consent"
 
 
 @dataclass(frozen=True)
 class GateDecision:
-    """The gate's answer for one patient, modality and date, in words a patient understands."""
+    """The gate's answer for one patient, modality and date: facts, not presentation.
+
+    Views and templates (``screening`` template tags) turn ``status`` and ``next_step`` into
+    words, colours and links.
+    """
 
     allowed: bool
     status: str  # a GateStatus value
+    modality: Modality
     reasons: tuple[str, ...]  # e.g. "you told us you have Raynaud's syndrome"
-    next_step_url: str | None
-    next_step_label: str | None
+    next_step: str | None  # a NextStep value, None when there is nothing the patient can do online
     expires_on: date | None  # the first day the clearance is no longer valid
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
-    def staff_label(self) -> str:
-        """The status for staff pages, e.g. "cleared" or "consent missing"."""
-        return STAFF_STATUS_LABELS[self.status]
-
-    @property
-    def tone(self) -> str:
-        """A Bootstrap colour name for the status badge."""
-        return STATUS_TONES[self.status]
-
-    @property
-    def reasons_text(self) -> str:
-        return "; ".join(self.reasons)
 
 
 class ScreeningRefused(Exception):
     """The patient may not have this modality on this date; ``.decision`` says why and what next."""
 
-    def __init__(self, decision: GateDecision, modality: Modality | None = None) -> None:
+    def __init__(self, decision: GateDecision) -> None:
         self.decision = decision
-        self.modality = modality
+        self.modality = decision.modality
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = self.modality.name.lower() if self.modality else "this treatment"
-        because = f" because {self.decision.reasons_text}" if self.decision.reasons else ""
+        what = self.modality.name.lower()
+        because = f" because {'; '.join(self.decision.reasons)}" if self.decision.reasons else ""
         if self.decision.status == GateStatus.NOT_ELIGIBLE:
             return f"Your health screening shows {what} is not suitable for you{because}."
-        next_step = f" Next step: {self.decision.next_step_label}." if self.decision.next_step_label else ""
-        return f"Your health screening does not allow {what} yet{because}.{next_step}"
+        return f"Your health screening does not allow {what} yet{because}."
 
 
 @dataclass
@@ -219,41 +182,45 @@ def screening_facts_load(
 
 def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Modality, on_date: date) -> GateDecision:
     """The gate's rule, in the order a patient should hear about problems."""
-    applying = {
-        cid: clinic.severity.get((cid, modality.pk), Severity.NONE)
-        for cid in _contraindications_on(clinic=clinic, facts=facts, on_date=on_date)
+    absolute = contraindications_applying(
+        clinic=clinic, facts=facts, modality=modality, on_date=on_date, severity=Severity.ABSOLUTE
+    )
+    relative_ids = {
+        c.pk
+        for c in contraindications_applying(
+            clinic=clinic, facts=facts, modality=modality, on_date=on_date, severity=Severity.RELATIVE
+        )
     }
-    absolute = [clinic.contraindications[cid] for cid, severity in applying.items() if severity == Severity.ABSOLUTE]
-    relative_ids = {cid for cid, severity in applying.items() if severity == Severity.RELATIVE}
 
     # Age needs no answers: tell an under-18 at once rather than after a questionnaire.
     age_absolute = [c for c in absolute if c.applies_under_age is not None]
     if age_absolute:
-        return _not_eligible(age_absolute)
+        return _not_eligible(age_absolute, modality=modality)
 
     submission = facts.submission
     if submission is None:
         return GateDecision(
             allowed=False,
             status=GateStatus.NOT_SCREENED,
+            modality=modality,
             reasons=("you have not answered our health questions yet",),
-            next_step_url=reverse("screening:questionnaire"),
-            next_step_label="Answer the health questions",
+            next_step=NextStep.ANSWER_QUESTIONS,
             expires_on=None,
         )
     # At most one questionnaire is current (a database constraint), so this is "not the current one".
     if not submission.questionnaire.is_current:
-        return _expired("our health questions have changed since you answered them", expires_on=None)
+        return _expired("our health questions have changed since you answered them", modality=modality, expires_on=None)
     valid_months = submission.questionnaire.valid_months
     expires_on = submission.expires_on
     if on_date >= expires_on:
         return _expired(
             f"your answers from {_day(submission.submitted_on)} need re-confirming every {valid_months} months",
+            modality=modality,
             expires_on=expires_on,
         )
 
     if absolute:
-        return _not_eligible(absolute)
+        return _not_eligible(absolute, modality=modality)
 
     review = facts.latest_review.get(modality.pk)
     if relative_ids:
@@ -269,18 +236,18 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             return GateDecision(
                 allowed=False,
                 status=GateStatus.NEEDS_REVIEW,
+                modality=modality,
                 reasons=tuple(clinic.contraindications[cid].patient_reason for cid in sorted(relative_ids)),
-                next_step_url=reverse("screening:mine"),
-                next_step_label="A practitioner will review your answers; we will email you",
+                next_step=NextStep.AWAIT_REVIEW,
                 expires_on=expires_on,
             )
         if review.decision == Review.Decision.DECLINE:
             return GateDecision(
                 allowed=False,
                 status=GateStatus.NOT_ELIGIBLE,
+                modality=modality,
                 reasons=(f"a practitioner reviewed your answers and advised against it: {review.note}",),
-                next_step_url=None,
-                next_step_label=None,
+                next_step=None,
                 expires_on=None,
             )
         expires_on = min(expires_on, review_expires_on)
@@ -290,27 +257,42 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
         return GateDecision(
             allowed=False,
             status=GateStatus.CONSENT_NEEDED,
+            modality=modality,
             reasons=(f"the clinic has not published a consent form for {modality.name.lower()} yet; please call us",),
-            next_step_url=None,
-            next_step_label=None,
+            next_step=None,
             expires_on=expires_on,
         )
     if consent_text.pk not in facts.signed_consent_text_ids:
         return GateDecision(
             allowed=False,
             status=GateStatus.CONSENT_NEEDED,
+            modality=modality,
             reasons=(f"you have not signed the current consent form for {modality.name.lower()}",),
-            next_step_url=reverse("screening:consent", kwargs={"slug": modality.slug}),
-            next_step_label="Read and sign the consent form",
+            next_step=NextStep.SIGN_CONSENT,
             expires_on=expires_on,
         )
     return GateDecision(
         allowed=True,
         status=GateStatus.ELIGIBLE,
+        modality=modality,
         reasons=(),
-        next_step_url=None,
-        next_step_label=None,
+        next_step=None,
         expires_on=expires_on,
+    )
+
+
+def contraindications_applying(
+    *, clinic: ClinicFacts, facts: PatientFacts, modality: Modality, on_date: date, severity: str
+) -> list[Contraindication]:
+    """The patient's contraindications (answered, or by age on ``on_date``) that are ``severity`` for
+    ``modality``, by name.  With ``Severity.RELATIVE`` these are what a practitioner's review must cover."""
+    return sorted(
+        (
+            clinic.contraindications[cid]
+            for cid in _contraindications_on(clinic=clinic, facts=facts, on_date=on_date)
+            if clinic.severity.get((cid, modality.pk), Severity.NONE) == severity
+        ),
+        key=lambda contraindication: contraindication.name,
     )
 
 
@@ -328,26 +310,31 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _not_eligible(contraindications: list[Contraindication]) -> GateDecision:
+def _not_eligible(contraindications: list[Contraindication], *, modality: Modality) -> GateDecision:
     return GateDecision(
         allowed=False,
         status=GateStatus.NOT_ELIGIBLE,
+        modality=modality,
         reasons=tuple(c.patient_reason for c in sorted(contraindications, key=lambda c: c.name)),
-        next_step_url=None,
-        next_step_label=None,
+        next_step=None,
         expires_on=None,
     )
 
 
-def _expired(reason: str, *, expires_on: date | None) -> GateDecision:
+def _expired(reason: str, *, modality: Modality, expires_on: date | None) -> GateDecision:
     return GateDecision(
         allowed=False,
         status=GateStatus.EXPIRED,
+        modality=modality,
         reasons=(reason,),
-        next_step_url=reverse("screening:questionnaire"),
-        next_step_label="Re-confirm your health answers",
+        next_step=NextStep.RECONFIRM,
         expires_on=expires_on,
     )
+
+
+def modalities_awaiting_review(*, decisions: Iterable[GateDecision]) -> list[Modality]:
+    """The modalities these decisions hold for a practitioner's review (in the decisions' order)."""
+    return [decision.modality for decision in decisions if decision.status == GateStatus.NEEDS_REVIEW]
 
 
 def statuses_by_patient(

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.utils import timezone
 
-from clinic.forms import DateInput
+from clinic.forms import DateOfBirthField
 from clinic.models import Modality
 from screening.models import Question, Questionnaire, Review
 
@@ -22,9 +20,8 @@ QUESTION_PREFIX = "question_"
 class QuestionnaireForm(forms.Form):
     """One yes/no field per question of ``questionnaire``, plus the date of birth age rules use."""
 
-    date_of_birth = forms.DateField(
+    date_of_birth = DateOfBirthField(
         label="Your date of birth",
-        widget=DateInput(),
         help_text="Some treatments have an age limit on the day of treatment.",
     )
 
@@ -60,15 +57,6 @@ class QuestionnaireForm(forms.Form):
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", submit_label, css_class="btn-lg w-100 w-md-auto"))
 
-    def clean_date_of_birth(self) -> date:
-        born = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("Your date of birth cannot be in the future.", code="future")
-        if born.year < today.year - 120:
-            raise forms.ValidationError("Please check the year of your date of birth.", code="implausible")
-        return born
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         known = {f"{QUESTION_PREFIX}{q.pk}" for q in self.questions}
@@ -82,9 +70,6 @@ class QuestionnaireForm(forms.Form):
     def answers(self) -> dict[int, bool]:
         """question id -> yes/no, once valid."""
         return {q.pk: self.cleaned_data[f"{QUESTION_PREFIX}{q.pk}"] == "yes" for q in self.questions}
-
-    def question_fields(self) -> list[forms.BoundField]:
-        return [self[f"{QUESTION_PREFIX}{q.pk}"] for q in self.questions]
 
 
 class ConsentForm(forms.Form):

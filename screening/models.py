@@ -18,7 +18,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient
-from screening.querysets import ConsentQuerySet, ConsentTextQuerySet, QuestionnaireQuerySet, SubmissionQuerySet
+from screening.querysets import ConsentTextQuerySet, QuestionnaireQuerySet, SubmissionQuerySet
 
 
 def add_months(day: date, months: int) -> date:
@@ -271,8 +271,6 @@ class Consent(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who entered the signature."
     )
-
-    objects = ConsentQuerySet.as_manager()
 
     history = HistoricalRecords()
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
 
 if TYPE_CHECKING:
-    from clinic.models import Modality, Patient
+    from clinic.models import Modality
 
 
 class QuestionnaireQuerySet(models.QuerySet):
@@ -18,13 +17,14 @@ class QuestionnaireQuerySet(models.QuerySet):
 
 
 class SubmissionQuerySet(models.QuerySet):
+    def newest_first(self) -> SubmissionQuerySet:
+        """Newest first; the id breaks a tie between two submissions in the same instant."""
+        return self.order_by("-submitted_at", "-id")
+
     def latest_per_patient(self) -> SubmissionQuerySet:
         """Only each patient's newest submission: the one that counts."""
-        newest = self.model.objects.filter(patient=OuterRef("patient")).order_by("-submitted_at", "-id")
+        newest = self.model.objects.filter(patient=OuterRef("patient")).newest_first()
         return self.filter(id=Subquery(newest.values("id")[:1]))
-
-    def for_patients(self, patients: Iterable[Patient]) -> SubmissionQuerySet:
-        return self.filter(patient__in=[patient.pk for patient in patients])
 
 
 class ConsentTextQuerySet(models.QuerySet):
@@ -33,8 +33,3 @@ class ConsentTextQuerySet(models.QuerySet):
 
     def for_modality(self, modality: Modality) -> ConsentTextQuerySet:
         return self.filter(modality=modality)
-
-
-class ConsentQuerySet(models.QuerySet):
-    def of_current_texts(self) -> ConsentQuerySet:
-        return self.filter(consent_text__is_current=True)

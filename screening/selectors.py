@@ -10,7 +10,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from clinic.models import Modality, Patient
-from screening.eligibility import GateDecision, GateStatus, statuses_by_patient
+from screening.eligibility import GateDecision, modalities_awaiting_review, statuses_by_patient
 from screening.models import (
     Answer,
     ConsentText,
@@ -28,6 +28,18 @@ def screening_statuses(
 ) -> dict[int, dict[int, GateDecision]]:
     """patient id -> modality id -> the gate's decision, in a fixed number of queries."""
     return statuses_by_patient(patients=patients, modalities=modalities, on_date=on_date)
+
+
+def screening_decisions_today(*, patient: Patient) -> list[GateDecision]:
+    """The gate's decision for ``patient`` today for every bookable modality, in catalogue order."""
+    modalities = list(Modality.objects.active())
+    statuses = screening_statuses(patients=[patient], modalities=modalities, on_date=timezone.localdate())
+    return [statuses[patient.pk][modality.pk] for modality in modalities]
+
+
+def screening_modalities_awaiting_review(*, patient: Patient) -> list[Modality]:
+    """The bookable modalities that ``patient``'s current answers hold for a practitioner today."""
+    return modalities_awaiting_review(decisions=screening_decisions_today(patient=patient))
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ def screenings_expiring(*, start: date, end: date) -> list[ExpiringScreening]:
 def screening_current_submission(*, patient: Patient) -> Submission | None:
     return (
         Submission.objects.filter(patient=patient)
-        .order_by("-submitted_at", "-id")
+        .newest_first()
         .select_related("questionnaire", "submitted_by")
         .first()
     )
@@ -129,7 +141,7 @@ def screening_review_queue(*, on_date: date | None = None) -> list[ReviewQueueIt
     statuses = screening_statuses(patients=[s.patient for s in submissions], modalities=modalities, on_date=on_date)
     queue = []
     for submission in submissions:
-        waiting = [m for m in modalities if statuses[submission.patient_id][m.pk].status == GateStatus.NEEDS_REVIEW]
+        waiting = modalities_awaiting_review(decisions=statuses[submission.patient_id].values())
         if waiting:
             queue.append(ReviewQueueItem(submission=submission, modalities=waiting))
     return queue

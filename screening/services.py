@@ -19,10 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Modality, Patient, User
+from clinic.validators import date_of_birth_validate
 from screening.eligibility import (
     GateDecision,
     GateStatus,
     ScreeningRefused,
+    contraindications_applying,
     screening_decide,
     screening_facts_load,
 )
@@ -62,7 +64,7 @@ def screening_require_cleared(*, patient: Patient, modality: Modality, on_date: 
     """The gate's decision when it allows; otherwise raise ``ScreeningRefused`` carrying it."""
     decision = screening_gate(patient=patient, modality=modality, on_date=on_date)
     if not decision.allowed:
-        raise ScreeningRefused(decision, modality=modality)
+        raise ScreeningRefused(decision)
     return decision
 
 
@@ -94,8 +96,7 @@ def submission_create(
             "Please answer every question (%(count)s left).", code="missing_answer", params={"count": len(missing)}
         )
     if date_of_birth is not None and date_of_birth != patient.date_of_birth:
-        if date_of_birth > timezone.localdate():
-            raise ValidationError("A date of birth cannot be in the future.", code="future_date_of_birth")
+        date_of_birth_validate(date_of_birth)
         # The patient corrected it here; age rules read the patient's record.
         patient.date_of_birth = date_of_birth
         patient.save(update_fields=["date_of_birth"])
@@ -113,21 +114,11 @@ def submission_create(
     return submission
 
 
-def review_pending_contraindications(
-    *, submission: Submission, modality: Modality, on_date: date
-) -> list[Contraindication]:
-    """The relative contraindications of this submission that hold ``modality`` for review."""
-    contraindication_ids = set(
-        Answer.objects.filter(submission=submission, value=True).values_list("question__contraindications", flat=True)
-    ) - {None}
-    age = submission.patient.age_on(on_date)
-    ids = contraindication_ids | set(
-        Contraindication.objects.filter(applies_under_age__gt=age).values_list("pk", flat=True)
-    )
-    return list(
-        Contraindication.objects.filter(
-            pk__in=ids, rules__modality=modality, rules__severity=Severity.RELATIVE
-        ).order_by("name")
+def review_pending_contraindications(*, patient: Patient, modality: Modality, on_date: date) -> list[Contraindication]:
+    """The relative contraindications of the patient's newest answers that hold ``modality`` for review."""
+    clinic, facts = screening_facts_load(patients=[patient], modalities=[modality])
+    return contraindications_applying(
+        clinic=clinic, facts=facts[patient.pk], modality=modality, on_date=on_date, severity=Severity.RELATIVE
     )
 
 
@@ -137,7 +128,7 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
     if not by.is_practitioner:
         raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
     submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
-    latest = Submission.objects.filter(patient=submission.patient).order_by("-submitted_at", "-id").first()
+    latest = Submission.objects.filter(patient=submission.patient).newest_first().first()
     if latest != submission:
         raise ValidationError(
             "The patient has changed their answers since; review the newest ones.", code="stale_submission"
@@ -147,7 +138,9 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
     note = note.strip()
     if not note:
         raise ValidationError("Say why, in a note the patient will read.", code="note_required")
-    pending = review_pending_contraindications(submission=submission, modality=modality, on_date=timezone.localdate())
+    pending = review_pending_contraindications(
+        patient=submission.patient, modality=modality, on_date=timezone.localdate()
+    )
     if not pending:
         raise ValidationError(
             "Nothing in these answers needs a review for %(modality)s.",

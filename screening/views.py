@@ -23,17 +23,18 @@ from screening.selectors import (
     consent_text_current,
     questionnaire_current,
     screening_current_submission,
+    screening_decisions_today,
+    screening_modalities_awaiting_review,
     screening_review_queue,
-    screening_statuses,
     submission_reviews,
 )
-from screening.services import GateStatus, consent_sign, review_record, submission_create
+from screening.services import consent_sign, review_record, submission_create
 
 
 def _status_rows(*, patient: Patient) -> list[dict[str, Any]]:
-    modalities = list(Modality.objects.active())
-    statuses = screening_statuses(patients=[patient], modalities=modalities, on_date=timezone.localdate())
-    return [{"modality": m, "decision": statuses[patient.pk][m.pk]} for m in modalities]
+    return [
+        {"modality": decision.modality, "decision": decision} for decision in screening_decisions_today(patient=patient)
+    ]
 
 
 class _ScreenedPatientAccessMixin:
@@ -231,8 +232,7 @@ class ReviewView(
         latest = screening_current_submission(patient=self.submission.patient)
         if latest is None or latest.pk != self.submission.pk:
             return []
-        rows = _status_rows(patient=self.submission.patient)
-        return [row["modality"] for row in rows if row["decision"].status == GateStatus.NEEDS_REVIEW]
+        return screening_modalities_awaiting_review(patient=self.submission.patient)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

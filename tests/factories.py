@@ -101,24 +101,17 @@ def appointment_build(
 ) -> Appointment:
     """An unsaved appointment written directly, bypassing the booking rules (for history, or ``bulk_create``).
 
-    The slot is derived from the modality exactly as booking does it: ``ends_at`` is the slot
-    length after ``starts_at``, ``blocked_until`` adds the modality's buffer, and the resource is
-    the modality's. ``created_by`` defaults to the patient (an online booking); ``extra`` sets any
-    other field. The one place to change when the appointment model changes.
+    The slot is placed exactly as booking places it (``Appointment.place``). ``created_by``
+    defaults to the patient (an online booking); ``extra`` sets any other field.
+    The one place to change when the appointment model changes.
     """
-    ends_at = starts_at + modality.slot_length
-    return Appointment(
-        patient=patient,
-        practitioner=practitioner,
-        modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocked_until=ends_at + modality.buffer_after,
-        status=status,
-        created_by=created_by or patient.user,
-        **extra,
+    appointment = Appointment(
+        patient=patient, practitioner=practitioner, status=status, created_by=created_by or patient.user
     )
+    appointment.place(modality=modality, starts_at=starts_at)
+    for name, value in extra.items():
+        setattr(appointment, name, value)
+    return appointment
 
 
 def appointment_create(

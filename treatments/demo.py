@@ -7,13 +7,14 @@ course; past appointments of the demo without a log get one as well.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from bookings.models import Appointment
+from clinic.clinic_time import clinic_datetime, local_midnight
 from clinic.demo import DemoPeople
 from clinic.models import Modality, Patient, Practitioner
 from treatments.models import SessionLog
@@ -40,7 +41,7 @@ def demo_sessions_create(*, people: DemoPeople) -> None:
             _session(sam, acupuncturist, modality, days_ago, time(8, 0), before, after, people)
     earlier = Appointment.objects.filter(
         status__in=[Appointment.Status.BOOKED, Appointment.Status.ATTENDED],
-        starts_at__lt=datetime.combine(timezone.localdate(), time.min, tzinfo=timezone.get_current_timezone()),
+        starts_at__lt=local_midnight(timezone.localdate()),
         session_log__isnull=True,
     ).select_related("modality")
     for appointment in earlier:
@@ -63,17 +64,10 @@ def _session(
     people: DemoPeople,
 ) -> None:
     day = timezone.localdate() - timedelta(days=days_ago)
-    starts_at = datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
-    appointment = Appointment.objects.create(
-        patient=patient,
-        practitioner=practitioner,
-        modality=modality,
-        resource=modality.resource,
-        starts_at=starts_at,
-        ends_at=starts_at + modality.slot_length,
-        blocked_until=starts_at + modality.slot_length + modality.buffer_after,
-        created_by=people.admin,
-    )
+    starts_at = clinic_datetime(day, at)
+    appointment = Appointment(patient=patient, practitioner=practitioner, created_by=people.admin)
+    appointment.place(modality=modality, starts_at=starts_at)
+    appointment.save()
     session_log_create(
         appointment=appointment,
         by=practitioner.user,

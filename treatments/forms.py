@@ -22,11 +22,6 @@ from treatments.models import KIND_ACUPUNCTURE, KIND_LOCAL, KIND_WBC, AdverseEve
 
 COMMON_FIELDS = ("pain_before", "pain_after", "duration_minutes", "pain_location")
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
-KIND_FORM_FIELDS = {
-    KIND_WBC: ("temperature_c", "exposure_seconds", "bp_systolic", "bp_diastolic", "unchanged_since_screening"),
-    KIND_LOCAL: ("body_area", "resource", "temperature_c", "exposure_seconds"),
-    KIND_ACUPUNCTURE: ("points_used", "needle_count", "exposure_seconds", "electro_stimulation"),
-}
 KIND_TITLES = {
     KIND_WBC: "Whole-body cryotherapy",
     KIND_LOCAL: "Localized cryotherapy",
@@ -59,20 +54,8 @@ class SessionLogForm(forms.ModelForm):
 
     class Meta:
         model = SessionLog
-        fields = (
-            *COMMON_FIELDS,
-            *SOAP_FIELDS,
-            "temperature_c",
-            "exposure_seconds",
-            "bp_systolic",
-            "bp_diastolic",
-            "unchanged_since_screening",
-            "body_area",
-            "resource",
-            "points_used",
-            "needle_count",
-            "electro_stimulation",
-        )
+        # Every clinical field the model lets a practitioner change; __init__ keeps those of the kind.
+        fields = tuple(name.removesuffix("_id") for name in SessionLog.CLINICAL_FIELDS)
         widgets = {
             "pain_before": forms.RadioSelect,
             "pain_after": forms.RadioSelect,
@@ -91,7 +74,7 @@ class SessionLogForm(forms.ModelForm):
     def __init__(self, *args: Any, amending: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         kind = self.instance.kind
-        wanted = {*COMMON_FIELDS, *SOAP_FIELDS, *KIND_FORM_FIELDS[kind]}
+        wanted = {*COMMON_FIELDS, *SOAP_FIELDS, *SessionLog.KIND_FIELDS[kind]}
         if amending and self.instance.is_signed:
             wanted.add("reason")
             self.fields["reason"].required = True
@@ -117,13 +100,15 @@ class SessionLogForm(forms.ModelForm):
                     css_class="row",
                 ),
             ),
-            Fieldset(KIND_TITLES[kind], *KIND_FORM_FIELDS[kind]),
+            Fieldset(KIND_TITLES[kind], *SessionLog.KIND_FIELDS[kind]),
             Fieldset("Notes (SOAP)", *SOAP_FIELDS),
             *(["reason"] if "reason" in self.fields else []),
         )
 
     def _kind_fields_tune(self, kind: str) -> None:
         modality = self.instance.modality
+        for name in SessionLog.KIND_FIELDS[kind]:  # the readings this kind needs, as the model requires them
+            self.fields[name].required = True
         if "exposure_seconds" in self.fields:
             low, high = modality.exposure_min_seconds, modality.exposure_max_seconds
             if kind == KIND_ACUPUNCTURE:
@@ -134,13 +119,11 @@ class SessionLogForm(forms.ModelForm):
                 )
             else:
                 field = self.fields["exposure_seconds"]
-                field.required = True
                 field.label = "Exposure (seconds)" if kind == KIND_WBC else "Cold applied for (seconds)"
                 field.help_text = f"Between {low} and {high} seconds for this treatment."
                 field.widget.attrs.update({"inputmode": "numeric"})
         if "temperature_c" in self.fields:
             field = self.fields["temperature_c"]
-            field.required = True
             field.label = "Chamber temperature (°C)" if kind == KIND_WBC else "Device temperature (°C)"
             device = self.instance.resource
             if device and device.temperature_min_c is not None:
@@ -149,7 +132,6 @@ class SessionLogForm(forms.ModelForm):
                 )
         if kind == KIND_WBC:
             for name in ("bp_systolic", "bp_diastolic"):
-                self.fields[name].required = True
                 self.fields[name].widget.attrs.update({"inputmode": "numeric"})
             self.fields["bp_systolic"].help_text = (
                 f"Measured just before entry; above {self.instance.bp_systolic_max}/"
@@ -167,14 +149,10 @@ class SessionLogForm(forms.ModelForm):
             )
             self.fields["unchanged_since_screening"] = go
         if kind == KIND_LOCAL:
-            self.fields["body_area"].required = True
-            self.fields["resource"].required = True
             self.fields["resource"].queryset = Resource.objects.filter(kind=Resource.Kind.DEVICE, is_active=True)
             self.fields["resource"].label = "Device"
         if kind == KIND_ACUPUNCTURE:
-            self.fields["needle_count"].required = True
             self.fields["needle_count"].widget.attrs.update({"inputmode": "numeric"})
-            self.fields["points_used"].required = True
             self.fields["electro_stimulation"] = forms.TypedChoiceField(
                 label="Electro-stimulation used",
                 choices=[("no", "No"), ("yes", "Yes")],

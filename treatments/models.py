@@ -310,11 +310,6 @@ class SessionLog(models.Model):
         return self.status == self.Status.SIGNED
 
     @property
-    def pain_change(self) -> int:
-        """Immediate change: positive when pain went down during the session."""
-        return self.pain_before - self.pain_after
-
-    @property
     def retention_minutes(self) -> int | None:
         return None if self.exposure_seconds is None else self.exposure_seconds // 60
 

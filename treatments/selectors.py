@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from clinic.clinic_time import local_midnight
 from clinic.models import Modality, Patient
 from treatments.models import AdverseEvent, SessionLog
 
@@ -162,11 +163,7 @@ def _percent(part: int, whole: int) -> Decimal | None:
 
 
 def _local_day_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(date_from, time.min, tzinfo=zone),
-        datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone),
-    )
+    return local_midnight(date_from), local_midnight(date_to + timedelta(days=1))
 
 
 def session_report(*, date_from: date, date_to: date, group_by: str = "modality") -> list[ReportRow]:

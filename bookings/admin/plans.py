@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -12,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bookings.models import CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
+from bookings.services.plans import CarePlanRefused, care_plan_assign, care_plan_assignable_check, care_plan_end
 from clinic.audit import AuditedClinicalAdminMixin
 
 
@@ -70,8 +72,29 @@ class SeriesOccurrenceInline(admin.TabularInline):
         return False
 
 
+class CarePlanAdminForm(forms.ModelForm):
+    class Meta:
+        model = CarePlan
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        patient, template = cleaned.get("patient"), cleaned.get("template")
+        if self.instance._state.adding and patient is not None and template is not None:
+            try:
+                care_plan_assignable_check(patient=patient, template=template)
+            except CarePlanRefused as refused:
+                raise ValidationError(str(refused), code="plan_refused") from refused
+        return cleaned
+
+
 @admin.register(CarePlan)
 class CarePlanAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
+    """New plans go through ``care_plan_assign``; who the plan is for and what it is stay fixed afterwards,
+    and a plan ends through ``care_plan_end`` (the action), so the one-active-plan rule cannot be skipped."""
+
+    form = CarePlanAdminForm
+    actions = ["end_plans"]
     list_display = ["patient", "template", "status", "start_date", "current_phase", "next_due", "practitioner"]
     list_filter = ["status", "template"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
@@ -82,10 +105,31 @@ class CarePlanAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlan]:
         return super().get_queryset(request).with_cadence(today=timezone.localdate())
 
+    def get_readonly_fields(self, request: HttpRequest, obj: CarePlan | None = None) -> list[str]:
+        fixed = ["patient", "template", "status"] if obj is not None else ["status"]
+        return [*self.readonly_fields, *fixed]
+
     def save_model(self, request: HttpRequest, obj: CarePlan, form: Any, change: bool) -> None:
-        if not change:
-            obj.assigned_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            plan = care_plan_assign(
+                patient=obj.patient,
+                template=obj.template,
+                start_date=obj.start_date,
+                practitioner=obj.practitioner,
+                notes=obj.notes,
+                assigned_by=request.user,
+            )
+        except CarePlanRefused as refused:  # someone else assigned one since the form was checked
+            raise ValidationError(str(refused)) from refused
+        obj.__dict__.update(plan.__dict__)
+
+    @admin.action(description="End the selected plans")
+    def end_plans(self, request: HttpRequest, queryset: QuerySet[CarePlan]) -> None:
+        for plan in queryset.active():
+            care_plan_end(plan=plan, by=request.user)
 
     @admin.display(description="current phase")
     def current_phase(self, obj: CarePlan) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clinic.models import MAX_APPOINTMENT_MINUTES, Modality, Patient, Practitioner, Resource
@@ -19,15 +20,9 @@ class AppointmentQuerySet(models.QuerySet):
         """Appointments that hold their slot: anything not cancelled."""
         return self.exclude(status=Appointment.Status.CANCELLED)
 
-    def upcoming(self) -> AppointmentQuerySet:
-        from django.utils import timezone
-
-        return self.filter(status=Appointment.Status.BOOKED, starts_at__gte=timezone.now())
-
-    def past(self) -> AppointmentQuerySet:
-        from django.utils import timezone
-
-        return self.filter(starts_at__lt=timezone.now())
+    def upcoming(self, now: datetime | None = None) -> AppointmentQuerySet:
+        """Booked appointments that have not started (see ``Appointment.has_started``)."""
+        return self.filter(status=Appointment.Status.BOOKED, starts_at__gt=now or timezone.now())
 
     def overlapping(self, starts_at: datetime, ends_at: datetime) -> AppointmentQuerySet:
         """Appointments whose blocked time (start up to ``blocked_until``) meets ``[starts_at, ends_at)``.
@@ -103,6 +98,27 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.modality} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def place(self, *, modality: Modality, starts_at: datetime) -> None:
+        """Put this appointment in ``modality``'s slot at ``starts_at``: its times, buffer and room or device.
+
+        The one place that derives ``ends_at``, ``blocked_until``, the resource and whether it is held
+        exclusively; booking, moving, demo data and test factories all call it.  Checks no rule: that
+        is the booking service's work.
+        """
+        self.modality = modality
+        self.resource = modality.resource
+        self.holds_resource_exclusively = bool(modality.resource and modality.resource.capacity == 1)
+        self.starts_at = starts_at
+        self.ends_at = modality.slot_end(starts_at)
+        self.blocked_until = modality.occupies_until(starts_at)
+
+    def has_started(self, now: datetime | None = None) -> bool:
+        """An appointment has started at its start instant: from then on it is past, not upcoming."""
+        return self.starts_at <= (now or timezone.now())
+
+    def is_upcoming(self, now: datetime | None = None) -> bool:
+        return self.status == self.Status.BOOKED and not self.has_started(now)
 
     @property
     def is_active(self) -> bool:

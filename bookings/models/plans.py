@@ -8,7 +8,8 @@ session booked outside the plan moves the next due date without anyone updating 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from bookings.models.appointments import Appointment
+from clinic.clinic_time import clinic_zone, local_midnight
 from clinic.models import Modality, Patient, Practitioner
 
 __all__ = [
@@ -183,11 +185,14 @@ def _cadence_compute(
     )
 
 
-def _day_starts(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
 class CarePlanQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[CarePlan]:
+        """As ``save`` does, copy each plan's family from its template (bulk creation skips ``save``)."""
+        objs = list(objs)
+        for plan in objs:
+            plan.family = plan.template.family
+        return super().bulk_create(objs, *args, **kwargs)
+
     def active(self) -> CarePlanQuerySet:
         return self.filter(status=CarePlan.Status.ACTIVE)
 
@@ -201,21 +206,18 @@ class CarePlanQuerySet(models.QuerySet):
         date (in local dates) up to and including ``today``; a no-show is not attended.
         """
         today = today or timezone.localdate()
-        zone = timezone.get_current_timezone()
+        zone = clinic_zone()
         attended = Appointment.objects.filter(
             patient=OuterRef("patient"),
             modality__kind=OuterRef("template__family"),
             status=Appointment.Status.ATTENDED,
-            starts_at__lt=_day_starts(today + timedelta(days=1)),
+            starts_at__lt=local_midnight(today + timedelta(days=1)),
         )
         attended = attended.annotate(local_day=TruncDate("starts_at", tzinfo=zone)).filter(
             local_day__gte=OuterRef("start_date")
         )
-        booked = Appointment.objects.filter(
-            patient=OuterRef("patient"),
-            modality__kind=OuterRef("template__family"),
-            status=Appointment.Status.BOOKED,
-            starts_at__gte=timezone.now(),
+        booked = Appointment.objects.upcoming().filter(
+            patient=OuterRef("patient"), modality__kind=OuterRef("template__family")
         )
         return (
             self.select_related("patient__user", "template", "practitioner__user")
@@ -261,6 +263,13 @@ class CarePlan(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
     template = models.ForeignKey(PlanTemplate, on_delete=models.PROTECT, related_name="care_plans")
+    family = models.CharField(
+        "modality family",
+        max_length=20,
+        choices=Modality.Kind.choices,
+        editable=False,
+        help_text="Copied from the template when saved, so the database can hold one active plan per family.",
+    )
     practitioner = models.ForeignKey(
         Practitioner,
         on_delete=models.PROTECT,
@@ -288,9 +297,11 @@ class CarePlan(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "template"],
+                fields=["patient", "family"],
                 condition=Q(status="active"),
-                name="care_plan_one_active_per_template",
+                name="care_plan_one_active_per_family",
+                violation_error_message="This patient already has an active plan for this kind of treatment; "
+                "end it first.",
             ),
             models.CheckConstraint(
                 condition=Q(status="active", ended_at__isnull=True) | Q(status="ended", ended_at__isnull=False),
@@ -300,6 +311,14 @@ class CarePlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} for {self.patient}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The family is the template's: copied here so that no way of saving can leave it out.
+        self.family = self.template.family
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "template" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "family"}
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:
@@ -337,7 +356,7 @@ class CarePlan(models.Model):
         return Appointment.objects.filter(
             patient_id=self.patient_id,
             modality__kind=self.template.family,
-            starts_at__gte=_day_starts(self.start_date),
+            starts_at__gte=local_midnight(self.start_date),
         )
 
 
@@ -418,9 +437,4 @@ class SeriesOccurrence(models.Model):
 
     @property
     def can_cancel(self) -> bool:
-        appointment = self.appointment
-        return (
-            appointment is not None
-            and appointment.status == Appointment.Status.BOOKED
-            and appointment.starts_at > timezone.now()
-        )
+        return self.appointment is not None and self.appointment.is_upcoming()

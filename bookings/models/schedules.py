@@ -7,7 +7,7 @@ times (09:00 stays 09:00 across a daylight-saving change); time off is an aware 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
@@ -150,6 +150,21 @@ class BookingPolicy(SingletonSettings):
     @property
     def slot_step(self) -> timedelta:
         return timedelta(minutes=self.slot_step_minutes)
+
+    def earliest_start(self, now: datetime) -> datetime:
+        """The first instant a booking made at ``now`` may start (the minimum notice); that instant is allowed."""
+        return now + self.minimum_notice
+
+    def latest_start(self, now: datetime) -> datetime:
+        """The last instant a booking made at ``now`` may start (the horizon); that instant is allowed."""
+        return now + self.horizon
+
+    def allows_online_change(self, *, starts_at: datetime, now: datetime) -> bool:
+        """Whether at ``now`` a patient may still cancel or move, themselves, what starts at ``starts_at``.
+
+        Up to and including the cut-off instant; after it the patient calls and a staff cancellation is late.
+        """
+        return now <= starts_at - self.cancellation_cutoff
 
 
 def _new_feed_token() -> str:

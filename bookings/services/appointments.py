@@ -37,7 +37,7 @@ class BookingRefused(Exception):
 
     ``message`` is written for the patient; ``alternatives`` are the nearest free start times
     (aware, clinic zone) when there are any; ``screening`` is the screening gate's decision
-    when the gate refused (it has ``reasons``, ``next_step_url`` and ``next_step_label``).
+    when the gate refused (it has ``status``, ``reasons`` and ``next_step``).
     """
 
     def __init__(self, message: str, *, alternatives: Sequence[datetime] = (), screening: Any = None) -> None:
@@ -93,10 +93,10 @@ def _format(moment: datetime) -> str:
 def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: BookingPolicy, now: datetime) -> None:
     if not modality.is_active:
         raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
-    if starts_at < now + policy.minimum_notice:
+    if starts_at < policy.earliest_start(now):
         hours = policy.minimum_notice_minutes / 60
         raise BookingRefused(f"Bookings need at least {hours:g} hours' notice; please choose a later time.")
-    if starts_at > now + policy.horizon:
+    if starts_at > policy.latest_start(now):
         raise BookingRefused(f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date.")
     # Closures are checked in ``_find_slot``, from the availability it reads anyway.
 
@@ -197,12 +197,7 @@ def _taken(
 def _place(*, appointment: Appointment, slot: selectors.FreeSlot, modality: Modality, prefer: int | None) -> None:
     """Fill in practitioner, resource and times from ``slot``."""
     appointment.practitioner_id = prefer if prefer in slot.practitioner_ids else slot.practitioner_ids[0]
-    appointment.modality = modality
-    appointment.resource = modality.resource
-    appointment.holds_resource_exclusively = bool(modality.resource and modality.resource.capacity == 1)
-    appointment.starts_at = slot.starts_at
-    appointment.ends_at = slot.starts_at + modality.slot_length
-    appointment.blocked_until = appointment.ends_at + modality.buffer_after
+    appointment.place(modality=modality, starts_at=slot.starts_at)
 
 
 def appointment_book(
@@ -254,18 +249,14 @@ def _appointment_book(
     return appointment
 
 
-def _is_staff(user: User) -> bool:
-    return user.is_practitioner
-
-
 def _check_patient_may_change(*, appointment: Appointment, by: User, policy: BookingPolicy, now: datetime) -> None:
     if appointment.status != Appointment.Status.BOOKED:
         raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be changed.")
-    if _is_staff(by):
+    if by.is_clinic_staff:
         return
     if by.pk != appointment.patient.user_id:
         raise BookingRefused("You can only change your own appointments.")
-    if now > appointment.starts_at - policy.cancellation_cutoff:
+    if not policy.allows_online_change(starts_at=appointment.starts_at, now=now):
         raise BookingRefused(
             f"Changes are possible online up to {policy.cancellation_cutoff_hours} hours before the appointment; "
             "please call the clinic."
@@ -275,9 +266,8 @@ def _check_patient_may_change(*, appointment: Appointment, by: User, policy: Boo
 def appointment_can_change_online(*, appointment: Appointment, policy: BookingPolicy | None = None) -> bool:
     """Whether the patient may still cancel or move it themselves (before the cut-off)."""
     policy = policy or BookingPolicy.load()
-    return (
-        appointment.status == Appointment.Status.BOOKED
-        and timezone.now() <= appointment.starts_at - policy.cancellation_cutoff
+    return appointment.status == Appointment.Status.BOOKED and policy.allows_online_change(
+        starts_at=appointment.starts_at, now=timezone.now()
     )
 
 
@@ -295,7 +285,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by = by
-    appointment.cancelled_late = now > appointment.starts_at - policy.cancellation_cutoff
+    appointment.cancelled_late = not policy.allows_online_change(starts_at=appointment.starts_at, now=now)
     appointment.cancellation_reason = reason[:300]
     appointment.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "cancellation_reason", "updated_at"]
@@ -366,7 +356,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointme
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise BookingRefused("A cancelled appointment cannot be marked as a no-show.")
-    if appointment.starts_at > timezone.now():
+    if not appointment.has_started():
         raise BookingRefused("An appointment can be marked as a no-show only once it has started.")
     if appointment.status != Appointment.Status.NO_SHOW:
         appointment.status = Appointment.Status.NO_SHOW

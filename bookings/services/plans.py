@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bookings.models import Appointment, CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
+from clinic.clinic_time import clinic_datetime
 from clinic.models import Patient, Practitioner, User
 
 MAX_SERIES_SESSIONS = 26
@@ -34,19 +35,13 @@ def care_plan_assign(
     practitioner: Practitioner | None = None,
     notes: str = "",
 ) -> CarePlan:
-    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family."""
+    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family.
+
+    The page, the admin and the API all come here; the database holds the one-plan rule as a backstop.
+    """
     # Lock the patient so two practitioners assigning at once cannot both pass the check below.
     Patient.objects.select_for_update().get(pk=patient.pk)
-    if not template.is_active:
-        raise CarePlanRefused(f"“{template}” is no longer offered.")
-    if not template.phases.exists():
-        raise CarePlanRefused(f"“{template}” has no phases yet; an admin must add them first.")
-    current = CarePlan.objects.active().filter(patient=patient, template__family=template.family).first()
-    if current is not None:
-        raise CarePlanRefused(
-            f"{patient.full_name} is already on “{current.template}” (since {current.start_date:%d %b %Y}); "
-            "end that plan first."
-        )
+    care_plan_assignable_check(patient=patient, template=template)
     plan = CarePlan(
         patient=patient,
         template=template,
@@ -58,6 +53,20 @@ def care_plan_assign(
     plan.full_clean()
     plan.save()
     return plan
+
+
+def care_plan_assignable_check(*, patient: Patient, template: PlanTemplate) -> None:
+    """Raise ``CarePlanRefused`` unless ``template`` is offered and ``patient`` has no active plan of its family."""
+    if not template.is_active:
+        raise CarePlanRefused(f"“{template}” is no longer offered.")
+    if not template.phases.exists():
+        raise CarePlanRefused(f"“{template}” has no phases yet; an admin must add them first.")
+    current = CarePlan.objects.active().filter(patient=patient, template__family=template.family).first()
+    if current is not None:
+        raise CarePlanRefused(
+            f"{patient.full_name} is already on “{current.template}” (since {current.start_date:%d %b %Y}); "
+            "end that plan first."
+        )
 
 
 @transaction.atomic
@@ -78,12 +87,8 @@ def plan_series_starts(
     """Start instants of a series: the first ``weekday`` on or after ``first_date``, then every
     ``interval_days`` local days, each at the same local wall-clock time (so 09:00 stays 09:00
     across a daylight-saving change)."""
-    zone = timezone.get_current_timezone()
     first_day = first_date + timedelta(days=(weekday - first_date.weekday()) % 7)
-    return [
-        datetime.combine(first_day + timedelta(days=interval_days * index), local_time, tzinfo=zone)
-        for index in range(count)
-    ]
+    return [clinic_datetime(first_day + timedelta(days=interval_days * index), local_time) for index in range(count)]
 
 
 def _alternatives_for(*, refusal: BookingRefused, around: datetime, taken: set[datetime]) -> list[str]:
@@ -214,9 +219,7 @@ def plan_occurrence_cancel(*, occurrence: SeriesOccurrence, by: User, reason: st
 
 def plan_remaining_appointments(*, plan: CarePlan) -> models.QuerySet[Appointment]:
     """The plan's booked sessions that have not started yet."""
-    return Appointment.objects.filter(
-        plan_occurrence__series__plan=plan, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
-    ).order_by("starts_at")
+    return Appointment.objects.upcoming().filter(plan_occurrence__series__plan=plan).order_by("starts_at")
 
 
 @transaction.atomic

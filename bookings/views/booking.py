@@ -33,7 +33,7 @@ def week_context(*, request: HttpRequest, policy: BookingPolicy, default: date |
     """The week to show and its neighbours a patient may move to (not before this week, not past the horizon)."""
     this_week = week_start(timezone.localdate())
     start = WeekForm(request.GET).week_start() if "week" in request.GET or default is None else week_start(default)
-    last_week = week_start(timezone.localdate(timezone.now() + policy.horizon))
+    last_week = week_start(timezone.localdate(policy.latest_start(timezone.now())))
     start = min(max(start, this_week), last_week)
     return {
         "week_start": start,
@@ -142,7 +142,7 @@ class BookingConfirmView(PatientRequiredMixin, View):
             **extra,
         }
         if context["starts_at"]:
-            context["ends_at"] = context["starts_at"] + self.modality.slot_length
+            context["ends_at"] = self.modality.slot_end(context["starts_at"])
         return render(self.request, self.template_name, context, status=status)
 
 
@@ -281,7 +281,7 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
             "modality": self.appointment.modality,
             "appointment": self.appointment,
             "starts_at": starts_at,
-            "ends_at": starts_at + self.appointment.modality.slot_length if starts_at else None,
+            "ends_at": self.appointment.modality.slot_end(starts_at) if starts_at else None,
             "confirm_url": url,
             "back_url": url,
             **extra,

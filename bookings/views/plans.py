@@ -29,6 +29,7 @@ from bookings.services.plans import (
 )
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.models import Patient
+from clinic.redirects import next_url_on_site
 
 
 def _plans_visible_to(request: HttpRequest) -> QuerySet[CarePlan]:
@@ -274,7 +275,7 @@ class CarePlanCancelRemainingView(PractitionerRequiredMixin, View):
 
 def redirect_back_to_plan(plan: CarePlan, request: HttpRequest) -> HttpResponseRedirect:
     """Back to the series page the button was on, else the plan; never to another site."""
-    target = request.POST.get("next", "")
-    if target.startswith(reverse("bookings:plan_list")) and "//" not in target:
+    target = next_url_on_site(request)
+    if target and target.startswith(reverse("bookings:plan_list")):
         return HttpResponseRedirect(target)
     return redirect("bookings:plan_detail", pk=plan.pk)

@@ -5,12 +5,84 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.urls import reverse
 
-from clinic.models import Modality
-from screening.selectors import screening_review_queue, screening_statuses
+from screening.eligibility import GateDecision, GateStatus, NextStep
+from screening.selectors import screening_decisions_today, screening_review_queue
 
 register = template.Library()
+
+# The gate returns facts; these are the words and colours the pages show for them.
+PATIENT_LABELS = {
+    GateStatus.ELIGIBLE: "Ready to book",
+    GateStatus.NOT_SCREENED: "Health questions needed",
+    GateStatus.NEEDS_REVIEW: "Waiting for a practitioner's review",
+    GateStatus.NOT_ELIGIBLE: "Not suitable for you",
+    GateStatus.EXPIRED: "Please re-confirm your health answers",
+    GateStatus.CONSENT_NEEDED: "Consent form to sign",
+}
+
+# The same statuses in the words staff use on the day, week and chart pages (the patient
+# wording, e.g. "Ready to book", reads wrongly next to a patient who is already booked).
+STAFF_LABELS = {
+    GateStatus.ELIGIBLE: "cleared",
+    GateStatus.NOT_SCREENED: "not screened",
+    GateStatus.NEEDS_REVIEW: "needs review",
+    GateStatus.NOT_ELIGIBLE: "not eligible",
+    GateStatus.EXPIRED: "expired",
+    GateStatus.CONSENT_NEEDED: "consent missing",
+}
+
+# Bootstrap colour names for the status badge.
+TONES = {
+    GateStatus.ELIGIBLE: "success",
+    GateStatus.NOT_SCREENED: "secondary",
+    GateStatus.NEEDS_REVIEW: "warning",
+    GateStatus.NOT_ELIGIBLE: "danger",
+    GateStatus.EXPIRED: "secondary",
+    GateStatus.CONSENT_NEEDED: "info",
+}
+
+NEXT_STEP_LABELS = {
+    NextStep.ANSWER_QUESTIONS: "Answer the health questions",
+    NextStep.RECONFIRM: "Re-confirm your health answers",
+    NextStep.AWAIT_REVIEW: "A practitioner will review your answers; we will email you",
+    NextStep.SIGN_CONSENT: "Read and sign the consent form",
+}
+
+
+@register.filter
+def gate_label(decision: GateDecision) -> str:
+    """The status in the patient's words, e.g. "Ready to book"."""
+    return PATIENT_LABELS[decision.status]
+
+
+@register.filter
+def gate_staff_label(decision: GateDecision) -> str:
+    """The status in staff words, e.g. "cleared" or "consent missing"."""
+    return STAFF_LABELS[decision.status]
+
+
+@register.filter
+def gate_tone(decision: GateDecision) -> str:
+    return TONES[decision.status]
+
+
+@register.filter
+def gate_next_step_label(decision: GateDecision) -> str:
+    return NEXT_STEP_LABELS.get(decision.next_step, "") if decision.next_step else ""
+
+
+@register.filter
+def gate_next_step_url(decision: GateDecision) -> str:
+    """Where the patient does the next step, or "" when nothing can be done online."""
+    if decision.next_step in (NextStep.ANSWER_QUESTIONS, NextStep.RECONFIRM):
+        return reverse("screening:questionnaire")
+    if decision.next_step == NextStep.AWAIT_REVIEW:
+        return reverse("screening:mine")
+    if decision.next_step == NextStep.SIGN_CONSENT:
+        return reverse("screening:consent", kwargs={"slug": decision.modality.slug})
+    return ""
 
 
 @register.simple_tag
@@ -19,9 +91,9 @@ def screening_summary_for(user: Any) -> list[dict[str, Any]]:
     patient = getattr(user, "patient", None) if getattr(user, "is_authenticated", False) else None
     if patient is None:
         return []
-    modalities = list(Modality.objects.active())
-    statuses = screening_statuses(patients=[patient], modalities=modalities, on_date=timezone.localdate())
-    return [{"modality": m, "decision": statuses[patient.pk][m.pk]} for m in modalities]
+    return [
+        {"modality": decision.modality, "decision": decision} for decision in screening_decisions_today(patient=patient)
+    ]
 
 
 @register.simple_tag

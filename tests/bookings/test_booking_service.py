@@ -7,11 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import timezone
 
-from bookings.models import Appointment, ClinicClosure, TimeOff
+from bookings.models import Appointment, BookingPolicy, ClinicClosure, TimeOff
+from bookings.selectors import free_slots, patient_appointments
 from bookings.services.appointments import (
     BookingRefused,
     appointment_book,
+    appointment_can_change_online,
     appointment_cancel,
     appointment_mark_attended,
     appointment_mark_no_show,
@@ -59,7 +62,7 @@ def test_unscreened_patient_is_refused_before_anything_else(working_practitioner
         book(patient, wbc, at(TUESDAY, 10))
     assert refused.value.screening is not None
     assert refused.value.screening.allowed is False
-    assert refused.value.screening.next_step_url
+    assert refused.value.screening.status == "not_screened"
     assert not Appointment.objects.exists()
 
 
@@ -154,6 +157,30 @@ def test_patient_cannot_cancel_or_move_online_past_the_cut_off(working_practitio
     assert appointment.status == Appointment.Status.BOOKED
 
 
+def test_the_cut_off_instant_itself_still_allows_a_change_online_and_a_second_later_does_not(
+    working_practitioner, screened_patient, screened_other_patient, wbc
+):
+    on_time = book(screened_patient, wbc, at(TUESDAY, 10))
+    late = book(screened_other_patient, wbc, at(TUESDAY, 11))
+    with time_machine.travel(at(MONDAY, 10), tick=False):  # exactly 24 hours before
+        assert appointment_can_change_online(appointment=on_time)
+        on_time = appointment_cancel(appointment=on_time, by=screened_patient.user)
+    assert on_time.cancelled_late is False
+    with time_machine.travel(at(MONDAY, 11) + timedelta(seconds=1), tick=False):
+        assert not appointment_can_change_online(appointment=late)
+        with pytest.raises(BookingRefused, match="call the clinic"):
+            appointment_cancel(appointment=late, by=screened_other_patient.user)
+
+
+def test_the_minimum_notice_instant_is_offered_and_bookable(working_practitioner, screened_patient, wbc):
+    """The selector offers exactly the boundary time the service accepts (now is Monday 07:00, 2 hours' notice)."""
+    earliest = BookingPolicy.load().earliest_start(timezone.now())
+    offered = {slot.starts_at for slot in free_slots(modality=wbc, start=MONDAY, end=MONDAY)}
+    assert earliest in offered
+    assert earliest - timedelta(minutes=15) not in offered
+    assert book(screened_patient, wbc, earliest).starts_at == earliest
+
+
 def test_staff_cancel_past_the_cut_off_is_recorded_as_late(working_practitioner, screened_patient, wbc):
     appointment = book(screened_patient, wbc, at(TUESDAY, 10))
     with time_machine.travel(at(TUESDAY, 8), tick=False):
@@ -245,3 +272,16 @@ def test_other_patients_cannot_take_the_same_chamber_on_another_practitioner(
     book(screened_patient, wbc, at(TUESDAY, 10), practitioner=working_practitioner)
     with pytest.raises(BookingRefused, match="just been taken"):
         book(other, wbc, at(TUESDAY, 10), practitioner=second)
+
+
+def test_at_its_start_instant_an_appointment_is_no_longer_upcoming(working_practitioner, screened_patient, wbc):
+    appointment = book(screened_patient, wbc, at(TUESDAY, 10))
+    with time_machine.travel(at(TUESDAY, 10) - timedelta(seconds=1), tick=False):
+        assert list(Appointment.objects.upcoming()) == [appointment]
+        assert patient_appointments(patient=screened_patient)[0] == [appointment]
+        with pytest.raises(BookingRefused, match="once it has started"):
+            appointment_mark_no_show(appointment=appointment, by=working_practitioner.user)
+    with time_machine.travel(at(TUESDAY, 10), tick=False):
+        assert not Appointment.objects.upcoming().exists()
+        assert patient_appointments(patient=screened_patient) == ([], [appointment])
+        assert appointment_mark_no_show(appointment=appointment, by=working_practitioner.user).status == "no_show"

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, time, timedelta
 
 import pytest
-from django.db import IntegrityError, connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from bookings.models import Appointment, CarePlan, PlanTemplate
 from bookings.services.plans import CarePlanRefused, care_plan_end
+from clinic.models import User
 from tests.bookings.plans_factories import ACUPUNCTURE_PLAN, CRYO_PLAN, plan_on, session_on
 from tests.factories import PatientFactory
 
@@ -222,9 +225,33 @@ def test_a_patient_has_one_active_plan_per_treatment_family(patient, practitione
     assert CarePlan.objects.active().filter(patient=patient).count() == 2
 
 
-def test_the_database_refuses_a_second_active_plan_on_the_same_template(patient, practitioner):
+def test_the_database_refuses_a_second_active_plan_of_the_same_family(patient, practitioner):
     plan = plan_on(patient=patient, template_name=CRYO_PLAN, start_date=START, practitioner=practitioner)
-    with pytest.raises(IntegrityError):
+    other_template = PlanTemplate.objects.create(name="Cryotherapy \u2014 monthly", family=plan.template.family)
+    second = CarePlan(patient=patient, template=other_template, start_date=START, assigned_by=practitioner.user)
+    second.family = other_template.family
+    with pytest.raises(ValidationError, match="already has an active plan for this kind of treatment"):
+        second.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
         CarePlan.objects.create(
-            patient=patient, template=plan.template, start_date=START, assigned_by=practitioner.user
+            patient=patient, template=other_template, start_date=START, assigned_by=practitioner.user
         )
+    care_plan_end(plan=plan, by=practitioner.user)
+    assert CarePlan.objects.create(
+        patient=patient, template=other_template, start_date=START, assigned_by=practitioner.user
+    ).is_active
+
+
+def test_the_admin_assigns_through_the_service_and_refuses_a_second_active_plan(client, patient, practitioner):
+    client.force_login(User.objects.create_superuser(email="boss@example.com", password="x-long-password-1"))
+    template = PlanTemplate.objects.get(name=CRYO_PLAN)
+    form = {"patient": patient.pk, "template": template.pk, "start_date": "2026-03-18", "notes": ""}
+    first = client.post(reverse("admin:bookings_careplan_add"), form)
+    assert first.status_code == 302
+    plan = CarePlan.objects.get(patient=patient)
+    assert plan.family == template.family
+    assert plan.assigned_by.email == "boss@example.com"
+    second = client.post(reverse("admin:bookings_careplan_add"), form)
+    assert second.status_code == 200
+    assert "already on" in second.content.decode()
+    assert CarePlan.objects.filter(patient=patient).count() == 1

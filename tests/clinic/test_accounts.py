@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from clinic.models import Patient, Role, User
+from clinic.two_factor import two_factor_required
 from tests.factories import PASSWORD, AdminFactory, PatientFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +225,20 @@ def test_profile_page_needs_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    ("make_user", "is_staff"),
+    [
+        (lambda: PatientFactory().user, False),
+        (lambda: PractitionerFactory().user, True),
+        (lambda: AdminFactory(), True),
+        (lambda: User.objects.create_user(email="desk@example.com", role=Role.PATIENT, is_staff=True), True),
+    ],
+)
+def test_staff_need_two_factor_including_a_patient_account_given_admin_access(settings, make_user, is_staff):
+    """``User.is_clinic_staff`` is the one definition (audit, two-factor, booking changes past the cut-off)."""
+    settings.CLINIC_STAFF_2FA_REQUIRED = True
+    user = make_user()
+    assert user.is_clinic_staff is is_staff
+    assert two_factor_required(user=user) is is_staff

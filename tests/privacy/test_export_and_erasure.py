@@ -175,9 +175,7 @@ def test_deletion_is_audited_and_found_by_the_retention_check(client_a: Client, 
 
 def test_deletion_is_refused_while_an_appointment_is_inside_the_cancellation_cutoff(world: World) -> None:
     soon = timezone.now() + timedelta(hours=2)
-    world.appointment_a.starts_at = soon
-    world.appointment_a.ends_at = soon + world.modality.slot_length
-    world.appointment_a.blocked_until = world.appointment_a.ends_at
+    world.appointment_a.place(modality=world.modality, starts_at=soon)
     world.appointment_a.save()
     client = Client()
     client.force_login(world.patient_a.user)

@@ -141,9 +141,7 @@ def test_moving_an_appointment_sends_a_change_and_reminds_for_the_new_time_only(
         )
     with time_machine.travel(local(2026, 6, 29, 12), tick=False):
         reminders_plan_due()
-        appointment.starts_at = local(2026, 7, 2, 14)
-        appointment.ends_at = appointment.starts_at + wbc.slot_length
-        appointment.blocked_until = appointment.ends_at + wbc.buffer_after
+        appointment.place(modality=wbc, starts_at=local(2026, 7, 2, 14))
         appointment.save()
         with django_capture_on_commit_callbacks(execute=True):
             appointment_notify(appointment=appointment, event="changed")

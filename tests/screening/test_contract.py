@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from screening.eligibility import NextStep
 from screening.selectors import screening_statuses
 from screening.services import ScreeningRefused, screening_gate, screening_require_cleared
+from screening.templatetags.screening import gate_next_step_url
 from tests.screening.factories import screening_cleared, submission_with_answers
 
 
@@ -15,7 +17,8 @@ def test_patient_with_no_screening_is_sent_to_the_questions(patient, wbc):
     decision = screening_gate(patient=patient, modality=wbc, on_date=timezone.localdate())
     assert not decision.allowed
     assert decision.status == "not_screened"
-    assert decision.next_step_url == "/screening/questions/"
+    assert decision.next_step == NextStep.ANSWER_QUESTIONS
+    assert gate_next_step_url(decision) == "/screening/questions/"
 
 
 @pytest.mark.django_db
@@ -59,11 +62,12 @@ def test_statuses_for_many_patients_take_a_fixed_number_of_queries(
 
 
 @pytest.mark.django_db
-def test_refusal_message_reads_as_a_sentence_with_the_next_step(patient, acupuncture_initial):
+def test_refusal_message_reads_as_a_sentence_and_names_the_next_step_as_a_fact(patient, acupuncture_initial):
     submission_with_answers(patient=patient)
     with pytest.raises(ScreeningRefused) as refused:
         screening_require_cleared(patient=patient, modality=acupuncture_initial, on_date=timezone.localdate())
     assert str(refused.value) == (
         "Your health screening does not allow acupuncture initial consultation yet because you have not signed "
-        "the current consent form for acupuncture initial consultation. Next step: Read and sign the consent form."
+        "the current consent form for acupuncture initial consultation."
     )
+    assert refused.value.decision.next_step == NextStep.SIGN_CONSENT

@@ -8,7 +8,9 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from screening.eligibility import NextStep
 from screening.models import ConsentText, Questionnaire
+from screening.selectors import screening_modalities_awaiting_review
 from screening.services import (
     consent_sign,
     consent_text_publish,
@@ -17,6 +19,7 @@ from screening.services import (
     review_record,
     screening_gate,
 )
+from screening.templatetags.screening import gate_next_step_url
 from tests.screening.factories import consents_signed, screening_cleared, submission_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +144,8 @@ def test_screening_expires_after_the_valid_period_and_asks_to_reconfirm(patient,
     with time_machine.travel(date(2027, 1, 15)):
         expired = screening_gate(patient=patient, modality=wbc, on_date=date(2027, 1, 15))
         assert expired.status == "expired"
-        assert expired.next_step_url == "/screening/questions/"
+        assert expired.next_step == NextStep.RECONFIRM
+        assert gate_next_step_url(expired) == "/screening/questions/"
         # Re-confirming the same answers makes it valid again.
         submission_with_answers(patient=patient)
         assert screening_gate(patient=patient, modality=wbc, on_date=date(2027, 1, 15)).allowed
@@ -184,7 +188,8 @@ def test_consent_is_required_before_a_first_session(patient, wbc, acupuncture_in
 
     needed = screening_gate(patient=patient, modality=wbc, on_date=today)
     assert needed.status == "consent_needed"
-    assert needed.next_step_url == f"/screening/consent/{wbc.slug}/"
+    assert needed.next_step == NextStep.SIGN_CONSENT
+    assert gate_next_step_url(needed) == f"/screening/consent/{wbc.slug}/"
 
     consents_signed(patient=patient, modalities=[wbc])
     assert screening_gate(patient=patient, modality=wbc, on_date=today).allowed
@@ -254,3 +259,23 @@ def test_under_18_waits_for_review_for_localized_cryotherapy_and_can_be_cleared(
         by=practitioner.user,
     )
     assert screening_gate(patient=patient, modality=localized_cryo, on_date=today).allowed
+
+
+def test_clearing_what_the_gate_holds_for_review_opens_it_for_every_relative_answer(patient, practitioner, today):
+    """The review covers exactly the relative contraindications the gate holds, whatever the answer."""
+    consents_signed(patient=patient)
+    questions = Questionnaire.objects.current().get().questions.prefetch_related("contraindications")
+    codes = sorted(
+        {c.code for q in questions for c in q.contraindications.all() if c.rules.filter(severity="relative")}
+    )
+    assert codes
+    for code in codes:
+        submission = submission_with_answers(patient=patient, yes=[code])
+        waiting = screening_modalities_awaiting_review(patient=patient)
+        for modality in waiting:
+            review_record(
+                submission=submission, modality=modality, decision="clear", note="Checked.", by=practitioner.user
+            )
+        assert screening_modalities_awaiting_review(patient=patient) == [], code
+        for modality in waiting:
+            assert screening_gate(patient=patient, modality=modality, on_date=today).allowed, (code, modality)

@@ -84,7 +84,7 @@ def test_future_date_of_birth_is_a_form_error_and_stores_nothing(patient_client,
 
     response = patient_client.post(reverse("screening:questionnaire"), post)
 
-    assert response.context["form"].errors["date_of_birth"] == ["Your date of birth cannot be in the future."]
+    assert response.context["form"].errors["date_of_birth"] == ["A date of birth cannot be in the future."]
     assert not Submission.objects.exists()
     patient.refresh_from_db()
     assert patient.date_of_birth.year == 1980
