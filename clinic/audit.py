@@ -118,3 +118,28 @@ class AuditedPatientDataMixin:
             patient = None
         description = f"{self.get_audit_description()}: refused ({reason or 'no reason given'})"
         audit_record(request=request, patient=patient, action=AuditEvent.Action.DENIED, description=description)
+
+
+def audit_record_by(
+    *,
+    actor: Any,
+    patient: Patient | None,
+    action: AuditEvent.Action | str,
+    target: models.Model | None = None,
+    description: str = "",
+) -> AuditEvent:
+    """Append one row for an action a service performed for ``actor`` (no request at hand).
+
+    Services that take ``actor=`` write their own row here, so every caller (page, admin,
+    API, task) is audited the same way.
+    """
+    event = AuditEvent(
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        patient=patient,
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None and target.pk is not None else "",
+        description=description[:255],
+    )
+    event.save()
+    return event

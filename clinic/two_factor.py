@@ -26,8 +26,8 @@ RECOVERY_CODES_NAME = "Recovery codes"
 
 
 def is_staff_user(user: User) -> bool:
-    """Practitioners, clinic admins and anyone with Django admin access."""
-    return bool(getattr(user, "is_practitioner", False) or user.is_staff or user.is_superuser)
+    """Practitioners, the front desk, clinic admins and anyone with Django admin access."""
+    return bool(getattr(user, "is_clinic_staff", False) or user.is_staff or user.is_superuser)
 
 
 def two_factor_has_device(*, user: User) -> bool:

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.care_team import care_team_is_member
 from clinic.models import Modality, Patient, User
 from screening.eligibility import (
     GateDecision,
@@ -137,6 +138,8 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
     if not by.is_practitioner:
         raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
     submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
+    if not by.is_clinic_admin and not care_team_is_member(user=by, patient=submission.patient):
+        raise ValidationError("Only the patient's care team can review their screening.", code="not_care_team")
     latest = Submission.objects.filter(patient=submission.patient).order_by("-submitted_at", "-id").first()
     if latest != submission:
         raise ValidationError(

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from bookings.models import Appointment, CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
-from clinic.models import Patient, Practitioner, User
+from clinic.audit import audit_record_by
+from clinic.care_team import care_team_require_member
+from clinic.models import AuditEvent, Patient, Practitioner, User
 
 MAX_SERIES_SESSIONS = 26
 ALTERNATIVES_OFFERED = 3
@@ -34,7 +36,13 @@ def care_plan_assign(
     practitioner: Practitioner | None = None,
     notes: str = "",
 ) -> CarePlan:
-    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family."""
+    """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family.
+
+    Only the patient's care team (or an admin) plans their care: a plan grants no access itself.
+    """
+    care_team_require_member(actor=assigned_by, patient=patient, doing="put them on a care plan")
+    if not patient.user.is_active:
+        raise CarePlanRefused("This patient's account is closed.")
     # Lock the patient so two practitioners assigning at once cannot both pass the check below.
     Patient.objects.select_for_update().get(pk=patient.pk)
     if not template.is_active:
@@ -57,18 +65,26 @@ def care_plan_assign(
     )
     plan.full_clean()
     plan.save()
+    audit_record_by(
+        actor=assigned_by, patient=patient, action=AuditEvent.Action.CREATE, target=plan,
+        description=f"Care plan started: {template}",
+    )  # fmt: skip
     return plan
 
 
 @transaction.atomic
 def care_plan_end(*, plan: CarePlan, by: User) -> CarePlan:
     """Stop the plan (no more due dates or nudges).  Booked appointments stay booked."""
-    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+    care_team_require_member(actor=by, patient=plan.patient, doing="end their care plan")
     if plan.status == CarePlan.Status.ACTIVE:
         plan.status = CarePlan.Status.ENDED
         plan.ended_at = timezone.now()
         plan.ended_by = by
         plan.save(update_fields=["status", "ended_at", "ended_by", "updated_at"])
+        audit_record_by(
+            actor=by, patient=plan.patient, action=AuditEvent.Action.CHANGE, target=plan, description="Care plan ended"
+        )
     return plan
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from bookings.access import patients_visible_to
+from clinic.care_team import patients_visible_to
 from clinic.models import AuditEvent
 from tests.factories import PatientFactory, verified_login
 from tests.screening.factories import submission_with_answers
