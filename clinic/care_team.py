@@ -38,7 +38,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from clinic.audit import audit_record_by
@@ -124,12 +125,12 @@ def care_team_may_book(*, actor: User, patient: Patient, practitioner: Practitio
     practitioner; a practitioner on the team (not through emergency access) with themselves or a
     colleague, which then is a referral by booking.  Never an erased or deactivated patient.
     """
-    if not _is_active_user(actor) or not patient.user.is_active:
-        return False
-    if practitioner is not None and (not practitioner.is_active or not practitioner.user.is_active):
+    if not _is_active_user(actor) or (practitioner is not None and not practitioner.is_active):
         return False
     if actor.pk == patient.user_id:
-        return True
+        return True  # the patient, online (their account is active: they are logged in)
+    if not patient.user.is_active or (practitioner is not None and not practitioner.user.is_active):
+        return False
     if actor.is_clinic_admin or actor.is_front_desk:
         return True
     if actor.is_practitioner:
@@ -153,6 +154,7 @@ def _grant(
     reason: str,
     ends_at: datetime,
     description: str,
+    extend_current: bool = True,
 ) -> CareTeamMembership:
     """Extend the member's open row of this kind, or add one; audit either way."""
     now = timezone.now()
@@ -161,6 +163,8 @@ def _grant(
         .active(at=now)
         .filter(patient=patient, member=member, kind=kind)
         .first()
+        if extend_current
+        else None
     )
     if current is not None and kind != Kind.EMERGENCY:
         if current.ends_at is not None and current.ends_at < ends_at:
@@ -192,21 +196,35 @@ def _practitioner_user(practitioner: Practitioner | User) -> User:
 
 @transaction.atomic
 def care_team_grant_for_booking(
-    *, patient: Patient, practitioner: Practitioner, appointment_starts_at: datetime, actor: User
-) -> CareTeamMembership:
+    *, patient: Patient, practitioner: Practitioner | int, appointment_starts_at: datetime, actor: User
+) -> None:
     """The patient booked with ``practitioner`` (or the desk or a member did for them).
 
     Called by the bookings service inside the booking's transaction; the membership lasts
-    ``CLINIC_CARE_TEAM_MONTHS`` after the appointment.
+    ``CLINIC_CARE_TEAM_MONTHS`` after the appointment.  A later booking only pushes the end of
+    the open membership further (one UPDATE, the common case); the first one adds the row
+    and its audit entry.
     """
-    return _grant(
+    practitioner_id = practitioner.pk if isinstance(practitioner, Practitioner) else practitioner
+    ends_at = max(appointment_starts_at, timezone.now()) + _months()
+    extended = (
+        CareTeamMembership.objects.active()
+        .filter(patient=patient, member__practitioner__id=practitioner_id, kind=Kind.BOOKING)
+        .update(ends_at=Greatest(F("ends_at"), Value(ends_at)))
+    )
+    if extended:
+        return
+    if not isinstance(practitioner, Practitioner):
+        practitioner = Practitioner.objects.select_related("user").get(pk=practitioner_id)
+    _grant(
         patient=patient,
         member=_practitioner_user(practitioner),
         kind=Kind.BOOKING,
         granted_by=actor,
         reason="",
-        ends_at=max(appointment_starts_at, timezone.now()) + _months(),
+        ends_at=ends_at,
         description="Care team: booked with",
+        extend_current=False,  # the UPDATE above found none
     )
 
 
@@ -298,7 +316,12 @@ def care_team_end(*, membership: CareTeamMembership, actor: User) -> CareTeamMem
 
 @transaction.atomic
 def care_team_end_all(*, patient: Patient, actor: User) -> int:
-    """End every open membership of ``patient`` (erasure, discharge from the clinic)."""
+    """End every open membership of ``patient`` (erasure, discharge from the clinic).
+
+    By the patient themselves (deleting their account), the front desk or an admin.
+    """
+    if not (actor.pk == patient.user_id or (actor.is_active and (actor.is_clinic_admin or actor.is_front_desk))):
+        raise CareTeamRefused("You may not end this patient's care team.")
     ended = 0
     for membership in CareTeamMembership.objects.select_for_update().filter(patient=patient, ended_at__isnull=True):
         membership.ended_at = timezone.now()

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 
 from bookings.models import Appointment
-from clinic.care_team import care_team_grant_for_booking
+from clinic.care_team import care_team_assign, care_team_grant_for_booking
 from clinic.models import Modality, Patient, Practitioner, Role, User
 from clinic.services import user_set_role
 
@@ -161,3 +161,8 @@ def appointment_create(
             actor=created_by or patient.user,
         )
     return appointment
+
+
+def care_team_join(*, patient: Patient, practitioner: Practitioner) -> None:
+    """Put ``practitioner`` on ``patient``'s care team the way the clinic does: the front desk assigns them."""
+    care_team_assign(patient=patient, practitioner=practitioner, actor=FrontDeskFactory(), reason="test setup")

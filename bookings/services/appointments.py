@@ -247,7 +247,6 @@ def _appointment_book(
     booked_by: User,
     practitioner: Practitioner | None,
 ) -> Appointment:
-    patient = Patient.objects.select_related("user").get(pk=patient.pk)
     if not care_team_may_book(actor=booked_by, patient=patient, practitioner=practitioner):
         raise CareTeamRefused("You may not book for this patient with this practitioner.")
     _screening_gate(patient=patient, modality=modality, starts_at=starts_at, actor=booked_by)
@@ -280,10 +279,9 @@ def _appointment_book(
 
 def _care_team_join(*, appointment: Appointment, actor: User) -> None:
     """Booking with a practitioner is the act that puts them on the patient's care team."""
-    practitioner = Practitioner.objects.select_related("user").get(pk=appointment.practitioner_id)
     care_team_grant_for_booking(
         patient=appointment.patient,
-        practitioner=practitioner,
+        practitioner=appointment.practitioner_id,
         appointment_starts_at=appointment.starts_at,
         actor=actor,
     )

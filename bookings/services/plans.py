@@ -76,7 +76,8 @@ def care_plan_assign(
 def care_plan_end(*, plan: CarePlan, by: User) -> CarePlan:
     """Stop the plan (no more due dates or nudges).  Booked appointments stay booked."""
     plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
-    care_team_require_member(actor=by, patient=plan.patient, doing="end their care plan")
+    if by.pk != plan.patient.user_id:  # the patient may end their own plan (e.g. deleting their account)
+        care_team_require_member(actor=by, patient=plan.patient, doing="end their care plan")
     if plan.status == CarePlan.Status.ACTIVE:
         plan.status = CarePlan.Status.ENDED
         plan.ended_at = timezone.now()
