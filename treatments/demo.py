@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from bookings.models import Appointment
+from clinic.care_team import care_team_grant_for_booking
 from clinic.demo import DemoPeople
 from clinic.models import Modality, Patient, Practitioner
 from treatments.models import SessionLog
@@ -73,6 +74,11 @@ def _session(
         ends_at=starts_at + modality.slot_length,
         blocked_until=starts_at + modality.slot_length + modality.buffer_after,
         created_by=people.admin,
+    )
+    # Past sessions are written directly (the booking rules refuse the past); the practitioner
+    # joins the care team as the booking service would have made them.
+    care_team_grant_for_booking(
+        patient=patient, practitioner=practitioner, appointment_starts_at=starts_at, actor=people.admin
     )
     session_log_create(
         appointment=appointment,
