@@ -175,10 +175,12 @@ class StaffBookView(ClinicStaffRequiredMixin, View):
     template_name = "bookings/staff_book.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        initial = {"practitioner": self.practitioner} if self.practitioner else {}
-        search = StaffBookingSearchForm(
-            request.GET or None, initial=initial, patients=patients_bookable_by(request.user)
-        )
+        initial: dict[str, Any] = {"practitioner": self.practitioner} if self.practitioner else {}
+        patients = patients_bookable_by(request.user)
+        data = request.GET if "modality" in request.GET else None  # ?patient= alone only preselects
+        if data is None and request.GET.get("patient", "").isdigit():
+            initial["patient"] = patients.filter(pk=request.GET["patient"]).first()
+        search = StaffBookingSearchForm(data, initial=initial, patients=patients)
         context: dict[str, Any] = {"search": search}
         if search.is_bound and search.is_valid():
             context.update(self._slots(search.cleaned_data))
