@@ -19,7 +19,7 @@ from clinic.care_team import care_team_break_glass, patients_visible_to
 from clinic.models import AuditEvent, CareTeamMembership
 from screening.models import Submission
 from tests.bookings.conftest import working_hours
-from tests.factories import PASSWORD, PatientFactory, care_team_join, verified_login
+from tests.factories import PASSWORD, PatientFactory, appointment_create, care_team_join, verified_login
 from tests.screening.factories import consents_signed, submission_with_answers
 from tests.security.world import A_CLINICAL, A_EMAIL, A_NAME, World, build_world
 from treatments.models import SessionLog
@@ -175,14 +175,23 @@ def test_finding_2_a_desk_booking_is_audited_and_puts_the_practitioner_on_the_ca
 
 
 def test_finding_3_after_erasure_no_practitioner_outside_the_team_reads_the_kept_screening(world: World) -> None:
+    # As the probe found it: a patient whose only appointment is still to come, so deleting the
+    # account cancels it and the old "new patient" exception matched them.
+    leaver = PatientFactory()
+    submission = submission_with_answers(patient=leaver, yes=["high-blood-pressure"], notes=f"{A_CLINICAL} kept")
+    appointment_create(
+        patient=leaver, practitioner=world.practitioner_b, modality=world.modality, starts_at=_future_slot(days=10)
+    )
     patient_client = Client()
-    patient_client.force_login(world.patient_a.user)
+    patient_client.force_login(leaver.user)
     response = patient_client.post(reverse("treatments:privacy_delete"), {"password": PASSWORD, "understood": "on"})
     assert response.status_code == 302
-    assert Submission.objects.filter(patient=world.patient_a).exists()  # kept for the retention period
+    assert Submission.objects.filter(patient=leaver).exists()  # kept for the retention period
     client = _staff(world.unrelated.user)
-    assert client.get(reverse("screening:patient", args=[world.patient_a.pk])).status_code == 404
-    assert client.get(reverse("screening:review", args=[world.submission_a.pk])).status_code == 404
+    page = client.get(reverse("screening:patient", args=[leaver.pk]))
+    assert page.status_code == 404
+    assert A_CLINICAL not in page.content.decode()
+    assert client.get(reverse("screening:review", args=[submission.pk])).status_code == 404
 
 
 def test_a_new_patient_with_nobody_on_their_team_is_not_open_to_every_practitioner(world: World) -> None:
@@ -285,3 +294,22 @@ def test_the_desk_assigns_and_ends_but_reads_no_clinical_record(world: World) ->
     membership = CareTeamMembership.objects.get(member=world.unrelated.user, kind="assigned")
     desk.post(reverse("bookings:care_team", args=[world.patient_a.pk]), {"action": "end", "membership": membership.pk})
     assert _chart(_staff(world.unrelated.user), world.patient_a) == 404
+
+
+def test_admins_list_emergency_access_for_review_and_mark_it_reviewed(world: World) -> None:
+    membership = care_team_break_glass(
+        patient=world.patient_a, actor=world.unrelated.user, reason="Collapsed in the waiting room"
+    )
+    client = _staff(world.admin)
+    listing = client.get("/admin/clinic/careteammembership/", {"review": "waiting"})
+    assert listing.status_code == 200
+    assert "Collapsed in the waiting room" in listing.content.decode()
+    response = client.post(
+        "/admin/clinic/careteammembership/",
+        {"action": "mark_reviewed", "_selected_action": [membership.pk], "index": 0},
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.reviewed_by == world.admin
+    assert membership not in CareTeamMembership.objects.emergency_unreviewed()
+    assert client.get("/admin/clinic/careteammembership/add/").status_code == 403
