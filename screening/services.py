@@ -80,8 +80,14 @@ def submission_create(
     """Store a complete set of answers to the current questionnaire (question id -> yes/no).
 
     A new submission replaces the previous one for the gate at once; a practitioner's
-    earlier clearance still counts only for the contraindications it covered.
+    earlier clearance still counts only for the contraindications it covered.  Only the
+    patient themselves, or an admin or a member of their care team, answers for them.
     """
+    if submitted_by.pk != patient.user_id and not (
+        submitted_by.is_active
+        and (submitted_by.is_clinic_admin or care_team_is_member(user=submitted_by, patient=patient))
+    ):
+        raise ValidationError("Only the patient or their care team can answer these questions.", code="not_care_team")
     questionnaire = questionnaire or Questionnaire.objects.current().first()
     if questionnaire is None or not questionnaire.is_current:
         raise ValidationError("There is no current health questionnaire to answer.", code="no_questionnaire")
