@@ -49,7 +49,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bookings.models import Appointment, CarePlan, PlanTemplate, Reminder, ReminderSettings, WorkingHours
-from clinic.models import Modality, Patient, Practitioner, Resource, Role, User
+from clinic.models import CareTeamMembership, Modality, Patient, Practitioner, Resource, Role, User
 from screening.models import Answer, Consent, ConsentText, ContraindicationRule, Questionnaire, Submission
 from treatments.models import AdverseEvent, SafetyThresholds, SessionLog
 
@@ -572,6 +572,7 @@ class _Builder:
         appointments = Appointment.objects.bulk_create(self.pending_appointments, batch_size=BATCH)
         self.pending_appointments = []
         self.counts["appointments"] += len(appointments)
+        self._care_team(appointments)
         logs = [self._session_log(appointment) for appointment in appointments if appointment.status == "attended"]
         logs = SessionLog.objects.bulk_create(logs, batch_size=BATCH)
         self.counts["session_logs"] += len(logs)
@@ -591,6 +592,30 @@ class _Builder:
             reminders += self._reminders(appointment)
         Reminder.objects.bulk_create(reminders, batch_size=BATCH)
         self.counts["reminders"] += len(reminders)
+
+    def _care_team(self, appointments: list[Appointment]) -> None:
+        """What the booking service does: each booking puts the practitioner on the patient's care team."""
+        if not hasattr(self, "_care_team_pairs"):
+            self._care_team_pairs: set[tuple[int, int]] = set()
+            self._practitioner_users = dict(Practitioner.objects.values_list("pk", "user_id"))
+            self._patient_users = dict(Patient.objects.values_list("pk", "user_id"))
+        memberships = []
+        for appointment in appointments:
+            pair = (appointment.patient_id, appointment.practitioner_id)
+            if appointment.status == Appointment.Status.CANCELLED or pair in self._care_team_pairs:
+                continue
+            self._care_team_pairs.add(pair)
+            memberships.append(
+                CareTeamMembership(
+                    patient_id=appointment.patient_id,
+                    member_id=self._practitioner_users[appointment.practitioner_id],
+                    kind=CareTeamMembership.Kind.BOOKING,
+                    granted_by_id=self._patient_users[appointment.patient_id],
+                    starts_at=appointment.starts_at - timedelta(days=30),
+                    ends_at=appointment.starts_at + timedelta(days=3 * 365),
+                )
+            )
+        CareTeamMembership.objects.bulk_create(memberships, batch_size=BATCH)
 
     def _session_log(self, appointment: Appointment) -> SessionLog:
         modality = appointment.modality

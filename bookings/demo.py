@@ -14,8 +14,10 @@ from django.utils import timezone
 from bookings.models import Appointment, WorkingHours
 from bookings.selectors import free_slots
 from bookings.services.appointments import BookingRefused, appointment_book
+from clinic.care_team import care_team_assign
 from clinic.clinic_time import clinic_datetime
 from clinic.demo import DemoPeople
+from clinic.models import CareTeamMembership
 
 DEMO_OPENING = time(8)
 DEMO_CLOSING = time(20)
@@ -32,8 +34,19 @@ def demo_working_hours_create(*, people: DemoPeople) -> None:
         )
 
 
+def demo_care_team_create(*, people: DemoPeople) -> None:
+    """The desk assigns the acupuncturist to review Robin's screening (which waits for a clinician)."""
+    robin = next((patient for patient in people.patients if patient.user.email == "robin@example.com"), None)
+    if robin is None or len(people.practitioners) < 2:
+        return
+    reviewer = people.practitioners[1]
+    if not CareTeamMembership.objects.filter(patient=robin, member=reviewer.user).exists():
+        care_team_assign(patient=robin, practitioner=reviewer, actor=people.desk, reason="review the new screening")
+
+
 def demo_appointments_create(*, people: DemoPeople) -> None:
     demo_working_hours_create(people=people)
+    demo_care_team_create(people=people)
     if Appointment.objects.filter(patient__in=people.patients).exists():
         return
     today = timezone.localdate()

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.clinic_time import clinic_zone
@@ -77,7 +78,7 @@ class StaffBookingSearchForm(forms.Form):
     """Phone booking, step one: who, what and which week."""
 
     patient = forms.ModelChoiceField(
-        queryset=Patient.objects.select_related("user").filter(user__is_active=True),
+        queryset=Patient.objects.none(),
         help_text="The patient on the phone.",
     )
     modality = forms.ModelChoiceField(queryset=Modality.objects.active(), label="Treatment")
@@ -94,16 +95,24 @@ class StaffBookingSearchForm(forms.Form):
         help_text="Any date in the week to show; this week if empty.",
     )
 
+    def __init__(self, *args: Any, patients: QuerySet[Patient], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients.select_related("user")
+
 
 class StaffBookingForm(forms.Form):
     """Phone booking, step two: the chosen time (hidden fields from the list of free times)."""
 
-    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput)
     modality = forms.ModelChoiceField(queryset=Modality.objects.active(), widget=forms.HiddenInput)
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.filter(is_active=True), required=False, widget=forms.HiddenInput
     )
     starts_at = SlotField()
+
+    def __init__(self, *args: Any, patients: QuerySet[Patient], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients
 
 
 class TimeOffForm(forms.Form):

@@ -9,6 +9,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bookings.models import CarePlan, PlanPhase, PlanTemplate
@@ -31,7 +32,7 @@ class PatientChoiceField(forms.ModelChoiceField):
 class CarePlanAssignForm(forms.Form):
     """A practitioner puts a patient on a plan template from a start date."""
 
-    patient = PatientChoiceField(queryset=Patient.objects.select_related("user").filter(user__is_active=True))
+    patient = PatientChoiceField(queryset=Patient.objects.none())
     template = forms.ModelChoiceField(
         label="Plan",
         queryset=PlanTemplate.objects.active().prefetch_related("phases__modality"),
@@ -49,8 +50,11 @@ class CarePlanAssignForm(forms.Form):
         help_text="Why this plan; seen by staff only.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, patients: QuerySet[Patient] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if patients is not None:
+            # Only the patients of the user's care team are offered (and accepted).
+            self.fields["patient"].queryset = patients.select_related("user").filter(user__is_active=True)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Start the plan"))
 

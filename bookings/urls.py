@@ -8,6 +8,7 @@ app_name = "bookings"
 urlpatterns = [
     path("plans/", include("bookings.plan_urls")),
     path("reminders/", include("bookings.reminder_urls")),
+    path("care-team/", include("bookings.care_team_urls")),
     # Patients
     path("", booking.AppointmentListView.as_view(), name="appointment_list"),
     path("book/", booking.ModalityChooseView.as_view(), name="book"),

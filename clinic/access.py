@@ -39,3 +39,31 @@ class PractitionerRequiredMixin(AccessMixin):
             raise PermissionDenied("This page is for clinic staff.")
         self.practitioner = getattr(request.user, "practitioner", None)
         return super().dispatch(request, *args, **kwargs)
+
+
+class ClinicStaffRequiredMixin(AccessMixin):
+    """Practitioners, the front desk and clinic admins; ``self.practitioner`` is None for the desk and admins."""
+
+    practitioner: Practitioner | None
+    raise_exception = False
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.is_clinic_staff:
+            raise PermissionDenied("This page is for clinic staff.")
+        self.practitioner = getattr(request.user, "practitioner", None)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class FrontDeskRequiredMixin(AccessMixin):
+    """The front desk and clinic admins (assigning practitioners, registering patients)."""
+
+    raise_exception = False
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not (request.user.is_front_desk or request.user.is_clinic_admin):
+            raise PermissionDenied("This page is for the front desk.")
+        return super().dispatch(request, *args, **kwargs)

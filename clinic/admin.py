@@ -12,7 +12,18 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.audit import AuditedClinicalAdminMixin
-from clinic.models import AuditEvent, Modality, Patient, Practitioner, Resource, Role, TwoFactorEnrolment, User
+from clinic.care_team import care_team_end, care_team_review_emergency
+from clinic.models import (
+    AuditEvent,
+    CareTeamMembership,
+    Modality,
+    Patient,
+    Practitioner,
+    Resource,
+    Role,
+    TwoFactorEnrolment,
+    User,
+)
 from clinic.two_factor import two_factor_enrolment_send
 
 # What decides a person's reach: only a superuser changes these, on anyone, themselves included.
@@ -210,3 +221,66 @@ for model, model_admin in ((TOTPDevice, ClinicTOTPDeviceAdmin), (StaticDevice, C
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+
+class EmergencyUnreviewedFilter(admin.SimpleListFilter):
+    title = "emergency access review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("waiting", "Emergency, waiting for review"), ("reviewed", "Emergency, reviewed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CareTeamMembership]) -> QuerySet[CareTeamMembership]:
+        emergencies = queryset.filter(kind=CareTeamMembership.Kind.EMERGENCY)
+        if self.value() == "waiting":
+            return emergencies.filter(reviewed_at__isnull=True)
+        if self.value() == "reviewed":
+            return emergencies.filter(reviewed_at__isnull=False)
+        return queryset
+
+
+@admin.register(CareTeamMembership)
+class CareTeamMembershipAdmin(admin.ModelAdmin):
+    """Admins see every membership and end it or review an emergency access; nobody adds or edits one here.
+
+    Grants come only from the acts in ``clinic.care_team`` (booking, assignment, referral, break the glass).
+    """
+
+    list_display = (
+        "starts_at",
+        "patient",
+        "member",
+        "kind",
+        "granted_by",
+        "reason",
+        "ends_at",
+        "ended_at",
+        "reviewed_at",
+    )
+    list_filter = ("kind", EmergencyUnreviewedFilter, ("member", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("patient__user__email", "patient__user__last_name", "member__email", "member__last_name", "reason")
+    list_select_related = ("patient__user", "member", "granted_by")
+    readonly_fields = [field.name for field in CareTeamMembership._meta.fields]
+    actions = ["end_memberships", "mark_reviewed"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CareTeamMembership | None = None) -> bool:
+        return bool(request.user.is_active and request.user.is_clinic_admin)
+
+    def has_delete_permission(self, request: HttpRequest, obj: CareTeamMembership | None = None) -> bool:
+        return False
+
+    @admin.action(description="End the selected memberships now")
+    def end_memberships(self, request: HttpRequest, queryset: QuerySet[CareTeamMembership]) -> None:
+        for membership in queryset:
+            care_team_end(membership=membership, actor=request.user)
+        self.message_user(request, f"Ended {queryset.count()} membership(s).")
+
+    @admin.action(description="Mark the selected emergency accesses as reviewed")
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[CareTeamMembership]) -> None:
+        emergencies = queryset.filter(kind=CareTeamMembership.Kind.EMERGENCY)
+        for membership in emergencies:
+            care_team_review_emergency(membership=membership, actor=request.user)
+        self.message_user(request, f"Reviewed {emergencies.count()} emergency access(es).")

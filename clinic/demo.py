@@ -1,4 +1,4 @@
-"""Demo people for ``make run``: an admin, two practitioners and a few patients.
+"""Demo people for ``make run``: an admin, the front desk, two practitioners and a few patients.
 
 Idempotent: running it again finds the same accounts and changes nothing.
 """
@@ -17,6 +17,7 @@ DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published demo login, demo da
 @dataclass(frozen=True)
 class DemoPeople:
     admin: User
+    desk: User
     practitioners: list[Practitioner]
     patients: list[Patient]
 
@@ -29,6 +30,13 @@ def demo_people_create() -> DemoPeople:
         )
         user_set_role(user=admin, role=Role.ADMIN)
 
+    desk = User.objects.filter(email="desk@clinic.example").first()
+    if desk is None:
+        desk = User.objects.create_user(
+            email="desk@clinic.example", password=DEMO_PASSWORD, first_name="Dev", last_name="Desk"
+        )
+        user_set_role(user=desk, role=Role.FRONT_DESK)
+
     cryo = list(Modality.objects.filter(kind__in=["wbc", "local_cryo"]))
     acupuncture = list(Modality.objects.filter(kind="acupuncture"))
     practitioners = [
@@ -40,7 +48,7 @@ def demo_people_create() -> DemoPeople:
         _patient("sam@example.com", "Sam", "Okafor", date(1990, 9, 3), "+44 7700 900002"),
         _patient("robin@example.com", "Robin", "Li", date(1965, 1, 27), "+44 7700 900003"),
     ]
-    return DemoPeople(admin=admin, practitioners=practitioners, patients=patients)
+    return DemoPeople(admin=admin, desk=desk, practitioners=practitioners, patients=patients)
 
 
 def _practitioner(email: str, first: str, last: str, title: str, modalities: list[Modality]) -> Practitioner:
@@ -67,6 +75,7 @@ def demo_logins_text() -> str:
             "",
             f"Demo logins (password for all: {DEMO_PASSWORD})",
             "  admin         admin@clinic.example   (Django admin at /admin/)",
+            "  front desk    desk@clinic.example    (books and registers patients)",
             "  practitioner  frost@clinic.example   (cryotherapy)",
             "  practitioner  needham@clinic.example (acupuncture)",
             "  patient       pat@example.com, sam@example.com, robin@example.com",

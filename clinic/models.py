@@ -43,6 +43,7 @@ class SingletonSettings(models.Model):
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     PRACTITIONER = "practitioner", "Practitioner"
+    FRONT_DESK = "front_desk", "Front desk"
     ADMIN = "admin", "Clinic admin"
 
 
@@ -106,13 +107,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMIN
 
     @property
+    def is_front_desk(self) -> bool:
+        """Reception: finds, registers and books patients; never reads clinical records."""
+        return self.role == Role.FRONT_DESK
+
+    @property
     def is_clinic_staff(self) -> bool:
-        """Works for the clinic: practitioners, clinic admins and anyone with Django admin access.
+        """Works for the clinic: practitioners, the front desk, clinic admins and anyone with Django admin access.
 
         The one definition of "staff": who is audited on reading clinical pages, who needs
         two-factor authentication, who may change a patient's booking past the online cut-off.
         """
-        return self.is_practitioner or self.is_staff or self.is_superuser
+        return self.role in (Role.PRACTITIONER, Role.FRONT_DESK, Role.ADMIN) or self.is_staff or self.is_superuser
 
 
 class Patient(models.Model):
@@ -418,3 +424,95 @@ class TwoFactorEnrolment(models.Model):
 
     def __str__(self) -> str:
         return f"Two-factor enrolment for {self.user}"
+
+
+class CareTeamMembershipQuerySet(models.QuerySet):
+    def active(self, *, at: Any = None) -> CareTeamMembershipQuerySet:
+        """Memberships in force at ``at`` (now): started, not past their end, not ended by a person."""
+        moment = at or timezone.now()
+        return self.filter(starts_at__lte=moment, ended_at__isnull=True).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=moment)
+        )
+
+    def emergency_unreviewed(self) -> CareTeamMembershipQuerySet:
+        return self.filter(kind=CareTeamMembership.Kind.EMERGENCY, reviewed_at__isnull=True)
+
+
+class CareTeamMembership(models.Model):
+    """One member of staff on one patient's care team: the only thing that lets staff read a record.
+
+    Rows are created by ``clinic.care_team`` services only, each for a legitimate act (the patient
+    booked with them, the front desk or an admin assigned them, a member referred them, or an
+    emergency "break the glass" with a typed reason).  A row is never widened: it ends (``ends_at``
+    passes, or a person ends it), and access ends with it.
+    """
+
+    class Kind(models.TextChoices):
+        BOOKING = "booking", "Booked with the patient"
+        ASSIGNED = "assigned", "Assigned by the front desk or an admin"
+        REFERRAL = "referral", "Referred by a colleague"
+        EMERGENCY = "emergency", "Emergency access (break the glass)"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    member = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="care_team_memberships", help_text="The member of staff."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, help_text="The act that granted the access.")
+    granted_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="care_team_grants",
+        help_text="Who performed that act (the patient for an online booking; the member for an emergency).",
+    )
+    reason = models.CharField(
+        max_length=500, blank=True, help_text="Why: required for referrals and emergency access, shown to reviewers."
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="Access lapses at this moment (e.g. months after the last appointment)."
+    )
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When a person ended it early (discharge).")
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="care_team_ends", help_text="Who ended it."
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When an admin reviewed an emergency access.")
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="care_team_reviews", help_text="Reviewer."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CareTeamMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["member", "patient"], name="careteam_member_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")), name="careteam_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, ended_by__isnull=True)
+                | Q(ended_at__isnull=False, ended_by__isnull=False),
+                name="careteam_ended_with_who",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["emergency", "referral"]) | ~Q(reason=""),
+                name="careteam_emergency_and_referral_need_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="emergency") | Q(ends_at__isnull=False), name="careteam_emergency_is_time_limited"
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False, kind="emergency"),
+                name="careteam_review_only_of_emergency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.patient} ({self.get_kind_display().lower()})"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.ended_at is None and self.starts_at <= now and (self.ends_at is None or self.ends_at > now)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 
 ADMIN_GROUP = "Clinic admins"
 PRACTITIONER_GROUP = "Practitioners"
+FRONT_DESK_GROUP = "Front desk"
 
 # Admins manage every model of the project and the beat schedules from the admin.
 ADMIN_APPS = ("clinic", "screening", "bookings", "treatments", "django_celery_beat")
@@ -30,6 +31,8 @@ def roles_sync(**kwargs: Any) -> None:
             codename__regex=rf"^({'|'.join(ADMIN_SECURITY_ACTIONS)})_"
         )
     )
+    # The front desk works in the clinic's own pages only (no admin site, no clinical models).
+    Group.objects.get_or_create(name=FRONT_DESK_GROUP)
     practitioners, _ = Group.objects.get_or_create(name=PRACTITIONER_GROUP)
     practitioners.permissions.set(
         Permission.objects.filter(content_type__app_label__in=PRACTITIONER_APPS).filter(

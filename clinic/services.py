@@ -16,7 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from clinic.models import Modality, Patient, Practitioner, Role, User
-from clinic.roles import ADMIN_GROUP, PRACTITIONER_GROUP
+from clinic.roles import ADMIN_GROUP, FRONT_DESK_GROUP, PRACTITIONER_GROUP
 
 
 def user_set_role(*, user: User, role: Role) -> User:
@@ -24,7 +24,11 @@ def user_set_role(*, user: User, role: Role) -> User:
     user.role = role
     user.is_staff = role == Role.ADMIN or user.is_superuser
     user.save(update_fields=["role", "is_staff"])
-    groups = {Role.ADMIN: [ADMIN_GROUP, PRACTITIONER_GROUP], Role.PRACTITIONER: [PRACTITIONER_GROUP]}
+    groups = {
+        Role.ADMIN: [ADMIN_GROUP, PRACTITIONER_GROUP],
+        Role.PRACTITIONER: [PRACTITIONER_GROUP],
+        Role.FRONT_DESK: [FRONT_DESK_GROUP],
+    }
     user.groups.set(Group.objects.filter(name__in=groups.get(role, [])))
     return user
 

@@ -261,10 +261,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Who may open which patient's clinical records: one rule, owned by bookings (it knows
-# appointments and care plans); screening sits below bookings and reaches it by name.
-CLINIC_PATIENTS_VISIBLE_TO = "bookings.access.patients_visible_to"
-CLINIC_NEW_PATIENTS = "bookings.access.patients_without_relation"
+# The care team (clinic.care_team): a membership lapses this many months after the last
+# appointment booked (or after an assignment or referral); emergency access lasts these hours.
+CLINIC_CARE_TEAM_MONTHS = env.int("CLINIC_CARE_TEAM_MONTHS", default=12)
+CLINIC_EMERGENCY_ACCESS_HOURS = env.int("CLINIC_EMERGENCY_ACCESS_HOURS", default=24)
 # Clinical records of a patient who deleted their account are kept this many years
 # after their last record (health-record retention); ``manage.py privacy_retention_due``
 # lists those past it, for the records officer to purge.

@@ -76,6 +76,7 @@ from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan, 
 from bookings.services.appointments import appointment_can_change_online, appointment_cancel
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
+from clinic.care_team import care_team_end_all
 from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Patient, User
 from screening.models import Answer, Consent, Submission
@@ -330,6 +331,8 @@ def _erase(*, actor: User, patient: Patient, reason: str, by_admin: bool, reques
         appointment_cancel(appointment=appointment, by=actor, reason=why)
     for plan in CarePlan.objects.filter(patient=patient).active():
         care_plan_end(plan=plan, by=actor)
+    # Nobody keeps reading the kept records through an old relationship (the records officer still can).
+    care_team_end_all(patient=patient, actor=actor)
     Reminder.objects.pending().filter(patient=patient).update(
         state=Reminder.State.CANCELLED, last_error=why, updated_at=now
     )

@@ -1,38 +1,41 @@
-"""Which patients' screenings a member of staff may open.
+"""Which patients' screening answers a member of staff may open: the care team, nothing more.
 
-The project rule (``bookings.access.patients_visible_to``) lives above screening,
-which cannot import it; the project names it in the ``CLINIC_PATIENTS_VISIBLE_TO``
-setting and screening calls it through that name (the way ``AUTH_USER_MODEL``
-hands a model down).  On top of that rule, screening is reachable by any
-practitioner for two groups of patients, because the screening comes before any
-appointment:
+Least privilege, chosen for issue 13 (finding 3):
 
-- a new patient nobody has booked or planned yet (``CLINIC_NEW_PATIENTS``): the
-  desk fills in the questions with them on the phone;
-- a patient whose newest answers wait for a clinician's review: the review queue
-  is shared by all practitioners, or a new patient could never be cleared to book.
-
-Everyone else's screening is a 404 for staff without a relation.
+- The answers, reasons and notes of a patient open only to an admin or a practitioner with an
+  active membership of that patient's care team (``clinic.care_team.patients_visible_to``),
+  which includes emergency access (break the glass: reasoned, time-limited, reviewed).
+- There is no "new patient" exception any more.  It matched every patient without an
+  appointment or plan, which after an account deletion (erasure) meant the kept screening of
+  every erased patient was open to every practitioner.  A new patient's screening is reviewed
+  by a practitioner whom the front desk or an admin assigns (``care_team_assign``), or by
+  the practitioner they book with.
+- The review queue lists only the waiting answers of patients on the viewer's care team
+  (admins: all); staff outside see the number of waiting patients who have nobody on their
+  care team yet, so the desk can assign someone, never who they are or what they answered.
+- The front desk sees a status word per treatment (cleared / needs review / not eligible /
+  consent missing: ``screening_status_word``), never answers, reasons or notes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from clinic.models import Modality, Patient, User
+from clinic.care_team import patients_visible_to
+from clinic.models import CareTeamMembership, Modality, Patient, User
 from screening.eligibility import GateStatus
 from screening.selectors import screening_statuses
 
-
-def _setting_callable(name: str) -> Callable[..., QuerySet[Patient]] | None:
-    path = getattr(settings, name, "")
-    return import_string(path) if path else None
+STATUS_WORDS = {
+    GateStatus.ELIGIBLE: "cleared",
+    GateStatus.NEEDS_REVIEW: "needs review",
+    GateStatus.NOT_ELIGIBLE: "not eligible",
+    GateStatus.CONSENT_NEEDED: "consent missing",
+    GateStatus.NOT_SCREENED: "not screened",
+    GateStatus.EXPIRED: "screening expired",
+}
 
 
 def screening_awaits_review(*, patient: Patient) -> bool:
@@ -43,15 +46,22 @@ def screening_awaits_review(*, patient: Patient) -> bool:
 
 
 def screening_patient_visible_to(user: User | AnonymousUser, patient: Patient) -> bool:
-    """May ``user`` (staff) open ``patient``'s screening answers?"""
+    """May ``user`` (staff) open ``patient``'s screening answers?  Only through the care team."""
     if not user.is_authenticated or not user.is_practitioner:
         return False
-    if user.is_clinic_admin:
-        return True
-    related = _setting_callable("CLINIC_PATIENTS_VISIBLE_TO")
-    if related is not None and related(user).filter(pk=patient.pk).exists():
-        return True
-    new_patients = _setting_callable("CLINIC_NEW_PATIENTS")
-    if new_patients is not None and new_patients().filter(pk=patient.pk).exists():
-        return True
-    return screening_awaits_review(patient=patient)
+    return patients_visible_to(user).filter(pk=patient.pk).exists()
+
+
+def screening_patients_readable_by(user: User | AnonymousUser) -> QuerySet[Patient]:
+    return patients_visible_to(user) if user.is_authenticated and user.is_practitioner else Patient.objects.none()
+
+
+def screening_status_word(status: str) -> str:
+    """The one word the front desk (and a booking refusal shown to staff outside the team) sees."""
+    return STATUS_WORDS.get(status, "needs review")
+
+
+def patients_without_care_team() -> QuerySet[Patient]:
+    """Active patients nobody is on the care team of (for the desk to assign a practitioner)."""
+    members = CareTeamMembership.objects.active().values("patient_id")
+    return Patient.objects.filter(user__is_active=True).exclude(pk__in=members)

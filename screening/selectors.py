@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from clinic.models import Modality, Patient
@@ -125,15 +125,22 @@ class ReviewQueueItem:
     modalities: list[Modality]  # those waiting for review
 
 
-def screening_review_queue(*, on_date: date | None = None) -> list[ReviewQueueItem]:
-    """Patients' newest submissions holding at least one modality for a practitioner, oldest first."""
+def screening_review_queue(
+    *, on_date: date | None = None, patients: QuerySet[Patient] | None = None
+) -> list[ReviewQueueItem]:
+    """Patients' newest submissions holding at least one modality for a practitioner, oldest first.
+
+    ``patients`` limits the queue (to those the viewer may read: ``screening.access``).
+    """
     on_date = on_date or timezone.localdate()
     longest = Questionnaire.objects.aggregate(longest=Max("valid_months"))["longest"] or 12
     # Older submissions have expired (the patient must re-confirm first), so they need no review.
     earliest = timezone.make_aware(datetime.combine(on_date - timedelta(days=31 * longest), time.min))
+    latest = Submission.objects.latest_per_patient()
+    if patients is not None:
+        latest = latest.filter(patient__in=patients)
     submissions = list(
-        Submission.objects.latest_per_patient()
-        .filter(questionnaire__is_current=True, submitted_at__gte=earliest)
+        latest.filter(questionnaire__is_current=True, submitted_at__gte=earliest)
         .select_related("patient__user", "questionnaire")
         .order_by("submitted_at")
     )

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.care_team import care_team_is_member
 from clinic.models import Modality, Patient, User
 from clinic.validators import date_of_birth_validate
 from screening.eligibility import (
@@ -81,8 +82,14 @@ def submission_create(
     """Store a complete set of answers to the current questionnaire (question id -> yes/no).
 
     A new submission replaces the previous one for the gate at once; a practitioner's
-    earlier clearance still counts only for the contraindications it covered.
+    earlier clearance still counts only for the contraindications it covered.  Only the
+    patient themselves, or an admin or a member of their care team, answers for them.
     """
+    if submitted_by.pk != patient.user_id and not (
+        submitted_by.is_active
+        and (submitted_by.is_clinic_admin or care_team_is_member(user=submitted_by, patient=patient))
+    ):
+        raise ValidationError("Only the patient or their care team can answer these questions.", code="not_care_team")
     questionnaire = questionnaire or Questionnaire.objects.current().first()
     if questionnaire is None or not questionnaire.is_current:
         raise ValidationError("There is no current health questionnaire to answer.", code="no_questionnaire")
@@ -128,6 +135,8 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
     if not by.is_practitioner:
         raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
     submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
+    if not by.is_clinic_admin and not care_team_is_member(user=by, patient=submission.patient):
+        raise ValidationError("Only the patient's care team can review their screening.", code="not_care_team")
     latest = Submission.objects.filter(patient=submission.patient).newest_first().first()
     if latest != submission:
         raise ValidationError(

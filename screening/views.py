@@ -15,7 +15,11 @@ from django.views.generic import FormView, TemplateView
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin, audit_record
 from clinic.models import AuditEvent, Modality, Patient
-from screening.access import screening_patient_visible_to
+from screening.access import (
+    patients_without_care_team,
+    screening_patient_visible_to,
+    screening_patients_readable_by,
+)
 from screening.forms import ConsentForm, QuestionnaireForm, ReviewForm
 from screening.models import Consent, Submission
 from screening.selectors import (
@@ -43,9 +47,7 @@ class _ScreenedPatientAccessMixin:
     Listed after the access mixin, so only staff get here, and after
     ``AuditedPatientDataMixin``, so a refused id is in the audit trail.  Who may
     open whose screening is ``screening.access.screening_patient_visible_to``:
-    the project's relation rule, plus any practitioner for new patients and for
-    answers waiting for a clinician's review (the screening comes before any
-    appointment, so the review queue and the desk must work without one).
+    the care team only (see that module for why there are no exceptions).
     """
 
     request: HttpRequest
@@ -186,14 +188,18 @@ class ConsentView(PatientRequiredMixin, FormView):
 
 
 class ReviewQueueView(AuditedPatientDataMixin, PractitionerRequiredMixin, TemplateView):
-    """Answers waiting for a clinician, for every practitioner: new patients have nobody else yet."""
+    """Answers waiting for a clinician, of the patients on the viewer's care team (admins: all).
+
+    Waiting patients with nobody on their care team are only counted, so the desk can assign someone.
+    """
 
     template_name = "screening/review_list.html"
     audit_description = "Screening review queue"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["queue"] = screening_review_queue()
+        context["queue"] = screening_review_queue(patients=screening_patients_readable_by(self.request.user))
+        context["unassigned_waiting"] = len(screening_review_queue(patients=patients_without_care_team()))
         return context
 
 

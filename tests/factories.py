@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 
 from bookings.models import Appointment
+from clinic.care_team import care_team_assign, care_team_grant_for_booking
 from clinic.models import Modality, Patient, Practitioner, Role, User
 from clinic.services import user_set_role
 
@@ -60,6 +61,15 @@ class PractitionerFactory(DjangoModelFactory):
             return
         user_set_role(user=obj.user, role=Role.PRACTITIONER)
         obj.modalities.set(extracted if extracted is not None else Modality.objects.active())
+
+
+class FrontDeskFactory(UserFactory):
+    role = Role.FRONT_DESK
+
+    @factory.post_generation
+    def desk_groups(obj, create, extracted, **kwargs):
+        if create:
+            user_set_role(user=obj, role=Role.FRONT_DESK)
 
 
 class AdminFactory(UserFactory):
@@ -135,4 +145,17 @@ def appointment_create(
         **extra,
     )
     appointment.save(force_insert=True)
+    if status != Appointment.Status.CANCELLED:
+        # What the booking service does after saving: the practitioner joins the care team.
+        care_team_grant_for_booking(
+            patient=patient,
+            practitioner=practitioner,
+            appointment_starts_at=starts_at,
+            actor=created_by or patient.user,
+        )
     return appointment
+
+
+def care_team_join(*, patient: Patient, practitioner: Practitioner) -> None:
+    """Put ``practitioner`` on ``patient``'s care team the way the clinic does: the front desk assigns them."""
+    care_team_assign(patient=patient, practitioner=practitioner, actor=FrontDeskFactory(), reason="test setup")

@@ -7,10 +7,17 @@ class TreatmentsConfig(AppConfig):
     def ready(self) -> None:
         from clinic.links import Link, register_link
 
-        # The day and week pages (bookings) link each appointment to its chart and session log.
+        # The day and week pages (bookings) link each appointment to its chart and session log,
+        # for practitioners (the front desk shares those pages but never opens clinical records).
         register_link(
             "appointment.patient",
-            Link(key="chart", label="Chart", url_name="treatments:patient_chart", url_args=lambda a: (a.patient_id,)),
+            Link(
+                key="chart",
+                label="Chart",
+                url_name="treatments:patient_chart",
+                url_args=lambda a: (a.patient_id,),
+                shown_to=lambda user, a: user.is_practitioner,
+            ),
         )
         register_link(
             "appointment.actions",
@@ -19,6 +26,7 @@ class TreatmentsConfig(AppConfig):
                 label="Session log",
                 url_name="treatments:log_create",
                 url_args=lambda a: (a.pk,),
+                shown_to=lambda user, a: user.is_practitioner,
                 emphasis="primary",
             ),
         )

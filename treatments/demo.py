@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from bookings.models import Appointment
+from clinic.care_team import care_team_grant_for_booking
 from clinic.clinic_time import clinic_datetime, local_midnight
 from clinic.demo import DemoPeople
 from clinic.models import Modality, Patient, Practitioner
@@ -68,6 +69,11 @@ def _session(
     appointment = Appointment(patient=patient, practitioner=practitioner, created_by=people.admin)
     appointment.place(modality=modality, starts_at=starts_at)
     appointment.save()
+    # Past sessions are written directly (the booking rules refuse the past); the practitioner
+    # joins the care team as the booking service would have made them.
+    care_team_grant_for_booking(
+        patient=patient, practitioner=practitioner, appointment_starts_at=starts_at, actor=people.admin
+    )
     session_log_create(
         appointment=appointment,
         by=practitioner.user,

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from bookings.models import Appointment
 from bookings.services.appointments import appointment_mark_attended
-from clinic.models import User
+from clinic.audit import audit_record
+from clinic.care_team import care_team_require_member
+from clinic.models import AuditEvent, User
 from treatments.models import AdverseEvent, Amendment, SessionLog
 
 
@@ -58,7 +60,8 @@ def session_log_create(
     adverse_events: Sequence[Mapping[str, Any]] = (),
     sign: bool = False,
 ) -> SessionLog:
-    """Log a session and mark its appointment attended, both or neither."""
+    """Log a session and mark its appointment attended, both or neither (only by the patient's care team)."""
+    care_team_require_member(actor=by, patient=appointment.patient, doing="log their sessions")
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("modality", "resource")
@@ -81,8 +84,12 @@ def session_log_create(
 
 @transaction.atomic
 def session_log_sign(*, log: SessionLog, by: User) -> SessionLog:
-    """Sign a draft; from then on changes are amendments.  Signing twice changes nothing."""
+    """Sign a draft; from then on changes are amendments.  Signing twice changes nothing.
+
+    Only the log's author signs it (or an admin, recorded as such).
+    """
     log = SessionLog.objects.select_for_update().get(pk=log.pk)
+    _require_author(log=log, actor=by, doing="sign")
     if not log.is_signed:
         log.status = SessionLog.Status.SIGNED
         log.signed_at = timezone.now()
@@ -103,6 +110,7 @@ def session_log_update(
     """Change a log.  A draft is simply corrected; a signed log keeps its earlier
     version in an Amendment (who, when, why), and the reason is required."""
     log = SessionLog.objects.select_for_update(of=("self",)).select_related("modality", "resource").get(pk=log.pk)
+    _require_author(log=log, actor=by, doing="change")
     before = session_log_snapshot(log)
     reason = reason.strip()
     if log.is_signed and not reason:
@@ -123,6 +131,24 @@ def session_log_update(
             session_log=log, changed_by=by, reason=reason, previous_values=before, changed_fields=changed
         )
     return log
+
+
+def _require_author(*, log: SessionLog, actor: User, doing: str) -> None:
+    """A log is changed or signed by the person who recorded it; an admin may, and is audited as admin."""
+    if actor.is_active and actor.pk == log.recorded_by_id:
+        care_team_require_member(actor=actor, patient=log.patient, doing=f"{doing} their session logs")
+        return
+    if actor.is_active and actor.is_clinic_admin:
+        audit_record(
+            request=None,
+            actor=actor,
+            patient=log.patient,
+            action=AuditEvent.Action.CHANGE,
+            target=log,
+            description=f"Session log: {doing} by an admin, not its author",
+        )
+        return
+    raise SessionLogRefused(f"Only the practitioner who recorded this session may {doing} the log.")
 
 
 def session_log_snapshot(log: SessionLog) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from bookings.access import patients_visible_to
 from bookings.models import Appointment
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin, audit_record
+from clinic.care_team import patients_visible_to
 from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Modality, Patient
 from screening.selectors import screening_statuses
@@ -127,7 +127,7 @@ def _logs_visible_to(request: HttpRequest) -> QuerySet[SessionLog]:
         "patient__user", "practitioner__user", "modality", "resource", "recorded_by", "signed_by", "appointment"
     )
     if request.user.is_practitioner:
-        # Staff: only patients they treat or plan for (admins: all), see bookings.access.
+        # Staff: only patients of their care team (admins: all), see clinic.care_team.
         return logs.filter(patient__in=patients_visible_to(request.user))
     patient = getattr(request.user, "patient", None)
     if patient is None:
@@ -165,6 +165,8 @@ class SessionLogAmendView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vi
         )
         self.patient = log.patient
         self.object = log
+        if log.recorded_by_id != self.request.user.pk and not self.request.user.is_clinic_admin:
+            raise PermissionDenied("Only the practitioner who recorded this session may amend the log.")
         return log
 
     @staticmethod
@@ -231,7 +233,10 @@ class SessionLogSignView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vie
         log = get_object_or_404(SessionLog, pk=kwargs["pk"], patient__in=patients_visible_to(request.user))
         self.patient = log.patient
         if not log.is_signed:
-            log = session_log_sign(log=log, by=request.user)
+            try:
+                log = session_log_sign(log=log, by=request.user)
+            except SessionLogRefused as refusal:
+                raise PermissionDenied(str(refusal)) from refusal
             audit_record(
                 request=request, patient=log.patient, action=AuditEvent.Action.CHANGE, target=log,
                 description="Session log signed",

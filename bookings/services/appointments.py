@@ -21,7 +21,10 @@ from django.utils import timezone
 from bookings import selectors
 from bookings.models import Appointment, BookingPolicy
 from bookings.notifications import appointment_notify
-from clinic.models import Modality, Patient, Practitioner, User
+from clinic.audit import audit_record
+from clinic.care_team import CareTeamRefused, care_team_grant_for_booking, care_team_may_book, patient_is_visible_to
+from clinic.models import AuditEvent, Modality, Patient, Practitioner, User
+from screening.access import screening_status_word
 from screening.services import ScreeningRefused, screening_require_cleared
 
 TAKEN_MESSAGE = "Sorry, this time has just been taken."
@@ -47,14 +50,23 @@ class BookingRefused(Exception):
         self.screening = screening
 
 
-def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime) -> None:
-    """The screening app decides whether this patient may have this modality on that day."""
+def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime, actor: User | None = None) -> None:
+    """The screening app decides whether this patient may have this modality on that day.
+
+    The refusal carries the screening's reasons only for the patient themselves and for staff who
+    may read the patient's record; anyone else (the front desk) gets the status word alone.
+    """
     if timezone.is_naive(starts_at):
         raise BookingRefused("The start time must include its time zone.")
     try:
         screening_require_cleared(patient=patient, modality=modality, on_date=timezone.localdate(starts_at))
     except ScreeningRefused as refused:
-        raise BookingRefused(str(refused), screening=refused.decision) from refused
+        if actor is None or actor.pk == patient.user_id or patient_is_visible_to(actor, patient):
+            raise BookingRefused(str(refused), screening=refused.decision) from refused
+        word = screening_status_word(refused.decision.status)
+        raise BookingRefused(
+            f"{modality.name} cannot be booked: screening {word}. The patient's care team can say more."
+        ) from refused
 
 
 def _is_contention(error: OperationalError) -> bool:
@@ -230,7 +242,9 @@ def _appointment_book(
     booked_by: User,
     practitioner: Practitioner | None,
 ) -> Appointment:
-    _screening_gate(patient=patient, modality=modality, starts_at=starts_at)
+    if not care_team_may_book(actor=booked_by, patient=patient, practitioner=practitioner):
+        raise CareTeamRefused("You may not book for this patient with this practitioner.")
+    _screening_gate(patient=patient, modality=modality, starts_at=starts_at, actor=booked_by)
     now = timezone.now()
     policy = BookingPolicy.load()
     modality = _lock(modality=modality, practitioner=practitioner)
@@ -245,14 +259,37 @@ def _appointment_book(
             appointment.save()
     except IntegrityError as error:
         raise _taken(modality=modality, starts_at=starts_at, practitioner=practitioner, patient=patient) from error
+    _care_team_join(appointment=appointment, actor=booked_by)
+    if booked_by.pk != patient.user_id:
+        audit_record(
+            request=None,
+            actor=booked_by,
+            patient=patient,
+            action=AuditEvent.Action.CREATE,
+            target=appointment,
+            description=f"Appointment booked by staff: {modality.name} with {appointment.practitioner}",
+        )
     _notify(appointment=appointment, event="booked")
     return appointment
+
+
+def _care_team_join(*, appointment: Appointment, actor: User) -> None:
+    """Booking with a practitioner is the act that puts them on the patient's care team."""
+    care_team_grant_for_booking(
+        patient=appointment.patient,
+        practitioner=appointment.practitioner_id,
+        appointment_starts_at=appointment.starts_at,
+        actor=actor,
+    )
 
 
 def _check_patient_may_change(*, appointment: Appointment, by: User, policy: BookingPolicy, now: datetime) -> None:
     if appointment.status != Appointment.Status.BOOKED:
         raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be changed.")
     if by.is_clinic_staff:
+        patient = appointment.patient
+        if not (by.is_active and (by.is_clinic_admin or by.is_front_desk or patient_is_visible_to(by, patient))):
+            raise CareTeamRefused("You may not change this patient's appointments.")
         return
     if by.pk != appointment.patient.user_id:
         raise BookingRefused("You can only change your own appointments.")
@@ -290,6 +327,15 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     appointment.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "cancellation_reason", "updated_at"]
     )
+    if by.is_clinic_staff:
+        audit_record(
+            request=None,
+            actor=by,
+            patient=appointment.patient,
+            action=AuditEvent.Action.CHANGE,
+            target=appointment,
+            description="Appointment cancelled by staff",
+        )
     _notify(appointment=appointment, event="cancelled")
     return appointment
 
@@ -310,7 +356,7 @@ def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by
     now = timezone.now()
     _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
-    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at)
+    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=by)
     _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
     modality = _lock(modality=modality, practitioner=None)
     slot = _find_slot(
@@ -334,6 +380,16 @@ def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by
             patient=appointment.patient,
             exclude_appointment=appointment,
         ) from error
+    _care_team_join(appointment=appointment, actor=by)
+    if by.is_clinic_staff:
+        audit_record(
+            request=None,
+            actor=by,
+            patient=appointment.patient,
+            action=AuditEvent.Action.CHANGE,
+            target=appointment,
+            description="Appointment moved by staff",
+        )
     _notify(appointment=appointment, event="changed")
     return appointment
 

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from bookings.models import Appointment, CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
+from clinic.audit import audit_record
+from clinic.care_team import care_team_require_member
 from clinic.clinic_time import clinic_datetime
-from clinic.models import Patient, Practitioner, User
+from clinic.models import AuditEvent, Patient, Practitioner, User
 
 MAX_SERIES_SESSIONS = 26
 ALTERNATIVES_OFFERED = 3
@@ -38,7 +40,11 @@ def care_plan_assign(
     """Put ``patient`` on ``template`` from ``start_date``; one active plan per modality family.
 
     The page, the admin and the API all come here; the database holds the one-plan rule as a backstop.
+    Only the patient's care team (or an admin) plans their care: a plan grants no access itself.
     """
+    care_team_require_member(actor=assigned_by, patient=patient, doing="put them on a care plan")
+    if not patient.user.is_active:
+        raise CarePlanRefused("This patient's account is closed.")
     # Lock the patient so two practitioners assigning at once cannot both pass the check below.
     Patient.objects.select_for_update().get(pk=patient.pk)
     care_plan_assignable_check(patient=patient, template=template)
@@ -52,6 +58,11 @@ def care_plan_assign(
     )
     plan.full_clean()
     plan.save()
+    audit_record(
+            request=None,
+        actor=assigned_by, patient=patient, action=AuditEvent.Action.CREATE, target=plan,
+        description=f"Care plan started: {template}",
+    )  # fmt: skip
     return plan
 
 
@@ -72,12 +83,22 @@ def care_plan_assignable_check(*, patient: Patient, template: PlanTemplate) -> N
 @transaction.atomic
 def care_plan_end(*, plan: CarePlan, by: User) -> CarePlan:
     """Stop the plan (no more due dates or nudges).  Booked appointments stay booked."""
-    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+    if by.pk != plan.patient.user_id:  # the patient may end their own plan (e.g. deleting their account)
+        care_team_require_member(actor=by, patient=plan.patient, doing="end their care plan")
     if plan.status == CarePlan.Status.ACTIVE:
         plan.status = CarePlan.Status.ENDED
         plan.ended_at = timezone.now()
         plan.ended_by = by
         plan.save(update_fields=["status", "ended_at", "ended_by", "updated_at"])
+        audit_record(
+            request=None,
+            actor=by,
+            patient=plan.patient,
+            action=AuditEvent.Action.CHANGE,
+            target=plan,
+            description="Care plan ended",
+        )
     return plan
 
 

@@ -6,14 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from bookings.access import patients_visible_to
 from bookings.forms_plans import AlternativeTimeForm, CarePlanAssignForm, PlanSeriesForm
 from bookings.models import CarePlan, PlanSeries, SeriesOccurrence
 from bookings.services.appointments import BookingRefused
@@ -28,6 +27,8 @@ from bookings.services.plans import (
     plan_series_book,
 )
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
+from clinic.audit import AuditedPatientDataMixin
+from clinic.care_team import CareTeamRefused, patients_visible_to
 from clinic.models import Patient
 from clinic.redirects import next_url_on_site
 
@@ -44,8 +45,13 @@ def _plan_series(plan: CarePlan) -> QuerySet[PlanSeries]:
     )
 
 
-class CarePlanListView(PractitionerRequiredMixin, ListView):
+class CarePlanListView(AuditedPatientDataMixin, PractitionerRequiredMixin, ListView):
     """Active plans with where each patient stands."""
+
+    audit_description = "Care plans list"
+
+    def get_audit_target(self) -> None:
+        return None
 
     template_name = "bookings/plans/careplan_list.html"
     context_object_name = "plans"
@@ -63,16 +69,19 @@ class CarePlanListView(PractitionerRequiredMixin, ListView):
 
 
 class CarePlanCreateView(PractitionerRequiredMixin, FormView):
-    """Put a patient on a plan: choose the template and the start date."""
+    """Put a patient of the user's care team on a plan: choose the template and the start date."""
 
     template_name = "bookings/plans/careplan_form.html"
     form_class = CarePlanAssignForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "patients": patients_visible_to(self.request.user)}
 
     def get_initial(self) -> dict[str, Any]:
         initial = {"start_date": timezone.localdate(), "practitioner": self.practitioner}
         patient_id = self.request.GET.get("patient", "")
         if patient_id.isdigit():
-            initial["patient"] = Patient.objects.filter(pk=patient_id).first()
+            initial["patient"] = patients_visible_to(self.request.user).filter(pk=patient_id).first()
         return initial
 
     def form_valid(self, form: CarePlanAssignForm) -> HttpResponse:
@@ -89,15 +98,18 @@ class CarePlanCreateView(PractitionerRequiredMixin, FormView):
         except CarePlanRefused as refusal:
             form.add_error(None, str(refusal))
             return self.form_invalid(form)
+        except CareTeamRefused as refusal:
+            raise Http404("No such patient.") from refusal
         messages.success(
             self.request, f"{plan.patient.full_name} is on “{plan.template}” from {plan.start_date:%d %b %Y}."
         )
         return redirect("bookings:plan_detail", pk=plan.pk)
 
 
-class CarePlanDetailView(PractitionerRequiredMixin, DetailView):
+class CarePlanDetailView(AuditedPatientDataMixin, PractitionerRequiredMixin, DetailView):
     template_name = "bookings/plans/careplan_detail.html"
     context_object_name = "plan"
+    audit_description = "Care plan"
 
     def get_queryset(self) -> QuerySet[CarePlan]:
         return _plans_visible_to(self.request).with_cadence(today=timezone.localdate())
@@ -204,11 +216,16 @@ class PlanSeriesCreateView(PractitionerRequiredMixin, FormView):
         return redirect("bookings:plan_series_detail", pk=series.pk)
 
 
-class PlanSeriesDetailView(PractitionerRequiredMixin, DetailView):
+class PlanSeriesDetailView(AuditedPatientDataMixin, PractitionerRequiredMixin, DetailView):
     """The result of a series: booked dates, and unavailable ones with their nearest alternatives."""
 
     template_name = "bookings/plans/planseries_detail.html"
     context_object_name = "series"
+    audit_description = "Care plan series"
+
+    def get_audit_patient(self) -> Patient | None:
+        series = getattr(self, "object", None)
+        return series.plan.patient if isinstance(series, PlanSeries) else None
 
     def get_queryset(self) -> QuerySet[PlanSeries]:
         occurrences = SeriesOccurrence.objects.select_related(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,9 @@ from bookings.services.appointments import (
 )
 from bookings.services.schedules import time_off_clashes, time_off_create
 from bookings.views.booking import refused_context
-from clinic.access import PractitionerRequiredMixin
+from clinic.access import ClinicStaffRequiredMixin, PractitionerRequiredMixin
+from clinic.audit import AuditedPatientDataMixin
+from clinic.care_team import CareTeamRefused, patients_bookable_by
 from clinic.forms import calendar_date_validate
 from clinic.models import Practitioner
 
@@ -35,11 +37,15 @@ class DateOutsideCalendar(Exception):
     """A ``?date=`` the day and week pages cannot show (answered with 400, not a server error)."""
 
 
-class CalendarMixin(PractitionerRequiredMixin):
-    """Whose calendar: a practitioner their own; an admin any practitioner's (``?practitioner=``) or everyone's."""
+class CalendarMixin(AuditedPatientDataMixin, ClinicStaffRequiredMixin):
+    """Whose calendar: a practitioner their own; the desk or an admin any practitioner's (``?practitioner=``)
+    or everyone's.  Each page view is audited (it lists patients' names and treatments)."""
+
+    def get_audit_target(self) -> None:
+        return None
 
     def calendar_owner(self) -> Practitioner | None:
-        if self.request.user.is_clinic_admin:
+        if self.request.user.is_clinic_admin or self.request.user.is_front_desk:
             chosen = self.request.GET.get("practitioner")
             if chosen and chosen.isdigit():
                 return get_object_or_404(Practitioner, pk=chosen)
@@ -69,6 +75,7 @@ class CalendarMixin(PractitionerRequiredMixin):
 
 class PractitionerDayView(CalendarMixin, TemplateView):
     template_name = "bookings/practitioner_day.html"
+    audit_description = "Day list"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -81,7 +88,7 @@ class PractitionerDayView(CalendarMixin, TemplateView):
             rows=appointments_with_screening(appointments=appointments, on_date=day),
             previous_day=day - timedelta(days=1),
             next_day=day + timedelta(days=1),
-            practitioners=Practitioner.objects.select_related("user") if self.request.user.is_clinic_admin else [],
+            practitioners=Practitioner.objects.select_related("user") if self.practitioner is None else [],
             now=timezone.now(),
         )
         return context
@@ -89,6 +96,7 @@ class PractitionerDayView(CalendarMixin, TemplateView):
 
 class PractitionerWeekView(CalendarMixin, TemplateView):
     template_name = "bookings/practitioner_week.html"
+    audit_description = "Week list"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -106,17 +114,17 @@ class PractitionerWeekView(CalendarMixin, TemplateView):
             days=days,
             previous_week=start - timedelta(days=7),
             next_week=start + timedelta(days=7),
-            practitioners=Practitioner.objects.select_related("user") if self.request.user.is_clinic_admin else [],
+            practitioners=Practitioner.objects.select_related("user") if self.practitioner is None else [],
         )
         return context
 
 
-class StaffAppointmentMixin(PractitionerRequiredMixin):
-    """A practitioner acts on their own appointments; an admin on any (404 otherwise)."""
+class StaffAppointmentMixin(ClinicStaffRequiredMixin):
+    """A practitioner acts on their own appointments; the desk and admins on any (404 otherwise)."""
 
     def get_appointment(self, pk: int) -> Appointment:
         appointments = Appointment.objects.select_related("patient__user", "modality", "practitioner__user")
-        if not self.request.user.is_clinic_admin:
+        if not (self.request.user.is_clinic_admin or self.request.user.is_front_desk):
             appointments = appointments.filter(practitioner=self.practitioner)
         return get_object_or_404(appointments, pk=pk)
 
@@ -129,6 +137,8 @@ class AppointmentMarkView(StaffAppointmentMixin, View):
     """POST ``outcome=attended`` or ``outcome=no_show``."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.is_practitioner:
+            raise PermissionDenied("Attendance is recorded by practitioners.")
         appointment = self.get_appointment(pk)
         outcome = request.POST.get("outcome")
         try:
@@ -161,6 +171,8 @@ class StaffAppointmentCancelView(StaffAppointmentMixin, View):
             appointment = appointment_cancel(
                 appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
             )
+        except CareTeamRefused as refused:
+            raise Http404("No such appointment.") from refused
         except BookingRefused as refused:
             messages.error(request, refused.message)
             return self.back_to_day(appointment)
@@ -169,22 +181,32 @@ class StaffAppointmentCancelView(StaffAppointmentMixin, View):
         return self.back_to_day(appointment)
 
 
-class StaffBookView(PractitionerRequiredMixin, View):
-    """Phone booking: choose patient, treatment and week, then one of the free times (same rules as online)."""
+class StaffBookView(ClinicStaffRequiredMixin, View):
+    """Phone booking: choose patient, treatment and week, then one of the free times (same rules as online).
+
+    The desk and admins book any active patient; a practitioner only the patients of their care
+    team (``clinic.care_team.patients_bookable_by``).  The booking service checks it again, and
+    audits the booking.
+    """
 
     template_name = "bookings/staff_book.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        initial = {"practitioner": self.practitioner} if self.practitioner else {}
-        search = StaffBookingSearchForm(request.GET or None, initial=initial)
+        initial: dict[str, Any] = {"practitioner": self.practitioner} if self.practitioner else {}
+        patients = patients_bookable_by(request.user)
+        data = request.GET if "modality" in request.GET else None  # ?patient= alone only preselects
+        if data is None and request.GET.get("patient", "").isdigit():
+            initial["patient"] = patients.filter(pk=request.GET["patient"]).first()
+        search = StaffBookingSearchForm(data, initial=initial, patients=patients)
         context: dict[str, Any] = {"search": search}
         if search.is_bound and search.is_valid():
             context.update(self._slots(search.cleaned_data))
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = StaffBookingForm(request.POST)
-        search = StaffBookingSearchForm(request.POST)
+        patients = patients_bookable_by(request.user)
+        form = StaffBookingForm(request.POST, patients=patients)
+        search = StaffBookingSearchForm(request.POST, patients=patients)
         if not form.is_valid():
             return render(request, self.template_name, {"search": search, "errors": form.errors}, status=400)
         data = form.cleaned_data
@@ -196,6 +218,8 @@ class StaffBookView(PractitionerRequiredMixin, View):
                 booked_by=request.user,
                 practitioner=data["practitioner"],
             )
+        except CareTeamRefused as refused:
+            raise Http404("No such patient.") from refused
         except BookingRefused as refused:
             context = {"search": search, **refused_context(refused)}
             if search.is_valid():
@@ -209,7 +233,7 @@ class StaffBookView(PractitionerRequiredMixin, View):
         )
         day = timezone.localdate(appointment.starts_at)
         url = reverse("bookings:practitioner_day")
-        if request.user.is_clinic_admin:
+        if self.practitioner is None or appointment.practitioner_id != self.practitioner.pk:
             return redirect(f"{url}?date={day.isoformat()}&practitioner={appointment.practitioner_id}")
         return redirect(f"{url}?date={day.isoformat()}")
 

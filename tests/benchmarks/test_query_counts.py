@@ -54,5 +54,7 @@ def test_booking_service_query_count_does_not_grow_with_the_data(counts_by_size)
     assert counts_by_size[SMALL]["booking"] == counts_by_size[LARGE]["booking"]
 
 
-def test_booking_service_stays_within_fifteen_queries(counts_by_size) -> None:
-    assert counts_by_size[LARGE]["booking"] <= 15
+def test_booking_service_stays_within_its_query_budget(counts_by_size) -> None:
+    # 15 for the booking, up to 4 more the first time the patient books with that practitioner
+    # (the care-team membership and its audit row; see tests/bookings/test_booking_queries.py).
+    assert counts_by_size[LARGE]["booking"] <= 19

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, CarePlan, PlanTemplate, WorkingHours
 from bookings.services.plans import care_plan_assign
-from clinic.models import Modality, Patient, Practitioner
-from tests.factories import appointment_create
+from clinic.models import CareTeamMembership, Modality, Patient, Practitioner
+from tests.factories import appointment_create, care_team_join
 
 CRYO_PLAN = "Cryotherapy \u2014 every 3 weeks"
 ACUPUNCTURE_PLAN = "Acupuncture \u2014 weekly for 6 weeks, then every 2-4 weeks"
@@ -42,6 +42,9 @@ def session_on(
 
 
 def plan_on(*, patient: Patient, template_name: str, start_date: date, practitioner: Practitioner) -> CarePlan:
+    """The practitioner, on the patient's care team (the desk assigned them), puts the patient on a plan."""
+    if not CareTeamMembership.objects.active().filter(patient=patient, member=practitioner.user).exists():
+        care_team_join(patient=patient, practitioner=practitioner)
     return care_plan_assign(
         patient=patient,
         template=PlanTemplate.objects.get(name=template_name),

@@ -13,7 +13,7 @@ from bookings.forms import slot_value
 from bookings.models import Appointment, CalendarFeed, TimeOff
 from bookings.services.appointments import appointment_book
 from tests.bookings.conftest import MONDAY, at
-from tests.factories import AdminFactory
+from tests.factories import AdminFactory, care_team_join
 
 TUESDAY = MONDAY + timedelta(days=1)
 
@@ -205,6 +205,7 @@ def test_practitioner_marks_attended_and_no_show(client, booked, working_practit
 
 
 def test_practitioner_books_by_phone_with_the_same_rules(client, working_practitioner, screened_patient, patient, wbc):
+    care_team_join(patient=screened_patient, practitioner=working_practitioner)  # their own patient
     client.force_login(working_practitioner.user)
     search = client.get(
         reverse("bookings:staff_book"),
@@ -230,6 +231,7 @@ def test_practitioner_books_by_phone_with_the_same_rules(client, working_practit
 def test_phone_booking_for_an_unscreened_patient_is_refused_with_the_reason(
     client, working_practitioner, other_patient, wbc
 ):
+    care_team_join(patient=other_patient, practitioner=working_practitioner)  # their own patient
     client.force_login(working_practitioner.user)
     response = client.post(
         reverse("bookings:staff_book"),

@@ -21,7 +21,7 @@ from bookings.services.appointments import (
     appointment_reschedule,
 )
 from tests.bookings.conftest import AFTER_DST_MONDAY, MONDAY, at, working_hours
-from tests.factories import PatientFactory, PractitionerFactory
+from tests.factories import PatientFactory, PractitionerFactory, care_team_join
 from tests.screening.factories import submission_with_answers
 
 TUESDAY = MONDAY + timedelta(days=1)
@@ -67,6 +67,7 @@ def test_unscreened_patient_is_refused_before_anything_else(working_practitioner
 
 
 def test_phone_booking_by_staff_is_refused_by_the_screening_gate_too(working_practitioner, patient, wbc):
+    care_team_join(patient=patient, practitioner=working_practitioner)
     with pytest.raises(BookingRefused) as refused:
         appointment_book(patient=patient, modality=wbc, starts_at=at(TUESDAY, 10), booked_by=working_practitioner.user)
     assert refused.value.screening is not None

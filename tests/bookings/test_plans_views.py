@@ -11,7 +11,7 @@ from django.utils.html import escape
 
 from bookings.models import Appointment, CarePlan, PlanTemplate
 from tests.bookings.plans_factories import ACUPUNCTURE_PLAN, CRYO_PLAN, local, open_every_day, plan_on, session_on
-from tests.factories import AdminFactory
+from tests.factories import AdminFactory, care_team_join
 from tests.screening.factories import screening_cleared
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,7 @@ def acupuncture_plan(patient, practitioner):
 
 
 def test_practitioner_puts_a_patient_on_a_plan_and_sees_the_next_due_date(staff_client, patient, practitioner):
+    care_team_join(patient=patient, practitioner=practitioner)  # a plan needs the care team first
     template = PlanTemplate.objects.get(name=CRYO_PLAN)
     response = staff_client.post(
         reverse("bookings:plan_create"),

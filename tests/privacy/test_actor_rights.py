@@ -10,11 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Appointment
+from clinic.care_team import patients_visible_to
 from clinic.models import AuditEvent
 from privacy.services import patient_data_export, patient_erase
+from tests.factories import verified_login
 from tests.security.world import A_EMAIL, World
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +96,12 @@ def test_an_erased_patient_cannot_export_any_more(world: World) -> None:
     world.patient_a.user.refresh_from_db()  # as the next request would load it
     with pytest.raises(PermissionDenied):
         patient_data_export(actor=world.patient_a.user, patient=world.patient_a)
+
+
+def test_erasure_ends_the_care_team_so_no_practitioner_keeps_reading_the_kept_records(world: World, client) -> None:
+    assert patients_visible_to(world.related.user).filter(pk=world.patient_a.pk).exists()
+    patient_erase(actor=world.patient_a.user, patient=world.patient_a)
+
+    assert not patients_visible_to(world.related.user).filter(pk=world.patient_a.pk).exists()
+    verified_login(client, world.related.user)
+    assert client.get(reverse("treatments:patient_chart", args=[world.patient_a.pk])).status_code == 404

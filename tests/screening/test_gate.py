@@ -20,6 +20,7 @@ from screening.services import (
     screening_gate,
 )
 from screening.templatetags.screening import gate_next_step_url
+from tests.factories import care_team_join
 from tests.screening.factories import consents_signed, screening_cleared, submission_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -166,6 +167,7 @@ def test_valid_period_is_configurable(patient, wbc):
 
 def test_clearance_lapses_with_the_valid_period(patient, practitioner, wbc):
     with time_machine.travel(date(2026, 1, 15)):
+        care_team_join(patient=patient, practitioner=practitioner)  # assigned then, for the review
         submission = submission_with_answers(patient=patient, yes=["high-blood-pressure"])
         consents_signed(patient=patient)
         review_record(submission=submission, modality=wbc, decision="clear", note="Controlled.", by=practitioner.user)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from clinic.models import Modality, Patient
 from screening.selectors import screening_statuses
 from screening.services import review_record, screening_gate
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, care_team_join
 from tests.screening.factories import consents_signed, screening_cleared, submission_with_answers
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,7 @@ def _mixed_patients(count: int, *, reviewer) -> list[Patient]:
             consents_signed(patient=patient)
             if kind == 3:
                 wbc = Modality.objects.get(slug="whole-body-cryotherapy")
+                care_team_join(patient=patient, practitioner=reviewer.practitioner)
                 review_record(submission=submission, modality=wbc, decision="clear", note="Seen.", by=reviewer)
         patients.append(patient)
     return patients

@@ -35,8 +35,9 @@ def _client_for(world: World, role: str) -> Client:
         "related": world.related.user,
         "unrelated": world.unrelated.user,
         "admin": world.admin,
+        "desk": world.desk,
     }[role]
-    if user.is_practitioner:
+    if user.is_clinic_staff:
         verified_login(client, user)
     else:
         client.force_login(user)
@@ -83,10 +84,22 @@ def _expectation_failures(world: World, role: str) -> list[str]:
 
         # Nobody but A and the staff allowed to see A's records ever sees A's details.
         may_see_a = role in ("patient_a", "related", "admin") or access == Access.TOKEN
-        if not may_see_a and role != "unrelated" and (A_NAME in body or A_EMAIL in body or A_CLINICAL in body):
+        if (
+            not may_see_a
+            and role not in ("unrelated", "desk")
+            and (A_NAME in body or A_EMAIL in body or A_CLINICAL in body)
+        ):
             failures.append(f"{where}: shows patient A's details")
-        if role == "unrelated" and A_CLINICAL in body:
+        if role in ("unrelated", "desk") and A_CLINICAL in body:
             failures.append(f"{where}: shows patient A's clinical data")
+
+        if role == "desk" and access not in (Access.PUBLIC, Access.TOKEN, Access.ACCOUNT):
+            desk_allowed = rule.desk or access == Access.DESK
+            if desk_allowed and status >= 400 and status != owner_ok:
+                failures.append(f"{where}: the front desk is refused a page it works on")
+            if not desk_allowed and status not in (403, 404) and status != owner_ok:
+                failures.append(f"{where}: the front desk reaches a page that is not theirs")
+            continue
 
         if access in (Access.PUBLIC, Access.TOKEN):
             continue
@@ -95,7 +108,7 @@ def _expectation_failures(world: World, role: str) -> list[str]:
                 failures.append(f"{where}: anonymous not sent to the login page")
             continue
         if access == Access.ACCOUNT:
-            if role == "admin" and name in NEEDS_PROFILE and status == 403:
+            if role in ("admin", "desk") and name in NEEDS_PROFILE and status == 403:
                 continue
             if status >= 400 and status != owner_ok:
                 failures.append(f"{where}: a logged-in person cannot open their own account page")
@@ -113,6 +126,12 @@ def _expectation_failures(world: World, role: str) -> list[str]:
                 failures.append(f"{where}: someone else reaches patient A's record")
             if role == "patient_b" and status != 404:
                 failures.append(f"{where}: another patient's id must answer 404")
+        elif access == Access.DESK:
+            if role == "admin":
+                if status >= 400:
+                    failures.append(f"{where}: an admin is refused a front-desk page")
+            elif status not in (403, 404):
+                failures.append(f"{where}: a front-desk page is open to {role}")
         elif access == Access.STAFF:
             if role.startswith("patient"):
                 if status != 403:
@@ -132,7 +151,7 @@ def _expectation_failures(world: World, role: str) -> list[str]:
     return failures
 
 
-@pytest.mark.parametrize("role", ["anonymous", "patient_a", "patient_b", "related", "unrelated", "admin"])
+@pytest.mark.parametrize("role", ["anonymous", "patient_a", "patient_b", "related", "unrelated", "admin", "desk"])
 def test_every_url_answers_as_the_access_rules_say(world: World, role: str) -> None:
     failures = _expectation_failures(world, role)
     assert not failures, "\n".join(failures)
@@ -169,7 +188,7 @@ def test_a_made_up_calendar_token_answers_404(world: World) -> None:
     assert Client().get("/bookings/calendar/not-a-real-token.ics").status_code == 404
 
 
-@pytest.mark.parametrize("role", ["patient_a", "related", "unrelated"])
+@pytest.mark.parametrize("role", ["patient_a", "related", "unrelated", "desk"])
 def test_the_django_admin_sends_patients_and_practitioners_to_its_login(world: World, role: str) -> None:
     client = _client_for(world, role)
     for url in ("/admin/", "/admin/clinic/auditevent/", f"/admin/clinic/patient/{world.patient_a.pk}/change/"):

@@ -24,6 +24,7 @@ class Access(Enum):
     PATIENT_OBJECT = "patient_object"  # a patient's own record by id: the owner only, everyone else 404/403
     STAFF = "staff"  # practitioners and admins; lists filtered to their own patients
     STAFF_OBJECT = "staff_object"  # one patient's record for staff: related practitioners and admins only
+    DESK = "desk"  # the front desk and admins only (registering patients)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Rule:
     access: Access
     kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
     get_ok: bool = True  # False for POST-only views (GET answers 405 to those allowed in)
+    desk: bool = False  # the front desk may open it too (STAFF and STAFF_OBJECT pages); else 403/404
 
 
 def _pk(attr: str) -> Callable[[World], dict[str, Any]]:
@@ -82,12 +84,16 @@ RULES: dict[str, Rule] = {
     "bookings:feed": Rule(Access.TOKEN, lambda w: {"token": w.feed_a.token}),
     "bookings:nudge_opt_out": Rule(Access.TOKEN, lambda w: {"token": nudge_token(w.patient_a)}),
     # bookings: staff
-    "bookings:practitioner_day": Rule(Access.STAFF),
-    "bookings:practitioner_week": Rule(Access.STAFF),
-    "bookings:staff_book": Rule(Access.STAFF),
+    "bookings:practitioner_day": Rule(Access.STAFF, desk=True),
+    "bookings:practitioner_week": Rule(Access.STAFF, desk=True),
+    "bookings:staff_book": Rule(Access.STAFF, desk=True),
     "bookings:time_off_create": Rule(Access.STAFF),
     "bookings:appointment_mark": Rule(Access.STAFF_OBJECT, _pk("appointment_a"), get_ok=False),
-    "bookings:staff_appointment_cancel": Rule(Access.STAFF_OBJECT, _pk("appointment_a")),
+    "bookings:staff_appointment_cancel": Rule(Access.STAFF_OBJECT, _pk("appointment_a"), desk=True),
+    # care team and front desk
+    "bookings:care_team": Rule(Access.STAFF_OBJECT, lambda w: {"pk": w.patient_a.pk}, desk=True),
+    "bookings:break_glass": Rule(Access.STAFF),
+    "bookings:desk_patient_register": Rule(Access.DESK),
     "bookings:plan_list": Rule(Access.STAFF),
     "bookings:plan_create": Rule(Access.STAFF),
     "bookings:plan_detail": Rule(Access.STAFF_OBJECT, _pk("plan_a")),
@@ -113,7 +119,7 @@ RULES: dict[str, Rule] = {
 
 # Pages that staff of patient A reach too, besides A (a patient-facing page shared with the chart).
 STAFF_ALSO = {"treatments:log_detail"}
-# Account pages that need a patient or practitioner profile, which an admin may not have (403).
+# Account pages that need a patient or practitioner profile, which an admin or the desk may not have (403).
 NEEDS_PROFILE = {"bookings:calendar_feed"}
 
 

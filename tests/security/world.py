@@ -21,7 +21,14 @@ from bookings.services.reminders import nudge_opt_out_token, reminder_plan_upcom
 from bookings.services.schedules import calendar_feed_get_or_create
 from clinic.models import Modality, Patient, Practitioner, User
 from screening.models import Submission
-from tests.factories import AdminFactory, PatientFactory, PractitionerFactory, UserFactory, appointment_create
+from tests.factories import (
+    AdminFactory,
+    FrontDeskFactory,
+    PatientFactory,
+    PractitionerFactory,
+    UserFactory,
+    appointment_create,
+)
 from tests.screening.factories import consents_signed, submission_with_answers
 from tests.treatments.factories import session_logged
 
@@ -49,6 +56,7 @@ class World:
     occurrence_a: SeriesOccurrence
     feed_a: CalendarFeed
     reminder_a: Reminder
+    desk: User  # the front desk: books and registers anyone, reads no clinical record
 
 
 def _future(days: int, hour: int) -> datetime:
@@ -125,6 +133,7 @@ def build_world() -> World:
         occurrence_a=occurrence_a,
         feed_a=feed_a,
         reminder_a=reminder_a,
+        desk=FrontDeskFactory(),
     )
 
 

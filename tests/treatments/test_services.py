@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.models import Appointment
+from tests.factories import care_team_join
 from tests.treatments.factories import appointment_create, session_logged, valid_values
 from treatments.models import AdverseEvent, Amendment, ClinicalRecordDeletion, SafetyThresholds, SessionLog
 from treatments.services import SessionLogRefused, session_log_create, session_log_sign, session_log_update
@@ -64,6 +65,7 @@ def test_a_cancelled_appointment_cannot_be_logged(patient, practitioner, wbc):
     appointment = appointment_create(
         patient=patient, practitioner=practitioner, modality=wbc, status=Appointment.Status.CANCELLED
     )
+    care_team_join(patient=patient, practitioner=practitioner)  # a cancelled booking alone grants nothing
     with pytest.raises(SessionLogRefused, match="cancelled"):
         session_log_create(appointment=appointment, by=practitioner.user, values=valid_values(wbc))
 

@@ -1,0 +1,91 @@
+"""Input for the care-team pages: shapes only; the rules are in clinic.care_team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from clinic.care_team import MIN_EMERGENCY_REASON
+from clinic.forms import DateInput
+from clinic.models import Practitioner, User
+
+
+class PractitionerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Practitioner) -> str:
+        return f"{obj.full_name} ({obj.title})" if obj.title else obj.full_name
+
+
+def _active_practitioners() -> Any:
+    return Practitioner.objects.select_related("user").filter(is_active=True, user__is_active=True)
+
+
+class CareTeamAssignForm(forms.Form):
+    """The desk or an admin puts a practitioner on the patient's care team."""
+
+    practitioner = PractitionerChoiceField(queryset=_active_practitioners())
+    reason = forms.CharField(max_length=500, required=False, help_text="e.g. 'review the new screening'.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class CareTeamReferForm(forms.Form):
+    """A member of the care team refers a colleague."""
+
+    practitioner = PractitionerChoiceField(queryset=_active_practitioners(), label="Refer to")
+    reason = forms.CharField(max_length=500, help_text="Why the colleague should see the patient.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class BreakGlassForm(forms.Form):
+    """Emergency access to a patient outside one's care team: the reason is read by an admin."""
+
+    patient_email = forms.EmailField(label="Patient's email address")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=MIN_EMERGENCY_REASON,
+        max_length=500,
+        help_text="What the emergency is. An admin reviews every emergency access.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Open the record (emergency)", css_class="btn-danger"))
+
+
+class DeskPatientForm(forms.Form):
+    """The front desk registers a patient (who sets a password through 'forgot password')."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(max_length=254)
+    date_of_birth = forms.DateField(widget=DateInput)
+    phone = forms.CharField(max_length=32)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Register the patient"))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("This email address cannot be used.", code="unavailable")
+        return email
+
+    def clean_date_of_birth(self) -> Any:
+        born = self.cleaned_data["date_of_birth"]
+        if born > timezone.localdate():
+            raise forms.ValidationError("Date of birth cannot be in the future.", code="future")
+        return born
