@@ -139,7 +139,7 @@ def test_finding_2_a_practitioner_cannot_book_a_patient_outside_their_care_team(
 def test_finding_2_nobody_books_an_erased_patient(world: World) -> None:
     patient_client = Client()
     patient_client.force_login(world.patient_b.user)
-    patient_client.post(reverse("treatments:privacy_delete"), {"password": PASSWORD, "understood": "on"})
+    patient_client.post(reverse("privacy:delete"), {"password": PASSWORD, "understood": "on"})
     world.patient_b.user.refresh_from_db()
     assert not world.patient_b.user.is_active
     for actor in (world.desk, world.admin, world.practitioner_b.user):
@@ -184,7 +184,7 @@ def test_finding_3_after_erasure_no_practitioner_outside_the_team_reads_the_kept
     )
     patient_client = Client()
     patient_client.force_login(leaver.user)
-    response = patient_client.post(reverse("treatments:privacy_delete"), {"password": PASSWORD, "understood": "on"})
+    response = patient_client.post(reverse("privacy:delete"), {"password": PASSWORD, "understood": "on"})
     assert response.status_code == 302
     assert Submission.objects.filter(patient=leaver).exists()  # kept for the retention period
     client = _staff(world.unrelated.user)

@@ -171,7 +171,7 @@ class CareTeamMachine(RuleBasedStateMachine):
 
     @rule(patient=whom)
     def patient_exports(self, patient: int) -> None:
-        self.patient_clients[patient].get(reverse("treatments:privacy_export"))
+        self.patient_clients[patient].get(reverse("privacy:export"))
 
     @rule(practitioner=who)
     def admin_deactivates(self, practitioner: int) -> None:
@@ -179,9 +179,7 @@ class CareTeamMachine(RuleBasedStateMachine):
 
     @rule(patient=whom)
     def patient_erases(self, patient: int) -> None:
-        self.patient_clients[patient].post(
-            reverse("treatments:privacy_delete"), {"password": PASSWORD, "understood": "on"}
-        )
+        self.patient_clients[patient].post(reverse("privacy:delete"), {"password": PASSWORD, "understood": "on"})
 
     # --- the property --------------------------------------------------------------------------
 
