@@ -55,11 +55,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan, Reminder
+from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan
 from bookings.services.appointments import appointment_can_change_online, appointment_cancel
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, Patient
+from notifications.models import Reminder
 from screening.models import Answer, Consent, Submission
 from treatments.models import AdverseEvent, SessionLog
 

@@ -7,8 +7,9 @@ from collections import defaultdict
 import pytest
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan, Reminder, WorkingHours
+from bookings.models import Appointment, CarePlan, WorkingHours
 from clinic.models import Modality, Patient
+from notifications.models import Reminder
 from screening.services import screening_gate
 from treatments.benchmarks.generator import CHART_PATIENT_EMAIL, clinic_size
 from treatments.benchmarks.measure import double_bookings_count
