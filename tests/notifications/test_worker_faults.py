@@ -206,7 +206,7 @@ def test_duplicate_messages_for_one_reminder_still_send_it_once(patient, start_w
     reminders = _due_reminders(patient, 6)
     ids = ",".join(str(reminder.pk) for reminder in reminders)
     code = (
-        "import django; django.setup(); from bookings.tasks import reminder_send\n"
+        "import django; django.setup(); from notifications.tasks import reminder_send\n"
         f"for _ in range(5):\n    for pk in ({ids},): reminder_send.delay(pk)"
     )
     subprocess.run([PYTHON, "-c", code], cwd=settings.BASE_DIR, env=worker_env, check=True, timeout=60)  # noqa: S603
