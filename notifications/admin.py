@@ -6,14 +6,28 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from notifications.kinds import message_kinds
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import reminder_send_again
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds the installed apps registered, by their labels."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(kind.name, kind.label) for kind in message_kinds()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> QuerySet[Reminder]:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
     list_display = ["due_at", "kind_label", "channel", "patient", "state", "attempts", "sent_at", "short_error"]
-    list_filter = ["kind", "channel", "state", "due_at"]
+    list_filter = [KindFilter, "channel", "state", "due_at"]
     search_fields = ["patient__user__email", "patient__user__last_name", "key"]
     date_hierarchy = "due_at"
     list_select_related = ["patient__user"]

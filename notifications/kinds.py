@@ -28,6 +28,7 @@ __all__ = [
     "message_kind_get",
     "message_kind_label",
     "message_kind_register",
+    "message_kinds",
 ]
 
 
@@ -82,6 +83,11 @@ def message_kind_get(name: str) -> MessageKind:
         return _KINDS[name]
     except KeyError:
         raise LookupError(f"No app registered the message kind {name!r}.") from None
+
+
+def message_kinds() -> list[MessageKind]:
+    """Every registered kind, by label (for the admin's filter)."""
+    return sorted(_KINDS.values(), key=lambda kind: kind.label)
 
 
 def message_kind_label(name: str) -> str:
