@@ -131,3 +131,10 @@ def test_beat_schedules_install_is_idempotent_and_keeps_the_admins_tuning():
     send.refresh_from_db()
     assert send.enabled is False
     assert PeriodicTask.objects.filter(name__in=beat_schedules_declared()).count() == 2
+
+
+def test_clinic_admins_keep_the_message_log_and_the_reminder_settings_after_the_move(client, patient):
+    _nudge(patient)
+    client.force_login(AdminFactory())  # the clinic-admin role, not a superuser
+    assert client.get(reverse("admin:notifications_reminder_changelist")).status_code == 200
+    assert client.get(reverse("admin:notifications_remindersettings_changelist")).status_code == 200
