@@ -22,7 +22,8 @@ from screening.services import review_record
 from tests.factories import appointment_create
 from tests.screening.factories import submission_with_answers
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the seeded catalogue comes back after an earlier transactional test flushed it.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE_THE_MOVE = [("bookings", "0009_settings_single_row"), ("screening", "0003_history"), ("notifications", None)]
 
