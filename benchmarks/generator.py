@@ -48,8 +48,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan, PlanTemplate, Reminder, ReminderSettings, WorkingHours
+from bookings.models import Appointment, CarePlan, PlanTemplate, WorkingHours
+from bookings.services.reminders import BookingMessage
 from clinic.models import CareTeamMembership, Modality, Patient, Practitioner, Resource, Role, User
+from notifications.models import Reminder, ReminderSettings
 from screening.models import Answer, Consent, ConsentText, ContraindicationRule, Questionnaire, Submission
 from treatments.models import AdverseEvent, SafetyThresholds, SessionLog
 
@@ -674,10 +676,10 @@ class _Builder:
         rows = [
             Reminder(
                 key=f"booked:{appointment.pk}",
-                kind=Reminder.Kind.BOOKING_CONFIRMED,
+                kind=BookingMessage.BOOKING_CONFIRMED,
                 patient_id=appointment.patient_id,
-                appointment=appointment,
-                appointment_starts_at=appointment.starts_at,
+                about=appointment,
+                about_at=appointment.starts_at,
                 due_at=booked_at,
                 next_attempt_at=booked_at,
                 state=Reminder.State.SENT,
@@ -693,10 +695,10 @@ class _Builder:
         rows.append(
             Reminder(
                 key=f"upcoming:{appointment.pk}:{key_time}",
-                kind=Reminder.Kind.UPCOMING_APPOINTMENT,
+                kind=BookingMessage.UPCOMING_APPOINTMENT,
                 patient_id=appointment.patient_id,
-                appointment=appointment,
-                appointment_starts_at=appointment.starts_at,
+                about=appointment,
+                about_at=appointment.starts_at,
                 due_at=due_at,
                 next_attempt_at=due_at,
                 state=Reminder.State.SENT if sent else Reminder.State.PENDING,

@@ -39,11 +39,13 @@ from benchmarks.generator import (
     SEEDED_SLUGS,
 )
 from bookings.forms import slot_value
-from bookings.models import Appointment, BookingPolicy, Reminder, ReminderSettings
+from bookings.models import Appointment, BookingPolicy
 from bookings.selectors import availability, free_slots, week_start
 from bookings.services.appointments import appointment_book
-from bookings.services.reminders import reminder_deliver, reminder_plan, reminders_dispatch_due, reminders_plan_due
+from bookings.services.reminders import BookingMessage, reminders_plan_due
 from clinic.models import Modality, Patient, Practitioner
+from notifications.models import Reminder, ReminderSettings
+from notifications.services import reminder_deliver, reminder_plan, reminders_dispatch_due
 
 # Transaction bookkeeping, not work: SQLite logs its BEGIN IMMEDIATE, and nesting adds savepoints.
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
@@ -252,9 +254,9 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
             appointment = appointments[index % len(appointments)]
             reminder_plan(
                 key=f"{BENCH_REMINDER_PREFIX}{index}",
-                kind=Reminder.Kind.UPCOMING_APPOINTMENT,
+                kind=BookingMessage.UPCOMING_APPOINTMENT,
                 patient=appointment.patient,
-                appointment=appointment,
+                about=appointment,
                 due_at=due_at,
             )
         plan_seconds = clock.perf_counter() - started

@@ -5,6 +5,10 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self) -> None:
+        from bookings.notifications import booking_message_kinds_register
+
+        booking_message_kinds_register()
+
         from clinic.links import Link, register_link
 
         # A patient cleared for a treatment on their screening page (screening) can book it straight away.

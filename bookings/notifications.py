@@ -1,31 +1,46 @@
-"""Messages about a booking, sent right after the booking's transaction commits.
+"""The messages bookings sends: what each says, when a planned one is no longer wanted, and the
+booking events (booked, cancelled, moved) that write them.
 
-The booking services call ``appointment_notify`` inside their transaction, after saving
-the appointment.  It writes the outbox row (unique key per appointment, event and
-version) and asks a worker to send it once the transaction commits; if the booking
-rolls back, so does the row, and nothing is sent.
+The kinds are registered with the outbox in ``BookingsConfig.ready()``; the outbox renders a
+message when it sends it (why: see ``notifications.kinds``).  The booking services call
+``appointment_notify`` inside their transaction, after saving the appointment.  It writes the
+outbox row (unique key per appointment, event and version) and asks a worker to send it once
+the transaction commits; if the booking rolls back, so does the row, and nothing is sent.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Appointment, Reminder
+from bookings.ics import appointment_ics
+from bookings.models import Appointment, CarePlan
 from bookings.services.reminders import (
+    BookingMessage,
+    book_modality_url,
+    has_open_booking,
+    manage_booking_url,
+    nudge_opt_out_url,
     reminders_cancel_for_appointment,
-    reminders_plan_together,
     upcoming_reminder_planned,
 )
-from bookings.tasks import reminder_send
+from clinic.models import Modality
+from notifications.kinds import MessageContent, MessageKind, message_kind_register
+from notifications.models import Reminder
+from notifications.services import message_base_context, message_content_render, reminders_plan_together
 
 EVENT_KINDS = {
-    "booked": Reminder.Kind.BOOKING_CONFIRMED,
-    "cancelled": Reminder.Kind.BOOKING_CANCELLED,
-    "changed": Reminder.Kind.BOOKING_CHANGED,
+    "booked": BookingMessage.BOOKING_CONFIRMED,
+    "cancelled": BookingMessage.BOOKING_CANCELLED,
+    "changed": BookingMessage.BOOKING_CHANGED,
 }
+APPOINTMENT_SELECT_RELATED = ("modality", "practitioner__user")
+
+
+# --- Booking events -------------------------------------------------------------------------
 
 
 def _version(appointment: Appointment) -> str:
@@ -51,20 +66,121 @@ def appointment_notify(*, appointment: Appointment, event: str) -> None:
     if event != "booked":
         reason = "The appointment was cancelled." if event == "cancelled" else "The appointment was moved."
         reminders_cancel_for_appointment(appointment=appointment, reason=reason)
-    plans: list[dict] = [
+    plans: list[dict[str, Any]] = [
         {
             "key": key,
             "kind": EVENT_KINDS[event],
             "patient": appointment.patient,
-            "appointment": appointment,
+            "about": appointment,
+            "about_at": appointment.starts_at,
             "due_at": timezone.now(),
-            "enqueued": True,
+            "send_now": True,
         }
     ]
     upcoming = upcoming_reminder_planned(appointment=appointment)
     if upcoming is not None:
         plans.append(upcoming)
     # The confirmation and the reminder before the appointment: one INSERT for a new booking.
-    (reminder, created), *_ = reminders_plan_together(plans=plans)
-    if created:
-        reminder_send.delay_on_commit(reminder.pk)
+    reminders_plan_together(plans=plans)
+
+
+# --- Writing the messages -------------------------------------------------------------------
+
+
+def _appointment_message(reminder: Reminder) -> MessageContent:
+    appointment: Appointment = reminder.about
+    context = message_base_context(reminder) | {
+        "appointment": appointment,
+        "modality": appointment.modality,
+        "starts_at_local": timezone.localtime(appointment.starts_at),
+        "ends_at_local": timezone.localtime(appointment.ends_at),
+        "manage_url": manage_booking_url(appointment=appointment),
+    }
+    content = message_content_render(template=f"bookings/email/{reminder.kind}", context=context)
+    content.attachments.append(("appointment.ics", appointment_ics(appointment=appointment), "text/calendar"))
+    return content
+
+
+def _nudge_message(reminder: Reminder) -> MessageContent:
+    modality = Modality.objects.filter(pk=reminder.context.get("modality_id")).first()
+    opt_out_url = nudge_opt_out_url(patient=reminder.patient)
+    context = message_base_context(reminder) | {
+        "modality": modality,
+        "book_url": book_modality_url(modality=modality),
+        "opt_out_url": opt_out_url,
+    }
+    if reminder.context.get("due_on"):
+        context["due_on"] = date.fromisoformat(reminder.context["due_on"])
+    content = message_content_render(template="bookings/email/nudge", context=context)
+    content.headers |= {"List-Unsubscribe": f"<{opt_out_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return content
+
+
+# --- When a planned message is no longer wanted ---------------------------------------------
+
+
+def _appointment_event_still_wanted(reminder: Reminder, now: datetime) -> str:
+    if reminder.about is None:
+        return "The appointment no longer exists."
+    return ""
+
+
+def _upcoming_still_wanted(reminder: Reminder, now: datetime) -> str:
+    appointment: Appointment | None = reminder.about
+    if not reminder.patient.appointment_reminders:
+        return "The patient turned appointment reminders off."
+    if appointment is None or appointment.status != Appointment.Status.BOOKED:
+        return "The appointment is no longer booked."
+    if appointment.starts_at != reminder.about_at:
+        return "The appointment was moved; a reminder for the new time is planned."
+    if appointment.starts_at <= now:
+        return "The appointment has already started."
+    return ""
+
+
+def _nudge_still_wanted(reminder: Reminder, now: datetime) -> str:
+    plan: CarePlan | None = reminder.about
+    if not reminder.patient.rebooking_nudges:
+        return "The patient opted out of rebooking nudges."
+    if reminder.about_id and (plan is None or not plan.is_active):
+        return "The care plan has ended."
+    kinds = reminder.context.get("modality_kinds") or []
+    if kinds and has_open_booking(patient=reminder.patient, kinds=kinds, now=now):
+        return "The patient has booked their next session."
+    return ""
+
+
+def booking_message_kinds_register() -> None:
+    """Tell the outbox how to write bookings' messages (called from ``BookingsConfig.ready()``)."""
+    for name, label in [
+        (BookingMessage.BOOKING_CONFIRMED, "Booking confirmed"),
+        (BookingMessage.BOOKING_CANCELLED, "Booking cancelled"),
+        (BookingMessage.BOOKING_CHANGED, "Booking changed"),
+    ]:
+        message_kind_register(
+            MessageKind(
+                name=name,
+                label=label,
+                render=_appointment_message,
+                still_wanted=_appointment_event_still_wanted,
+                transactional=True,  # right after the patient's (or staff's) action: at once, night or day
+                about_select_related=APPOINTMENT_SELECT_RELATED,
+            )
+        )
+    message_kind_register(
+        MessageKind(
+            name=BookingMessage.UPCOMING_APPOINTMENT,
+            label="Upcoming appointment",
+            render=_appointment_message,
+            still_wanted=_upcoming_still_wanted,
+            about_select_related=APPOINTMENT_SELECT_RELATED,
+        )
+    )
+    message_kind_register(
+        MessageKind(
+            name=BookingMessage.REBOOKING_NUDGE,
+            label="Rebooking nudge",
+            render=_nudge_message,
+            still_wanted=_nudge_still_wanted,
+        )
+    )

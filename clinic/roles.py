@@ -11,10 +11,10 @@ PRACTITIONER_GROUP = "Practitioners"
 FRONT_DESK_GROUP = "Front desk"
 
 # Admins manage every model of the project and the beat schedules from the admin.
-ADMIN_APPS = ("clinic", "screening", "bookings", "treatments", "django_celery_beat")
+ADMIN_APPS = ("clinic", "notifications", "screening", "bookings", "treatments", "django_celery_beat")
 # Practitioners work in the clinic's own pages; in the permission system they may
 # view and change clinical records but not the catalogue or people.
-PRACTITIONER_APPS = ("screening", "bookings", "treatments")
+PRACTITIONER_APPS = ("notifications", "screening", "bookings", "treatments")
 PRACTITIONER_ACTIONS = ("view", "add", "change")
 # Admins look at login lockouts and two-factor devices and may delete them (to unlock
 # an account, or to reset the authenticator of someone who lost their phone), but

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "clinic",
+    "notifications",
     "screening",
     "bookings",
     "treatments",

@@ -72,13 +72,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan, Reminder
+from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan
 from bookings.services.appointments import appointment_can_change_online, appointment_cancel
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
 from clinic.care_team import care_team_end_all
 from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Patient, User
+from notifications.models import Reminder
 from screening.models import Answer, Consent, Submission
 from treatments.models import AdverseEvent, SessionLog
 

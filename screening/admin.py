@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clinic.audit import AuditedClinicalAdminMixin
+from notifications.models import Reminder
 from screening.models import (
     Answer,
     Consent,
@@ -120,7 +121,7 @@ class AnswerInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Review
-    fields = ["modality", "decision", "note", "decided_by", "decided_at", "patient_notified_at"]
+    fields = ["modality", "decision", "note", "decided_by", "decided_at"]
     readonly_fields = fields
     extra = 0
 
@@ -139,7 +140,7 @@ class SubmissionAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.Model
 @admin.register(Review)
 class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     audit_patient_path = "submission__patient"
-    list_display = ["submission", "modality", "decision", "decided_by", "decided_at", "patient_notified_at"]
+    list_display = ["submission", "modality", "decision", "decided_by", "decided_at"]
     list_filter = ["decision", "modality", "decided_at"]
     search_fields = ["submission__patient__user__email", "submission__patient__user__last_name", "note"]
     list_select_related = ["submission__patient__user", "modality", "decided_by"]
@@ -151,8 +152,16 @@ class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "contraindications",
         "decided_by",
         "decided_at",
-        "patient_notified_at",
+        "outcome_email",
     ]
+
+    @admin.display(description="outcome email")
+    def outcome_email(self, obj: Review) -> str:
+        """The state of the patient's outcome email in the outbox (its row is in the message log)."""
+        row = Reminder.objects.about(obj).first()
+        if row is None:
+            return "not written"
+        return f"{row.get_state_display()}" + (f" at {row.sent_at:%Y-%m-%d %H:%M}" if row.sent_at else "")
 
 
 @admin.register(ConsentText)

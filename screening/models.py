@@ -214,9 +214,6 @@ class Review(models.Model):
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
-    patient_notified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the outcome email went out; set once, so it is sent once."
-    )
 
     history = HistoricalRecords()
 

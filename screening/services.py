@@ -10,12 +10,8 @@ import logging
 from collections.abc import Mapping
 from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.care_team import care_team_is_member
@@ -39,13 +35,13 @@ from screening.models import (
     Severity,
     Submission,
 )
+from screening.notifications import review_outcome_notify
 
 __all__ = [
     "GateDecision",
     "GateStatus",
     "ScreeningRefused",
     "consent_sign",
-    "review_notification_send",
     "review_record",
     "screening_gate",
     "screening_require_cleared",
@@ -160,41 +156,8 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
         submission=submission, modality=modality, decision=decision, note=note, decided_by=by
     )
     review.contraindications.set(pending)
-
-    from screening.tasks import screening_review_notify
-
-    screening_review_notify.delay_on_commit(review.pk)
+    review_outcome_notify(review=review)
     return review
-
-
-@transaction.atomic
-def review_notification_send(*, review_id: int) -> bool:
-    """Email the patient the outcome of one review, once.  Returns whether a message went out now."""
-    review = (
-        Review.objects.select_for_update()
-        .select_related("submission__patient__user", "modality", "decided_by")
-        .filter(pk=review_id)
-        .first()
-    )
-    if review is None or review.patient_notified_at is not None:
-        return False
-    patient = review.submission.patient
-    context = {
-        "review": review,
-        "patient": patient,
-        "modality": review.modality,
-        "cleared": review.decision == Review.Decision.CLEAR,
-        "screening_url": settings.SITE_URL + reverse("screening:mine"),
-        "CLINIC_NAME": settings.CLINIC_NAME,
-        "CLINIC_PHONE": settings.CLINIC_PHONE,
-    }
-    subject = render_to_string("screening/email/review_outcome_subject.txt", context).strip()
-    body = render_to_string("screening/email/review_outcome_body.txt", context)
-    # Mark first, inside the row lock: if sending fails the transaction rolls back and the retry sends.
-    review.patient_notified_at = timezone.now()
-    review.save(update_fields=["patient_notified_at"])
-    send_mail(subject, body, None, [patient.user.email])
-    return True
 
 
 @transaction.atomic

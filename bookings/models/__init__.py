@@ -2,5 +2,4 @@
 
 from bookings.models.appointments import *  # noqa: F403
 from bookings.models.plans import *  # noqa: F403
-from bookings.models.reminders import *  # noqa: F403
 from bookings.models.schedules import *  # noqa: F403

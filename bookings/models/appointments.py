@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -81,6 +82,13 @@ class Appointment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The outbox rows about this appointment (deleted with it); ``Reminder.objects.filter(appointment=...)``.
+    reminders = GenericRelation(
+        "notifications.Reminder",
+        content_type_field="about_type",
+        object_id_field="about_id",
+        related_query_name="appointment",
+    )
 
     objects = AppointmentQuerySet.as_manager()
 

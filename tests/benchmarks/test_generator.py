@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from benchmarks.generator import CHART_PATIENT_EMAIL, clinic_size
 from benchmarks.measure import double_bookings_count
-from bookings.models import Appointment, CarePlan, Reminder, WorkingHours
+from bookings.models import Appointment, CarePlan, WorkingHours
 from clinic.models import Modality, Patient
+from notifications.models import Reminder
 from screening.services import screening_gate
 from treatments.models import SessionLog
 

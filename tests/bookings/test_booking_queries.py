@@ -12,9 +12,10 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from bookings.models import Appointment, ReminderSettings
+from bookings.models import Appointment
 from bookings.services.appointments import appointment_book, appointment_mark_attended
 from clinic.models import Modality, Patient, User
+from notifications.models import ReminderSettings
 from screening.services import review_record
 from tests.bookings.conftest import MONDAY, at
 from tests.factories import care_team_join

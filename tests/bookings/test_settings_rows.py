@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from bookings.models import BookingPolicy, ReminderSettings
+from bookings.models import BookingPolicy
+from notifications.models import ReminderSettings
 from treatments.models import SafetyThresholds
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from bookings import tasks
-from bookings.models import Appointment, Reminder
+from bookings.models import Appointment
 from bookings.services.appointments import appointment_book
+from bookings.services.reminders import BookingMessage
+from notifications import tasks
+from notifications.models import Reminder
 from tests.browser.steps import (
     a_few_days_ahead,
     choose_first_time_on,
@@ -100,7 +102,7 @@ def test_upcoming_appointment_reminder_is_sent_by_the_celery_task_and_links_to_t
     page.get_by_role("button", name="Book this time").click()
     expect(page.get_by_text("Your appointment is booked")).to_be_visible()
     appointment = Appointment.objects.get(patient=patient)
-    reminder = Reminder.objects.get(appointment=appointment, kind=Reminder.Kind.UPCOMING_APPOINTMENT)
+    reminder = Reminder.objects.get(appointment=appointment, kind=BookingMessage.UPCOMING_APPOINTMENT)
     assert reminder.state == Reminder.State.PENDING
     mail.outbox.clear()
 

@@ -16,9 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.models import Appointment, CalendarFeed, CarePlan, Reminder
-from bookings.services.reminders import reminder_deliver, reminders_dispatch_due
+from bookings.models import Appointment, CalendarFeed, CarePlan
 from clinic.models import AuditEvent, Patient
+from notifications.models import Reminder
+from notifications.services import reminder_deliver, reminders_dispatch_due
 from privacy.services import erased_patients_past_retention
 from screening.models import Consent, Submission
 from tests.factories import PASSWORD

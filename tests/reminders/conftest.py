@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookings.models import ReminderSettings
+from notifications.models import ReminderSettings
 
 
 @pytest.fixture

@@ -13,9 +13,12 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan, PlanTemplate, Reminder
+from bookings.models import Appointment, CarePlan, PlanTemplate
 from bookings.services.appointments import appointment_mark_attended, appointment_mark_no_show
-from bookings.tasks import reminders_plan_due, reminders_send_due
+from bookings.services.reminders import BookingMessage
+from bookings.tasks import reminders_plan_due
+from notifications.models import Reminder
+from notifications.tasks import reminders_send_due
 from tests.reminders.factories import appointment_create, local
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +31,7 @@ Action = Callable[[], None]
 
 def _nudges() -> list[datetime]:
     """When each nudge email went out, in clinic time (the send time is the row's sent_at)."""
-    sent = Reminder.objects.filter(kind=Reminder.Kind.REBOOKING_NUDGE, state=Reminder.State.SENT)
+    sent = Reminder.objects.filter(kind=BookingMessage.REBOOKING_NUDGE, state=Reminder.State.SENT)
     assert sum(1 for m in mail.outbox if m.subject.startswith("Time to book")) == sent.count()
     return sorted(timezone.localtime(r.sent_at).replace(tzinfo=None) for r in sent)
 

@@ -9,8 +9,10 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from bookings.models import Reminder
-from bookings.tasks import reminders_plan_due, reminders_send_due
+from bookings.services.reminders import BookingMessage
+from bookings.tasks import reminders_plan_due
+from notifications.models import Reminder
+from notifications.tasks import reminders_send_due
 from tests.reminders.factories import appointment_create, local
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +41,12 @@ def test_upcoming_reminders_around_a_clock_change_go_out_once_at_the_same_clinic
             reminders_send_due()
         moment += timedelta(minutes=20)
 
-    upcoming = Reminder.objects.filter(kind=Reminder.Kind.UPCOMING_APPOINTMENT)
-    assert sorted(upcoming.values_list("appointment_id", flat=True)) == [a.pk for a in appointments], label
+    upcoming = Reminder.objects.filter(kind=BookingMessage.UPCOMING_APPOINTMENT)
+    assert sorted(upcoming.values_list("about_id", flat=True)) == [a.pk for a in appointments], label
     assert set(upcoming.values_list("state", flat=True)) == {Reminder.State.SENT}
     for reminder in upcoming:
         sent = timezone.localtime(reminder.sent_at)
         assert sent.hour == 9, label  # 09:00 the day before, on the clinic's clock
         assert sent.minute == 0, label
-        assert sent.date() == timezone.localtime(reminder.appointment.starts_at).date() - timedelta(days=1)
+        assert sent.date() == timezone.localtime(reminder.about.starts_at).date() - timedelta(days=1)
     assert len(mail.outbox) == 3

@@ -9,10 +9,12 @@ import pytest
 import time_machine
 from django.core import mail
 
-from bookings.models import Appointment, Reminder
+from bookings.models import Appointment
 from bookings.notifications import appointment_notify
-from bookings.services.reminders import reminders_plan_due
-from bookings.tasks import reminders_send_due
+from bookings.services.reminders import BookingMessage, reminders_plan_due
+from notifications.models import Reminder
+from notifications.tasks import reminders_send_due
+from screening.notifications import ScreeningMessage
 from tests.reminders.factories import appointment_create, local
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +48,7 @@ def test_booking_confirmation_is_emailed_after_commit_with_a_calendar_file(
     assert "09:30" in message.subject
     event = _ics_event(message)
     assert event.decoded("dtstart") == datetime(2026, 6, 3, 8, 30, tzinfo=UTC)
-    assert Reminder.objects.get(kind=Reminder.Kind.BOOKING_CONFIRMED).state == Reminder.State.SENT
+    assert Reminder.objects.get(kind=BookingMessage.BOOKING_CONFIRMED).state == Reminder.State.SENT
 
 
 def test_notifying_the_same_booking_twice_sends_one_confirmation(
@@ -59,7 +61,7 @@ def test_notifying_the_same_booking_twice_sends_one_confirmation(
         appointment_notify(appointment=appointment, event="booked")
         appointment_notify(appointment=appointment, event="booked")
     assert len(mail.outbox) == 1
-    assert Reminder.objects.filter(kind=Reminder.Kind.BOOKING_CONFIRMED).count() == 1
+    assert Reminder.objects.filter(kind=BookingMessage.BOOKING_CONFIRMED).count() == 1
 
 
 def test_unknown_event_is_refused(patient, practitioner, wbc):
@@ -118,7 +120,7 @@ def test_cancelling_an_appointment_cancels_its_reminder(patient, practitioner, w
         )
     with time_machine.travel(local(2026, 6, 29, 12), tick=False):
         reminders_plan_due()
-        upcoming = Reminder.objects.get(kind=Reminder.Kind.UPCOMING_APPOINTMENT)
+        upcoming = Reminder.objects.get(kind=BookingMessage.UPCOMING_APPOINTMENT)
         appointment.status = Appointment.Status.CANCELLED
         appointment.save()
         with django_capture_on_commit_callbacks(execute=True):
@@ -159,7 +161,7 @@ def test_moving_an_appointment_sends_a_change_and_reminds_for_the_new_time_only(
     assert len(subjects) == 2
     assert subjects[1].startswith("Reminder:")
     assert "14:00" in subjects[1]
-    states = dict(Reminder.objects.filter(kind="upcoming").values_list("appointment_starts_at", "state"))
+    states = dict(Reminder.objects.filter(kind="upcoming").values_list("about_at", "state"))
     assert states == {local(2026, 7, 1, 9): "cancelled", local(2026, 7, 2, 14): "sent"}
 
 
@@ -213,7 +215,7 @@ def test_screening_expiry_notice_goes_out_fourteen_days_ahead_once(patient):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.subject == f"Your health screening expires on {expires_on:%A} {expires_on.day} {expires_on:%B %Y}"
-    reminder = Reminder.objects.get(kind=Reminder.Kind.SCREENING_EXPIRING)
+    reminder = Reminder.objects.get(kind=ScreeningMessage.SCREENING_EXPIRING)
     assert reminder.sent_at == local(notice_day.year, notice_day.month, notice_day.day, 9)
 
 

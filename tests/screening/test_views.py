@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 
+from notifications.models import Reminder
+from notifications.tasks import reminder_send, reminders_send_due
 from screening.models import Answer, Consent, Review, Submission
 from screening.services import screening_gate
 from tests.factories import PASSWORD, AdminFactory
@@ -168,7 +171,7 @@ def test_practitioner_reviews_from_the_queue_and_patient_gets_an_email(
     assert response.status_code == 302
     review = Review.objects.get()
     assert (review.decided_by, review.decision) == (practitioner.user, "clear")
-    assert review.patient_notified_at is not None
+    assert Reminder.objects.about(review).get().state == Reminder.State.SENT  # in the admin's message log
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [patient.user.email]
@@ -212,16 +215,45 @@ def test_review_of_a_modality_not_waiting_is_refused(staff_client, patient, acup
 def test_outcome_email_is_sent_once_even_if_the_task_runs_twice(
     practitioner, patient, wbc, django_capture_on_commit_callbacks
 ):
+    from screening.notifications import review_outcome_notify
     from screening.services import review_record
-    from screening.tasks import screening_review_notify
 
     submission = submission_with_answers(patient=patient, yes=["anaemia"])
     with django_capture_on_commit_callbacks(execute=True):
         review = review_record(
             submission=submission, modality=wbc, decision="clear", note="Fine.", by=practitioner.user
         )
-    screening_review_notify.delay(review.pk)
+    row = Reminder.objects.about(review).get()
+    reminder_send.delay(row.pk)
+    reminders_send_due()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_outcome_notify(review=review)  # written again: the same row, not a second email
     assert len(mail.outbox) == 1
+    assert Reminder.objects.filter(kind="review_outcome").count() == 1
+
+
+def test_outcome_email_waits_in_the_outbox_while_the_mail_server_is_down_then_goes_once(
+    practitioner, patient, wbc, settings, django_capture_on_commit_callbacks
+):
+    from screening.services import review_record
+
+    settings.EMAIL_BACKEND = "tests.notifications.email_backends.FailingBackend"
+    submission = submission_with_answers(patient=patient, yes=["anaemia"])
+    with django_capture_on_commit_callbacks(execute=True):
+        review = review_record(
+            submission=submission, modality=wbc, decision="clear", note="Fine.", by=practitioner.user
+        )
+    row = Reminder.objects.about(review).get()
+    assert (row.state, row.attempts) == (Reminder.State.PENDING, 1)  # recorded, not lost with a rollback
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # The worker retries by itself after the back-off; should that retry be lost, the dispatcher
+    # hands the row out again once its lease has run out.
+    with time_machine.travel(row.next_attempt_at + timedelta(minutes=10), tick=False):
+        reminders_send_due()
+        reminders_send_due()
+    assert len(mail.outbox) == 1
+    assert "cleared" in mail.outbox[0].subject
 
 
 def test_practitioner_fills_in_the_questions_for_a_patient(staff_client, practitioner, patient):

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from bookings.models import Appointment, CalendarFeed, CarePlan, PlanSeries, PlanTemplate, Reminder, SeriesOccurrence
+from bookings.models import Appointment, CalendarFeed, CarePlan, PlanSeries, PlanTemplate, SeriesOccurrence
 from bookings.services.plans import care_plan_assign
 from bookings.services.reminders import nudge_opt_out_token, reminder_plan_upcoming
 from bookings.services.schedules import calendar_feed_get_or_create
 from clinic.models import Modality, Patient, Practitioner, User
+from notifications.models import Reminder
 from screening.models import Submission
 from tests.factories import (
     AdminFactory,

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from bookings.tasks import reminders_plan_due, reminders_send_due
+from bookings.tasks import reminders_plan_due
+from notifications.tasks import reminders_send_due
 
 
 class Command(BaseCommand):

@@ -23,8 +23,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bookings.models import Reminder, ReminderSettings
-from bookings.services.reminders import reminder_plan
+from bookings.services.reminders import BookingMessage
+from notifications.models import Reminder, ReminderSettings
+from notifications.services import reminder_plan
 
 pytestmark = [
     pytest.mark.redis,
@@ -102,7 +103,7 @@ def worker_env(redis_server: RedisServer, mail_dir: Path) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_server.url,
-        "DJANGO_SETTINGS_MODULE": "tests.reminders.worker_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
         "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-worker-process-0123456789",
         "DJANGO_CONN_MAX_AGE": "0",
         "REMINDER_TEST_MAIL_DIR": str(mail_dir),
@@ -164,7 +165,7 @@ def _rules(**values: int) -> None:
 def _due_reminders(patient, count: int) -> list[Reminder]:
     now = timezone.now()
     return [
-        reminder_plan(key=f"nudge:worker-test:{n}", kind=Reminder.Kind.REBOOKING_NUDGE, patient=patient, due_at=now)[0]
+        reminder_plan(key=f"nudge:worker-test:{n}", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=now)[0]
         for n in range(count)
     ]
 
@@ -205,7 +206,7 @@ def test_duplicate_messages_for_one_reminder_still_send_it_once(patient, start_w
     reminders = _due_reminders(patient, 6)
     ids = ",".join(str(reminder.pk) for reminder in reminders)
     code = (
-        "import django; django.setup(); from bookings.tasks import reminder_send\n"
+        "import django; django.setup(); from notifications.tasks import reminder_send\n"
         f"for _ in range(5):\n    for pk in ({ids},): reminder_send.delay(pk)"
     )
     subprocess.run([PYTHON, "-c", code], cwd=settings.BASE_DIR, env=worker_env, check=True, timeout=60)  # noqa: S603

@@ -11,9 +11,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from bookings.models import Reminder
-from bookings.services.reminders import nudge_opt_out_token, reminder_deliver, reminder_plan
-from bookings.tasks import BEAT_SCHEDULES, reminder_send, reminders_send_due
+from bookings.services.reminders import BookingMessage
+from clinic.management.commands.beat_schedules_install import beat_schedules_declared
+from notifications.models import Reminder
+from notifications.services import reminder_deliver, reminder_plan
+from notifications.tasks import reminder_send, reminders_send_due
 from tests.factories import AdminFactory
 from tests.reminders.factories import local
 
@@ -23,7 +25,7 @@ NOON = local(2026, 5, 4, 12)
 
 
 def _nudge(patient, key: str = "nudge:test:1", due_at=NOON) -> Reminder:
-    reminder, _ = reminder_plan(key=key, kind=Reminder.Kind.REBOOKING_NUDGE, patient=patient, due_at=due_at)
+    reminder, _ = reminder_plan(key=key, kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=due_at)
     return reminder
 
 
@@ -40,15 +42,15 @@ def test_sending_a_reminder_many_times_delivers_it_once(patient):
 
 
 def test_planning_the_same_key_twice_keeps_one_row(patient):
-    first, created = reminder_plan(key="k", kind=Reminder.Kind.REBOOKING_NUDGE, patient=patient, due_at=NOON)
-    second, created_again = reminder_plan(key="k", kind=Reminder.Kind.REBOOKING_NUDGE, patient=patient, due_at=NOON)
+    first, created = reminder_plan(key="k", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=NOON)
+    second, created_again = reminder_plan(key="k", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=NOON)
     assert (created, created_again) == (True, False)
     assert first.pk == second.pk
     assert Reminder.objects.count() == 1
 
 
 def test_failing_mail_server_is_retried_with_backoff_then_marked_failed(patient, rules, settings):
-    settings.EMAIL_BACKEND = "tests.reminders.email_backends.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.notifications.email_backends.FailingBackend"
     rules.max_attempts = 3
     rules.retry_backoff_seconds = 60
     rules.save()
@@ -82,14 +84,14 @@ def test_admin_lists_reminders_by_kind_state_and_patient_email(client, patient, 
     _nudge(patient, key="a")
     _nudge(other_patient, key="b")
     client.force_login(AdminFactory(is_superuser=True))
-    url = reverse("admin:bookings_reminder_changelist")
+    url = reverse("admin:notifications_reminder_changelist")
     response = client.get(url, {"q": patient.user.email, "kind": "nudge", "state": "pending"})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [Reminder.objects.get(key="a")]
 
 
 def test_admin_send_again_requeues_the_same_row_without_a_duplicate(client, patient, rules, settings):
-    settings.EMAIL_BACKEND = "tests.reminders.email_backends.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.notifications.email_backends.FailingBackend"
     rules.max_attempts = 1
     rules.save()
     reminder = _nudge(patient)
@@ -101,7 +103,7 @@ def test_admin_send_again_requeues_the_same_row_without_a_duplicate(client, pati
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     client.force_login(AdminFactory(is_superuser=True))
     response = client.post(
-        reverse("admin:bookings_reminder_changelist"),
+        reverse("admin:notifications_reminder_changelist"),
         {"action": "send_again", "_selected_action": [reminder.pk]},
         follow=True,
     )
@@ -113,58 +115,26 @@ def test_admin_send_again_requeues_the_same_row_without_a_duplicate(client, pati
     assert len(mail.outbox) == 1
 
 
-def test_nudge_email_carries_a_one_click_opt_out_that_turns_nudges_off(client, patient):
-    _nudge(patient)
-    with time_machine.travel(NOON, tick=False):
-        reminders_send_due()
-    message = mail.outbox[0]
-    opt_out = message.extra_headers["List-Unsubscribe"].strip("<>")
-    assert opt_out in message.body
-    path = opt_out.removeprefix("http://127.0.0.1:8000").removeprefix("http://testserver")
-
-    page = client.get(path)
-    assert page.status_code == 200
-    patient.refresh_from_db()
-    assert patient.rebooking_nudges is True  # a mail scanner following the link changes nothing
-    response = client.post(path)
-    assert response.status_code == 200
-    assert b"no longer email you" in response.content
-    patient.refresh_from_db()
-    assert patient.rebooking_nudges is False
-
-
-def test_opt_out_link_with_a_forged_token_is_refused(client, patient, other_patient):
-    token = nudge_opt_out_token(patient=patient)
-    forged = token.replace(str(patient.pk), str(other_patient.pk), 1) + "x"
-    response = client.post(reverse("bookings:nudge_opt_out", kwargs={"token": forged}))
-    assert response.status_code == 400
-    other_patient.refresh_from_db()
-    assert other_patient.rebooking_nudges is True
-
-
-def test_opted_out_patient_gets_no_pending_nudge(patient):
-    _nudge(patient)
-    patient.rebooking_nudges = False
-    patient.save()
-    with time_machine.travel(NOON, tick=False):
-        reminders_send_due()
-    assert mail.outbox == []
-    assert Reminder.objects.get().state == Reminder.State.CANCELLED
-
-
 def test_beat_schedules_install_is_idempotent_and_keeps_the_admins_tuning():
     call_command("beat_schedules_install", verbosity=0)
     call_command("beat_schedules_install", verbosity=0)
-    tasks = PeriodicTask.objects.filter(name__in=BEAT_SCHEDULES)
+    tasks = PeriodicTask.objects.filter(name__in=beat_schedules_declared())
     assert sorted(tasks.values_list("task", flat=True)) == [
         "bookings.tasks.reminders_plan_due",
-        "bookings.tasks.reminders_send_due",
+        "notifications.tasks.reminders_send_due",
     ]
-    send = tasks.get(task="bookings.tasks.reminders_send_due")
+    send = tasks.get(task="notifications.tasks.reminders_send_due")
     assert send.interval.every == 60
     send.enabled = False
     send.save()
     call_command("beat_schedules_install", verbosity=0)
     send.refresh_from_db()
     assert send.enabled is False
-    assert PeriodicTask.objects.filter(name__in=BEAT_SCHEDULES).count() == 2
+    assert PeriodicTask.objects.filter(name__in=beat_schedules_declared()).count() == 2
+
+
+def test_clinic_admins_keep_the_message_log_and_the_reminder_settings_after_the_move(client, patient):
+    _nudge(patient)
+    client.force_login(AdminFactory())  # the clinic-admin role, not a superuser
+    assert client.get(reverse("admin:notifications_reminder_changelist")).status_code == 200
+    assert client.get(reverse("admin:notifications_remindersettings_changelist")).status_code == 200

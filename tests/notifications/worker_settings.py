@@ -4,5 +4,5 @@ import os
 
 from clinic.settings import *  # noqa: F403
 
-EMAIL_BACKEND = "tests.reminders.email_backends.SlowFileBackend"
+EMAIL_BACKEND = "tests.notifications.email_backends.SlowFileBackend"
 EMAIL_FILE_PATH = os.environ["REMINDER_TEST_MAIL_DIR"]

@@ -1,4 +1,4 @@
-"""Admin for the reminder outbox: a read-only log with "send again", and the reminder rules."""
+"""Admin for the outbox: a read-only log of every message with "send again", and the reminder rules."""
 
 from __future__ import annotations
 
@@ -6,14 +6,28 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from bookings.models import Reminder, ReminderSettings
-from bookings.services.reminders import reminder_send_again
+from notifications.kinds import message_kinds
+from notifications.models import Reminder, ReminderSettings
+from notifications.services import reminder_send_again
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds the installed apps registered, by their labels."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(kind.name, kind.label) for kind in message_kinds()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> QuerySet[Reminder]:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ["due_at", "kind", "patient", "state", "attempts", "sent_at", "short_error"]
-    list_filter = ["kind", "state", "due_at"]
+    list_display = ["due_at", "kind_label", "channel", "patient", "state", "attempts", "sent_at", "short_error"]
+    list_filter = [KindFilter, "channel", "state", "due_at"]
     search_fields = ["patient__user__email", "patient__user__last_name", "key"]
     date_hierarchy = "due_at"
     list_select_related = ["patient__user"]
@@ -21,11 +35,11 @@ class ReminderAdmin(admin.ModelAdmin):
     fields = [
         "key",
         "kind",
+        "channel",
         "patient",
-        "appointment",
-        "appointment_starts_at",
         "about_type",
         "about_id",
+        "about_at",
         "context",
         "state",
         "due_at",
@@ -44,6 +58,10 @@ class ReminderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
         return False
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, obj: Reminder) -> str:
+        return obj.kind_label
 
     @admin.display(description="last error")
     def short_error(self, obj: Reminder) -> str:

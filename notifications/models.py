@@ -1,8 +1,13 @@
-"""The reminder outbox: every message the clinic sends is a row before it is an email.
+"""The outbox: every message the clinic sends is a row before it is an email.
 
-A row's unique ``key`` says what the message is about (kind, appointment or plan,
-and the occasion), so planning the same reminder twice finds the existing row
-instead of creating a second one, whichever process or beat run gets there first.
+A row's unique ``key`` says what the message is about (kind, appointment, plan or review,
+and the occasion), so planning the same message twice finds the existing row instead of
+creating a second one, whichever process or beat run gets there first.
+
+The models were born in ``bookings`` and keep their tables (``bookings_reminder``,
+``bookings_remindersettings``): an existing database moves here without copying a row.
+What a message is about is the generic ``about`` (content type + id), because this app
+sits below every app that sends and may not point at their models.
 """
 
 from __future__ import annotations
@@ -16,12 +21,19 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Patient, SingletonSettings
+from notifications.kinds import message_kind_label
 
-__all__ = ["Reminder", "ReminderQuerySet", "ReminderSettings"]
+__all__ = ["Channel", "Reminder", "ReminderQuerySet", "ReminderSettings"]
 
 
 class ReminderSettings(SingletonSettings):
-    """The clinic's reminder rules, one row the admin edits (``ReminderSettings.load()``)."""
+    """The clinic's reminder rules, one row the admin edits (``ReminderSettings.load()``).
+
+    Delivery rules (quiet hours, attempts, back-off, lease) belong to this app.  The two
+    planning offsets (hours before an appointment, days before a screening expires) are read
+    by the planners in ``bookings`` and ``screening``; they stay in this row so the admin
+    keeps one page of reminder settings and no table is split.
+    """
 
     upcoming_hours_before = models.PositiveSmallIntegerField(
         "appointment reminder (hours before)",
@@ -53,6 +65,7 @@ class ReminderSettings(SingletonSettings):
     )
 
     class Meta:
+        db_table = "bookings_remindersettings"
         verbose_name = "reminder settings"
         verbose_name_plural = "reminder settings"
         constraints = [
@@ -86,6 +99,12 @@ class ReminderSettings(SingletonSettings):
         return timedelta(seconds=min(3600, self.retry_backoff_seconds * 2 ** max(0, attempts - 1)))
 
 
+class Channel(models.TextChoices):
+    """How a message travels; each has a sender in ``notifications.channels``."""
+
+    EMAIL = "email", "Email"
+
+
 class ReminderQuerySet(models.QuerySet):
     def pending(self) -> ReminderQuerySet:
         return self.filter(state=Reminder.State.PENDING)
@@ -94,20 +113,13 @@ class ReminderQuerySet(models.QuerySet):
         """Pending rows whose time (and back-off after a failed try) has come."""
         return self.pending().filter(next_attempt_at__lte=now)
 
-    def for_appointment(self, appointment_id: int) -> ReminderQuerySet:
-        return self.filter(appointment_id=appointment_id)
+    def about(self, obj: models.Model) -> ReminderQuerySet:
+        """Rows about this object (an appointment, a care plan, a review)."""
+        return self.filter(**Reminder.about_fields(obj))
 
 
 class Reminder(models.Model):
-    """One message to one patient; the outbox row that makes sending exactly-once checkable."""
-
-    class Kind(models.TextChoices):
-        UPCOMING_APPOINTMENT = "upcoming", "Upcoming appointment"
-        REBOOKING_NUDGE = "nudge", "Rebooking nudge"
-        SCREENING_EXPIRING = "screening_expiring", "Screening about to expire"
-        BOOKING_CONFIRMED = "booked", "Booking confirmed"
-        BOOKING_CANCELLED = "cancelled", "Booking cancelled"
-        BOOKING_CHANGED = "changed", "Booking changed"
+    """One message to one patient; the outbox row that makes sending once checkable."""
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -121,20 +133,24 @@ class Reminder(models.Model):
         help_text="What this message is about, e.g. 'upcoming:42:2026-03-01T09:00:00+00:00'. "
         "The same key can never be planned twice.",
     )
-    kind = models.CharField(max_length=24, choices=Kind.choices, db_index=True)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
-    appointment = models.ForeignKey(
-        "bookings.Appointment",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="reminders",
-        help_text="The appointment the message is about, if any.",
+    kind = models.CharField(
+        max_length=24,
+        db_index=True,
+        help_text="Which message this is; the app that sends it registers the kind and how to write it "
+        "(see notifications.kinds).",
     )
-    appointment_starts_at = models.DateTimeField(
+    channel = models.CharField(
+        max_length=16,
+        choices=Channel.choices,
+        default=Channel.EMAIL,
+        help_text="How the message reaches the patient.",
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    about_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="The appointment time this reminder was planned for; a moved appointment gets a new reminder.",
+        help_text="The time of what the message is about when it was planned (an appointment's start); "
+        "a moved appointment gets a new message.",
     )
     about_type = models.ForeignKey(
         ContentType,
@@ -142,7 +158,7 @@ class Reminder(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="What else the message is about (a care plan, a screening).",
+        help_text="What the message is about (an appointment, a care plan, a screening, a review).",
     )
     about_id = models.PositiveBigIntegerField(null=True, blank=True)
     about = GenericForeignKey("about_type", "about_id")
@@ -166,8 +182,12 @@ class Reminder(models.Model):
     objects = ReminderQuerySet.as_manager()
 
     class Meta:
+        db_table = "bookings_reminder"
         ordering = ["-due_at"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="reminder_state_next_idx")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="reminder_state_next_idx"),
+            models.Index(fields=["about_type", "about_id"], name="reminder_about_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_sent_at"
@@ -175,7 +195,11 @@ class Reminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.patient} ({self.get_state_display()})"
+        return f"{self.kind_label} for {self.patient} ({self.get_state_display()})"
+
+    @property
+    def kind_label(self) -> str:
+        return message_kind_label(self.kind)
 
     @classmethod
     def about_fields(cls, obj: models.Model | None) -> dict[str, object]:

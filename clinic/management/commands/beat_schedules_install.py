@@ -1,14 +1,30 @@
-"""Install the clinic's periodic tasks (declared in ``bookings.tasks.BEAT_SCHEDULES``) into beat's tables."""
+"""Install the clinic's periodic tasks into beat's tables.
+
+Each app declares its clinic-wide periodic tasks in ``BEAT_SCHEDULES`` in its own ``tasks``
+module; this command collects them from every installed app (so it names none of them).
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from bookings.tasks import BEAT_SCHEDULES
+
+def beat_schedules_declared() -> dict[str, dict[str, Any]]:
+    """Every installed app's ``tasks.BEAT_SCHEDULES``, merged by entry name."""
+    declared: dict[str, dict[str, Any]] = {}
+    for app_config in apps.get_app_configs():
+        module_name = f"{app_config.name}.tasks"
+        if find_spec(module_name) is None:
+            continue
+        declared |= getattr(import_module(module_name), "BEAT_SCHEDULES", {})
+    return declared
 
 
 class Command(BaseCommand):
@@ -19,7 +35,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        for name, spec in BEAT_SCHEDULES.items():
+        for name, spec in beat_schedules_declared().items():
             if PeriodicTask.objects.filter(name=name).exists():
                 PeriodicTask.objects.filter(name=name).exclude(task=spec["task"]).update(task=spec["task"])
                 self.stdout.write(f"kept: {name}")

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from notifications.models import ReminderSettings
+
+
+@pytest.fixture
+def rules(db) -> ReminderSettings:
+    return ReminderSettings.load()
