@@ -25,7 +25,11 @@ from tests.screening.factories import submission_with_answers
 # serialized_rollback: the seeded catalogue comes back after an earlier transactional test flushed it.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-BEFORE_THE_MOVE = [("bookings", "0011_care_team_from_existing_appointments"), ("screening", "0003_history"), ("notifications", None)]
+BEFORE_THE_MOVE = [
+    ("bookings", "0011_care_team_from_existing_appointments"),
+    ("screening", "0003_history"),
+    ("notifications", None),
+]
 
 
 def _migrate(targets: list[tuple[str, str | None]]):
