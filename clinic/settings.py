@@ -260,6 +260,8 @@ CLINIC_NEW_PATIENTS = "bookings.access.patients_without_relation"
 CLINIC_RECORD_RETENTION_YEARS = env.int("CLINIC_RECORD_RETENTION_YEARS", default=8)
 
 SESSION_COOKIE_HTTPONLY = True
+# An expired or cookieless form gets the clinic's page that says what to do (templates/403_csrf.html).
+CSRF_FAILURE_VIEW = "clinic.error_pages.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

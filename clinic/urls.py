@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import views
+from clinic import error_pages, views
 
 account_patterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
@@ -36,3 +36,5 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = error_pages.server_error
