@@ -266,6 +266,12 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# /health/ (clinic.health): load balancers probe it over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# When the outbox's oldest due message or beat's last run counts as a failure (503).
+CLINIC_HEALTH_OUTBOX_MAX_DELAY_MINUTES = env.int("CLINIC_HEALTH_OUTBOX_MAX_DELAY_MINUTES", default=15)
+CLINIC_HEALTH_BEAT_MAX_SILENCE_MINUTES = env.int("CLINIC_HEALTH_BEAT_MAX_SILENCE_MINUTES", default=15)
+CLINIC_HEALTH_BROKER_TIMEOUT_SECONDS = env.float("CLINIC_HEALTH_BROKER_TIMEOUT_SECONDS", default=2.0)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

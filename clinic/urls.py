@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import error_pages, views
+from clinic import error_pages, health, views
 
 account_patterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
@@ -35,6 +35,7 @@ urlpatterns = [
     path("treatments/", include("treatments.urls")),
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
+    path("health/", health.health_view, name="health"),
 ]
 
 handler500 = error_pages.server_error
