@@ -33,7 +33,7 @@ from django.db.models import Count, Max, Min
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def health_report() -> dict[str, Any]:
 
 
 @never_cache
-@require_GET
+@require_safe  # GET, and HEAD for probes that only read the status
 def health_view(request: HttpRequest) -> JsonResponse:
     report = health_report()
     response = JsonResponse(report, status=503 if report["status"] == FAIL else 200)

@@ -8,8 +8,12 @@ and costs the same few queries however large the clinic grows.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connections
@@ -195,3 +199,37 @@ def test_health_is_reached_over_plain_http_behind_the_load_balancer(settings) ->
     response = Client().get(URL)
 
     assert response.status_code == 200
+
+
+def test_a_head_probe_gets_the_status_without_a_body() -> None:
+    response = Client().head(URL)
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_a_stopped_database_server_answers_503_in_a_real_process() -> None:
+    """No patching: the app is started with a DATABASE_URL where no server listens."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SENTRY_", "REDIS_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            "DJANGO_SECRET_KEY": "x" * 60,
+            "DATABASE_URL": "postgres://clinic@127.0.0.1:1/clinic",  # port 1: connection refused
+        }
+    )
+    code = (
+        "import django, json; django.setup(); from django.test import Client; "
+        "response = Client().get('/health/'); "
+        "print(response.status_code, json.dumps(json.loads(response.content)))"
+    )
+    result = subprocess.run(  # noqa: S603  (our own interpreter and code)
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+
+    status, _, body = result.stdout.strip().partition(" ")
+    assert status == "503", result.stdout + result.stderr
+    report = json.loads(body)
+    assert report["checks"]["database"] == {"status": "fail"}
+    assert report["checks"]["cache"]["status"] == "ok"
