@@ -7,7 +7,7 @@ RUNTIME_INSTALLED := $(VENV)/.installed-runtime
 DEV_INSTALLED := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: install install-dev run test lint format bench check-deploy clean
+.PHONY: install install-dev run test lint format bench check-deploy backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -57,6 +57,20 @@ bench: install-dev
 check-deploy: install
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-only-$$(date +%s)-not-a-real-secret-0123456789abcdef} \
 		DJANGO_ALLOWED_HOSTS=clinic.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Backups of the configured database (DATABASE_URL, or the SQLite file under var/): a new
+# file under var/backups/ unless FILE= names one. The secret key is not used by either.
+backup: install
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-backup-only-secret-never-used-to-serve} \
+		$(BIN)/python manage.py backup $(if $(FILE),--output "$(FILE)")
+
+# Replaces everything in the database with the backup: stop web, worker and beat first.
+restore: install
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/clinic-....sqlite3 (or .pgdump)"; exit 2; }
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-backup-only-secret-never-used-to-serve} \
+		$(BIN)/python manage.py restore "$(FILE)"
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-backup-only-secret-never-used-to-serve} \
+		$(BIN)/python manage.py migrate --no-input
 
 clean:
 	rm -rf $(VENV) var

@@ -272,10 +272,18 @@ CLINIC_EMERGENCY_ACCESS_HOURS = env.int("CLINIC_EMERGENCY_ACCESS_HOURS", default
 CLINIC_RECORD_RETENTION_YEARS = env.int("CLINIC_RECORD_RETENTION_YEARS", default=8)
 
 SESSION_COOKIE_HTTPONLY = True
+# An expired or cookieless form gets the clinic's page that says what to do (templates/403_csrf.html).
+CSRF_FAILURE_VIEW = "clinic.error_pages.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# /health/ (clinic.health): load balancers probe it over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# When the outbox's oldest due message or beat's last run counts as a failure (503).
+CLINIC_HEALTH_OUTBOX_MAX_DELAY_MINUTES = env.int("CLINIC_HEALTH_OUTBOX_MAX_DELAY_MINUTES", default=15)
+CLINIC_HEALTH_BEAT_MAX_SILENCE_MINUTES = env.int("CLINIC_HEALTH_BEAT_MAX_SILENCE_MINUTES", default=15)
+CLINIC_HEALTH_BROKER_TIMEOUT_SECONDS = env.float("CLINIC_HEALTH_BROKER_TIMEOUT_SECONDS", default=2.0)
 if not DEBUG:
     # X-Forwarded-Proto is believed only from a proxy we run (DJANGO_TRUSTED_PROXY_COUNT);
     # without one, any client could claim its plain-HTTP request came over HTTPS.
@@ -288,9 +296,32 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 
+# --- Logs and error tracking --------------------------------------------------
+# DJANGO_LOG_FORMAT=json writes one JSON object per line (clinic.json_logs) for log collectors.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "clinic.json_logs.JsonLogFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+if LOG_FORMAT == "json":
+    # Celery workers would otherwise replace the root handler with their own plain-text one.
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Error tracking is on when SENTRY_DSN is set; clinic.error_tracking keeps health data out of it.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from clinic.error_tracking import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

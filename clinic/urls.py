@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import views
+from clinic import error_pages, health, views
 from clinic.forms import ClinicAuthenticationForm
 
 account_patterns = [
@@ -43,4 +43,7 @@ urlpatterns = [
     path("treatments/", include("treatments.urls")),
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
+    path("health/", health.health_view, name="health"),
 ]
+
+handler500 = error_pages.server_error

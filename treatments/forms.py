@@ -12,7 +12,7 @@ from typing import Any
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.forms.utils import ErrorDict, ErrorList
 
@@ -254,6 +254,19 @@ AdverseEventFormSet = forms.formset_factory(
 )
 
 
+class FieldWhenPresent(Field):
+    """A field some forms of a formset lack: only saved events have "Remove" (``can_delete_extra=False``).
+
+    Crispy applies one layout to every form and logs a traceback for each field a form
+    does not have, so the blank new row is rendered without that field instead.
+    """
+
+    def render(self, form: forms.BaseForm, context: Any, **kwargs: Any) -> str:
+        if not all(name in form.fields for name in self.fields):
+            return ""
+        return super().render(form, context, **kwargs)
+
+
 class AdverseEventFormSetHelper(FormHelper):
     """Renders each adverse event as a compact row (crispy, no hand-written markup)."""
 
@@ -267,7 +280,7 @@ class AdverseEventFormSetHelper(FormHelper):
                 Div("severity", css_class="col-md-2"),
                 Div("description", css_class="col-md-3"),
                 Div("action_taken", css_class="col-md-3"),
-                Div("DELETE", css_class="col-md-1"),
+                Div(FieldWhenPresent("DELETE"), css_class="col-md-1"),
                 css_class="row border-bottom mb-2",
             )
         )

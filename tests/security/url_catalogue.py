@@ -61,6 +61,7 @@ RULES: dict[str, Rule] = {
     "two_factor_enrol": Rule(Access.TOKEN, lambda w: {"token": "an-unknown-enrolment-secret"}),
     "two_factor_recovery_codes": Rule(Access.ACCOUNT),
     "two_factor_disable": Rule(Access.ACCOUNT, get_ok=False),
+    "health": Rule(Access.PUBLIC),  # statuses and ages only, for load balancers
     # screening
     "screening:mine": Rule(Access.PATIENT),
     "screening:questionnaire": Rule(Access.PATIENT),
