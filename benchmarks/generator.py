@@ -536,7 +536,6 @@ class _Builder:
         past: bool,
         cancelled: bool = False,
     ) -> None:
-        ends_at = starts_at + modality.slot_length
         if cancelled:
             status = Appointment.Status.CANCELLED
         elif not past:
@@ -547,22 +546,16 @@ class _Builder:
             status = Appointment.Status.ATTENDED
         if not cancelled:
             self.patient_history[patient.pk] += 1
-        resource = modality.resource
         self.created += 1
         appointment = Appointment(
             patient=patient,
             practitioner=practitioner,
-            modality=modality,
-            resource=resource,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            blocked_until=ends_at + modality.buffer_after,
-            holds_resource_exclusively=bool(resource and resource.capacity == 1),
             status=status,
             cancelled_at=starts_at - timedelta(days=2) if cancelled else None,
             cancelled_by=patient.user if cancelled else None,
             created_by=patient.user,
         )
+        appointment.place(modality=modality, starts_at=starts_at)
         appointment.bench_session_number = self.patient_history[patient.pk]
         self.pending_appointments.append(appointment)
 

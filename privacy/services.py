@@ -326,9 +326,7 @@ def _erase(*, actor: User, patient: Patient, reason: str, by_admin: bool, reques
         )
     now = timezone.now()
     why = f"The clinic erased the account on the patient's request: {reason}" if by_admin else ERASURE_REASON
-    for appointment in Appointment.objects.filter(
-        patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=now
-    ).order_by("starts_at"):
+    for appointment in Appointment.objects.upcoming(now).filter(patient=patient).order_by("starts_at"):
         appointment_cancel(appointment=appointment, by=actor, reason=why)
     for plan in CarePlan.objects.filter(patient=patient).active():
         care_plan_end(plan=plan, by=actor)

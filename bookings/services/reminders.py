@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Appointment, CarePlan
+from clinic.clinic_time import clinic_zone
 from clinic.models import Modality, Patient
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import due_outside_quiet_hours, reminder_plan, reminders_cancel
@@ -46,10 +47,6 @@ NUDGE_LOOKBACK_DAYS = 90
 UNMARKED_GRACE = timedelta(days=2)
 
 
-def _clinic_zone():
-    return timezone.get_current_timezone()
-
-
 @transaction.atomic
 def reminders_cancel_for_appointment(*, appointment: Appointment, reason: str) -> int:
     """Cancel the pending upcoming-appointment reminders that no longer match the appointment."""
@@ -63,7 +60,7 @@ def upcoming_reminder_due_at(*, starts_at: datetime, rules: ReminderSettings) ->
     """``upcoming_hours_before`` on the clinic's wall clock (24 h before 09:00 is 09:00 the day
     before, also across a daylight-saving change), then moved out of the quiet hours."""
     local = timezone.localtime(starts_at)
-    wall = (local.replace(tzinfo=None) - timedelta(hours=rules.upcoming_hours_before)).replace(tzinfo=_clinic_zone())
+    wall = (local.replace(tzinfo=None) - timedelta(hours=rules.upcoming_hours_before)).replace(tzinfo=clinic_zone())
     return due_outside_quiet_hours(due_at=wall, rules=rules, latest=starts_at)
 
 
@@ -111,7 +108,8 @@ def reminders_plan_upcoming(*, now: datetime, rules: ReminderSettings) -> int:
         about_at=OuterRef("starts_at"),
     )
     appointments = (
-        Appointment.objects.filter(status=Appointment.Status.BOOKED, starts_at__gt=now, starts_at__lte=horizon)
+        Appointment.objects.upcoming(now)
+        .filter(starts_at__lte=horizon)
         .filter(patient__appointment_reminders=True)
         .exclude(Exists(planned_already))
         .select_related("patient")
@@ -167,9 +165,9 @@ def reminders_plan_nudges(*, now: datetime, rules: ReminderSettings) -> int:
         missed = plan.family_appointments().filter(status=Appointment.Status.NO_SHOW)
         if cadence.last_attended_on is not None:
             missed = missed.filter(
-                starts_at__gte=datetime.combine(cadence.last_attended_on, time.min, tzinfo=_clinic_zone())
+                starts_at__gte=datetime.combine(cadence.last_attended_on, time.min, tzinfo=clinic_zone())
             )
-        notice_at = datetime.combine(cadence.next_due_on, NOTICE_TIME, tzinfo=_clinic_zone())
+        notice_at = datetime.combine(cadence.next_due_on, NOTICE_TIME, tzinfo=clinic_zone())
         due_at = due_outside_quiet_hours(due_at=max(notice_at, now), rules=rules)
         _, created = reminder_plan(
             key=f"nudge:{plan.pk}:{cadence.sessions_attended}:{cadence.next_due_on.isoformat()}:m{missed.count()}",
