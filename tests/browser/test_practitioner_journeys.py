@@ -15,7 +15,7 @@ from bookings.services.appointments import appointment_book
 from clinic.models import Modality
 from tests.browser.conftest import TABLET
 from tests.browser.steps import choose, field, open_menu_link, staff_log_in
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, care_team_join
 from tests.screening.factories import screening_cleared
 from treatments.models import SessionLog
 
@@ -135,6 +135,8 @@ def test_practitioner_puts_patient_on_acupuncture_plan_and_books_initial_phase_w
     practitioner = clinic_open_every_day
     patient = PatientFactory(user__first_name="Casey", user__last_name="Lin")
     screening_cleared(patient=patient)
+    # The front desk put the practitioner on Casey's care team; only then may they plan Casey's care.
+    care_team_join(patient=patient, practitioner=practitioner)
     first_day = timezone.localdate() + timedelta(days=2)
 
     visitor = visitor_factory("practitioner")

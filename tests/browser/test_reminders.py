@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from bookings.models import Appointment
 from bookings.services.appointments import appointment_book
 from bookings.services.reminders import BookingMessage
+from clinic.two_factor import two_factor_enrolment_send
 from notifications import tasks
 from notifications.models import Reminder
 from tests.browser.steps import (
@@ -47,11 +48,17 @@ def test_admin_sets_up_two_factor_then_opens_reminder_log_and_beat_schedules(
         booked_by=patient.user,
     )
     admin_user = AdminFactory(first_name="Dana", last_name="Price")
+    # Another admin emails Dana a one-time enrolment link: a password alone never enrols a phone.
+    two_factor_enrolment_send(user=admin_user, actor=AdminFactory())
+    (message,) = [m for m in mail.outbox if admin_user.email in m.to]
+    enrolment_path = re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
 
     visitor = visitor_factory("admin")
     page = visitor.page
-    # First login of an admin: the second factor is required, so they set it up now.
+    # First login of an admin: the second factor is required, and they set it up from the link.
     log_in(visitor, email=admin_user.email)
+    expect(page.get_by_role("heading", name="Ask an admin for an enrolment link")).to_be_visible()
+    visitor.goto(enrolment_path, "two-factor-enrol")
     expect(page.get_by_role("heading", name="Set up two-factor authentication")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
     visitor.check("two-factor-setup")

@@ -16,7 +16,7 @@ from tests.browser.steps import (
     sign_consent,
     staff_log_in,
 )
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, care_team_join
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -109,7 +109,9 @@ def test_relative_contraindication_waits_for_review_then_practitioner_clears_and
     patient_visitor.goto("/bookings/book/whole-body-cryotherapy/", "wbc-waiting")
     expect(page.get_by_role("alert")).to_contain_text("Waiting for a practitioner's review")
 
-    # A practitioner clears it from the review queue (logged in with their second factor).
+    # The front desk assigns a practitioner to Sam's care team, who clears it from the review
+    # queue (logged in with their second factor): the queue lists only the reviewer's patients.
+    care_team_join(patient=patient, practitioner=practitioner)
     staff = visitor_factory("practitioner")
     staff_page = staff.page
     staff_log_in(staff, user=practitioner.user)
