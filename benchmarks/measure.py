@@ -257,6 +257,7 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
                 kind=BookingMessage.UPCOMING_APPOINTMENT,
                 patient=appointment.patient,
                 about=appointment,
+                about_at=appointment.starts_at,
                 due_at=due_at,
             )
         plan_seconds = clock.perf_counter() - started

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,11 @@ def test_quick_bench_prints_a_table_then_json_with_every_key(tmp_path: Path) -> 
     assert set(result["page_queries"]) == {"patient_booking", "practitioner_day", "patient_chart"}
     assert all(isinstance(value, int) for value in result["page_queries"].values())
     assert result["reminders_per_s"] > 0
+    # Every reminder the bench plans is really sent (none dropped as "no longer wanted"); the
+    # generated clinic's own due reminders go out in the same run, so there may be more.
+    [sending] = [re.search(r"(\d+) planned in .*, ([\d,]+) sent in", line) for line in lines if " planned in " in line]
+    assert int(sending[1]) == 50
+    assert int(sending[2].replace(",", "")) >= 50
     assert any("availability, all practitioners, 1 week: queries" in line for line in lines)
     assert (tmp_path / "bench-1000.sqlite3").exists()
     assert not (ROOT / "var" / "bench-1000.sqlite3").exists() or tmp_path != ROOT / "var"
