@@ -185,21 +185,22 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default=f"{CLINIC_NAME
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------
-# With REDIS_URL unset the broker is a SQLite file under var/ (kombu's SQLAlchemy
-# transport): web, worker and beat run on a fresh machine with no server, and a
-# message is claimed inside a write transaction (BEGIN IMMEDIATE), so two processes
-# never read one half-written.  The folder transport it replaces did, and crashed
-# the worker with a JSONDecodeError.  Remote control, gossip and mingle need a
-# fanout exchange this transport does not have; they are off, so nothing is
-# written beside the checkout (the folder transport left a control/ folder there).
+# With REDIS_URL unset the broker is a SQLite file under var/ (clinic.sqlite_broker,
+# kombu's SQLAlchemy transport): web, worker and beat run on a fresh machine with no
+# server, and a message is claimed inside a write transaction, so no process reads
+# one half-written (the folder transport it replaces did, and the worker crashed).
+# Remote control, gossip and mingle need a fanout exchange this transport does not
+# have; they are off, so nothing is written beside the checkout (the folder
+# transport left a control/ folder there).
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
-    # Options go to SQLAlchemy's create_engine(): wait for the file's write lock
-    # instead of failing when web, worker and beat publish at the same moment.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT = "clinic.sqlite_broker:Transport"
+    # Wait for the file's write lock instead of failing when web, worker and beat
+    # publish at once; look for new messages five times a second.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}, "polling_interval": 0.2}
     CELERY_RESULT_BACKEND = f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

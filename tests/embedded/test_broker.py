@@ -56,6 +56,11 @@ def _waiting_messages(broker_file: Path) -> int:
         return connection.execute("SELECT count(*) FROM kombu_message WHERE visible = 1").fetchone()[0]
 
 
+def _stored_messages(broker_file: Path) -> int:
+    with sqlite3.connect(broker_file, timeout=30) as connection:
+        return connection.execute("SELECT count(*) FROM kombu_message").fetchone()[0]
+
+
 def test_tasks_queued_without_redis_are_run_by_a_worker_and_nothing_is_written_outside_var(tmp_path: Path) -> None:
     var_dir = tmp_path / "var"
     elsewhere = tmp_path / "cwd"
@@ -73,7 +78,7 @@ def test_tasks_queued_without_redis_are_run_by_a_worker_and_nothing_is_written_o
         check=True,
     )
     broker_file = var_dir / "celery-broker.sqlite3"
-    assert queued.stdout.strip() == f"sqla+sqlite:///{broker_file}"
+    assert queued.stdout.strip() == f"sqlite:///{broker_file}"
     assert _waiting_messages(broker_file) == 5
 
     with (var_dir / "worker.log").open("wb") as log:
@@ -94,6 +99,7 @@ def test_tasks_queued_without_redis_are_run_by_a_worker_and_nothing_is_written_o
             worker.wait(timeout=30)
 
     assert _waiting_messages(broker_file) == 0, (var_dir / "worker.log").read_text()
+    assert _stored_messages(broker_file) == 0, "a delivered message is deleted, so the file does not grow"
     assert "Task celery.accumulate" in (var_dir / "worker.log").read_text()
     assert sorted(path.name for path in elsewhere.iterdir()) == []
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cwd", "var"]
@@ -101,10 +107,10 @@ def test_tasks_queued_without_redis_are_run_by_a_worker_and_nothing_is_written_o
 
 
 def test_processes_publishing_at_once_lose_no_message(tmp_path: Path) -> None:
-    """The folder broker let a reader see a half-written file; here every message arrives whole."""
+    """Processes that open a fresh broker file at once all publish; every message arrives whole."""
     var_dir = tmp_path / "var"
     environment = _embedded_environment(var_dir)
-    publishers = 3
+    publishers = 4
     running = [
         subprocess.Popen(  # noqa: S603
             [PYTHON, "-c", QUEUE_TASKS.format(count=40)],
