@@ -9,12 +9,13 @@
   and the last line of the child's log);
 - a child not marked ``restart`` (the web server) is what the user talks to: when
   it exits, the supervisor stops the others and exits with an error;
-- SIGTERM and SIGINT (Ctrl-C) do the same thing: every child's process group gets
-  SIGTERM, and whatever still runs after ``stop_timeout`` gets SIGKILL.
+- SIGTERM and SIGINT (Ctrl-C) do the same thing: every child gets SIGTERM (a Celery
+  worker then finishes its tasks and stops its own pool), and whatever still runs
+  after ``stop_timeout`` gets SIGKILL, with its whole process group.
 
-Each child runs in its own session, so the signals reach a Celery worker's pool
-processes as well, and Ctrl-C in the terminal reaches the children only through
-the supervisor (once, in order), never twice.
+Each child runs in its own session, so Ctrl-C in the terminal reaches the children
+only through the supervisor (once, in order), and the SIGKILL also reaches a
+worker's pool processes that would otherwise outlive it.
 
 Standard library only: the tests run it in a plain subprocess with fake children.
 """
@@ -133,7 +134,9 @@ class Supervisor:
             self.report(f"{self._stop_requested_by} received: stopping {', '.join(self._running)}.")
         live = [running for running in self._running.values() if running.process and running.process.poll() is None]
         for running in live:
-            _signal_group(running.process, signal.SIGTERM)
+            # The child alone: a Celery worker's pool processes die of SIGTERM, and their
+            # parent then waits for them; it stops them itself when it gets the signal.
+            running.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self.stop_timeout
         for running in live:
             try:
