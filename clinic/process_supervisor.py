@@ -78,6 +78,7 @@ class Supervisor:
     _running: dict[str, _Running] = field(default_factory=dict)
     _stop_requested_by: str | None = None
     _exit_code: int | None = None
+    _stopped: bool = False
 
     def install_signal_handlers(self) -> None:
         """Make SIGTERM stop everything exactly as Ctrl-C does."""
@@ -130,6 +131,10 @@ class Supervisor:
         return self._exit_code or 0
 
     def stop(self) -> None:
+        """Stop every child; calling it again does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._stop_requested_by:
             self.report(f"{self._stop_requested_by} received: stopping {', '.join(self._running)}.")
         live = [running for running in self._running.values() if running.process and running.process.poll() is None]

@@ -141,3 +141,19 @@ def test_sigterm_to_the_supervisor_stops_every_child_as_ctrl_c_does(tmp_path: Pa
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [pid for pid in pids if _alive(pid)] == []
+
+
+def test_a_worker_that_ran_for_a_while_before_crashing_is_restarted_after_the_shortest_back_off() -> None:
+    reports: list[str] = []
+    supervisor = Supervisor(
+        children=[ChildSpec("web", SERVES, restart=False), ChildSpec("worker", _crashes_after(0.7))],
+        report=reports.append,
+        first_delay=0.1,
+        max_delay=0.5,
+        stop_timeout=5,
+    )
+    supervisor.start()
+    started = time.monotonic()
+    supervisor.watch(until=lambda: len(reports) >= 3 or time.monotonic() - started > 30, interval=0.02)
+
+    assert [report.split("restarting it in ")[1] for report in reports] == ["0.1 s."] * 3

@@ -53,11 +53,19 @@ class Command(BaseCommand):
         )
         supervisor.install_signal_handlers()
         supervisor.start()
-        url = f"http://127.0.0.1:{port}/"
-        if not _wait_until_answers(url, supervisor=supervisor, timeout=ready_timeout):
+        try:
+            exit_code = self._serve(supervisor, port=port, no_demo=no_demo, log_dir=log_dir, timeout=ready_timeout)
+        finally:
             supervisor.stop()
-            raise CommandError(f"The web server did not answer at {url} within {ready_timeout:g} s.")
+        if exit_code:
+            raise CommandError("The web server stopped; the worker and beat were stopped with it.")
 
+    def _serve(self, supervisor: Supervisor, *, port: int, no_demo: bool, log_dir: Path, timeout: float) -> int:
+        url = f"http://127.0.0.1:{port}/"
+        if not _wait_until_answers(url, supervisor=supervisor, timeout=timeout):
+            if supervisor.stop_requested:
+                return supervisor.watch()
+            raise CommandError(f"The web server did not answer at {url} within {timeout:g} s.")
         self.stdout.write(self.style.SUCCESS(f"\nThe clinic is running at {url}"))
         self.stdout.write(f"Django admin: {url}admin/")
         self.stdout.write(f"Worker and beat logs: {log_dir}/ (a crashed one is restarted and the reason logged here)")
@@ -68,9 +76,7 @@ class Command(BaseCommand):
             self.stdout.write(demo_logins_text())
         self.stdout.write("Press Ctrl-C to stop web, worker and beat.\n")
         self.stdout.flush()
-        exit_code = supervisor.watch()
-        if exit_code:
-            raise CommandError("The web server stopped; the worker and beat were stopped with it.")
+        return supervisor.watch()
 
 
 def _children(*, port: int, log_dir: Path) -> list[ChildSpec]:
