@@ -9,7 +9,9 @@
   and the last line of the child's log);
 - a child not marked ``restart`` (the web server) is what the user talks to: when
   it exits, the supervisor stops the others and exits with an error;
-- SIGTERM and SIGINT (Ctrl-C) do the same thing: every child gets SIGTERM (a Celery
+- SIGTERM and SIGINT (Ctrl-C) do the same thing, and so does the exit of the
+  process that started the supervisor (``make`` dies of a SIGTERM without passing
+  it on, which left runlocal and its children running): every child gets SIGTERM (a Celery
   worker then finishes its tasks and stops its own pool), and whatever still runs
   after ``stop_timeout`` gets SIGKILL, with its whole process group.
 
@@ -79,6 +81,7 @@ class Supervisor:
     _stop_requested_by: str | None = None
     _exit_code: int | None = None
     _stopped: bool = False
+    _parent_pid: int = field(default_factory=os.getppid)
 
     def install_signal_handlers(self) -> None:
         """Make SIGTERM stop everything exactly as Ctrl-C does."""
@@ -86,7 +89,7 @@ class Supervisor:
             signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._stop_requested_by = signal.Signals(signum).name
+        self._stop_requested_by = f"{signal.Signals(signum).name} received"
 
     @property
     def stop_requested(self) -> bool:
@@ -107,6 +110,9 @@ class Supervisor:
 
     def check(self) -> None:
         """Look at every child once: schedule restarts, start those whose back-off is over."""
+        if os.getppid() != self._parent_pid and self._stop_requested_by is None:
+            self._stop_requested_by = f"The process that started this one ({self._parent_pid}) exited"
+            return
         now = time.monotonic()
         for running in self._running.values():
             process = running.process
@@ -136,7 +142,7 @@ class Supervisor:
             return
         self._stopped = True
         if self._stop_requested_by:
-            self.report(f"{self._stop_requested_by} received: stopping {', '.join(self._running)}.")
+            self.report(f"{self._stop_requested_by}: stopping {', '.join(self._running)}.")
         live = [running for running in self._running.values() if running.process and running.process.poll() is None]
         for running in live:
             # The child alone: a Celery worker's pool processes die of SIGTERM, and their

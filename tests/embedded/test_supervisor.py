@@ -157,3 +157,34 @@ def test_a_worker_that_ran_for_a_while_before_crashing_is_restarted_after_the_sh
     supervisor.watch(until=lambda: len(reports) >= 3 or time.monotonic() - started > 30, interval=0.02)
 
     assert [report.split("restarting it in ")[1] for report in reports] == ["0.1 s."] * 3
+
+
+def test_when_the_process_that_started_it_dies_the_supervisor_stops_every_child(tmp_path: Path) -> None:
+    """``make`` dies of SIGTERM without passing it on; runlocal must not keep the clinic running."""
+    worker_log = tmp_path / "worker.log"
+    make = subprocess.Popen(  # noqa: S603
+        [
+            PYTHON,
+            "-c",
+            "import subprocess, sys; subprocess.Popen(sys.argv[1:]); sys.stdin.readline()",
+            PYTHON,
+            "-c",
+            SUPERVISOR_SCRIPT,
+            str(worker_log),
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    children = json.loads(make.stdout.readline())
+    assert all(_alive(pid) for pid in children.values())
+
+    make.stdin.close()
+    make.wait(timeout=10)
+
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in children.values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in children.values() if _alive(pid)] == []
+    assert "exited: stopping web, worker, beat." in make.stdout.read()
