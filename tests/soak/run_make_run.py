@@ -62,6 +62,7 @@ class SoakReport:
     started_in_seconds: float = 0.0
     bookings_made: int = 0
     bookings_refused: int = 0
+    bookings_cancelled: int = 0
     pages_fetched: int = 0
     server_errors: list[str] = field(default_factory=list)
     unanswered_requests: list[str] = field(default_factory=list)
@@ -216,31 +217,61 @@ def _book_for(
 
 
 def _book_one(browser: Browser, *, report: SoakReport) -> None:
-    """Choose a treatment and a free time as a patient would, and book it."""
+    """Choose a treatment and a free time as a patient would, and book it.
+
+    Every other booking is cancelled again, as patients do, so a long run does not
+    fill the calendar up to the booking horizon and stop booking.
+    """
     page = _fetch(browser, "/bookings/book/", report)
     slugs = sorted(set(re.findall(r'href="/bookings/book/([\w-]+)/"', page)))
     random.shuffle(slugs)
     for slug in slugs:
-        week = _fetch(browser, f"/bookings/book/{slug}/", report)
-        times = re.findall(r'href="/bookings/book/[\w-]+/confirm/\?starts_at=([^"]+)"', week)
-        if not times:
-            later = re.findall(r'href="(/bookings/book/[\w-]+/\?week=[^"]+)"', week)
-            if later:
-                week = _fetch(browser, later[-1].replace("&amp;", "&"), report)
-                times = re.findall(r'href="/bookings/book/[\w-]+/confirm/\?starts_at=([^"]+)"', week)
+        times = _free_times(browser, slug, report)
         if not times:
             continue
-        starts_at = urllib.parse.unquote(random.choice(times).replace("&amp;", "&"))
+        starts_at = urllib.parse.unquote(random.choice(times))
         _fetch(browser, f"/bookings/book/{slug}/confirm/?starts_at={urllib.parse.quote(starts_at)}", report)
         status, _, location = browser.request(f"/bookings/book/{slug}/confirm/", {"starts_at": starts_at})
         report.pages_fetched += 1
         if status == 302 and "/bookings/appointments/" in location:
             report.bookings_made += 1
+            if report.bookings_made % 2 == 0:
+                _cancel(browser, urllib.parse.urlparse(location).path, report)
         elif status >= 500:
             report.server_errors.append(f"POST book {slug} {starts_at}: HTTP {status}")
         else:
             report.bookings_refused += 1
         return
+
+
+def _free_times(browser: Browser, slug: str, report: SoakReport, weeks: int = 12) -> list[str]:
+    """The bookable times of the first week (this one or later) that has any."""
+    path = f"/bookings/book/{slug}/"
+    for _ in range(weeks):
+        page = _fetch(browser, path, report)
+        times = re.findall(r'href="/bookings/book/[\w-]+/confirm/\?starts_at=([^"]+)"', page)
+        if times:
+            return [value.replace("&amp;", "&") for value in times]
+        later = [
+            link.replace("&amp;", "&")
+            for link in re.findall(r'href="(/bookings/book/[\w-]+/\?week=[^"]+)"', page)
+            if link.split("week=")[1] > path.partition("week=")[2]
+        ]
+        if not later:
+            return []
+        path = min(later)
+    return []
+
+
+def _cancel(browser: Browser, appointment_path: str, report: SoakReport) -> None:
+    cancel_path = appointment_path.rstrip("/") + "/cancel/"
+    _fetch(browser, cancel_path, report)
+    status, _, _ = browser.request(cancel_path, {"reason": "Soak test: the slot is given back."})
+    report.pages_fetched += 1
+    if status == 302:
+        report.bookings_cancelled += 1
+    elif status >= 500:
+        report.server_errors.append(f"POST {cancel_path}: HTTP {status}")
 
 
 def _fetch(browser: Browser, path: str, report: SoakReport) -> str:
