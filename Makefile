@@ -27,11 +27,12 @@ install: $(RUNTIME_INSTALLED)
 
 install-dev: $(DEV_INSTALLED)
 
-# Local defaults for trying the app: debug pages, emails as files under var/mail, and staff
-# two-factor off so the demo practitioners can log in without an authenticator app.
+# Local defaults for trying the app: debug pages, emails as files under var/mail (or
+# $CLINIC_VAR_DIR/mail), and staff two-factor off so the demo practitioners can log in
+# without an authenticator app.
 run: install
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
-	EMAIL_URL=$${EMAIL_URL:-filemail://$(CURDIR)/var/mail} \
+	EMAIL_URL=$${EMAIL_URL:-filemail://$${CLINIC_VAR_DIR:-$(CURDIR)/var}/mail} \
 	CLINIC_STAFF_2FA_REQUIRED=$${CLINIC_STAFF_2FA_REQUIRED:-false} \
 	DJANGO_SITE_URL=$${DJANGO_SITE_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/python manage.py runlocal --port $(PORT)

@@ -14,9 +14,12 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+# Everything the embedded default writes (database, broker, logs, mail) lives here,
+# never in the checkout root.  CLINIC_VAR_DIR moves it, e.g. for a throwaway run.
+VAR_DIR = Path(env.str("CLINIC_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The test suite runs with DEBUG off, as production does, but needs no real secret.
@@ -183,20 +186,25 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default=f"{CLINIC_NAME
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------
-# With REDIS_URL unset the broker is a folder on disk: web, worker and beat can
-# run on a fresh machine with no server to install.
-CELERY_BROKER_FOLDER = VAR_DIR / "celery-broker"
+# With REDIS_URL unset the broker is a SQLite file under var/ (clinic.sqlite_broker,
+# kombu's SQLAlchemy transport): web, worker and beat run on a fresh machine with no
+# server, and a message is claimed inside a write transaction, so no process reads
+# one half-written (the folder transport it replaces did, and the worker crashed).
+# Remote control, gossip and mingle need a fanout exchange this transport does not
+# have; they are off, so nothing is written beside the checkout (the folder
+# transport left a control/ folder there).
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_FOLDER),
-        "data_folder_out": str(CELERY_BROKER_FOLDER),
-        "processed_folder": str(VAR_DIR / "celery-processed"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT = "clinic.sqlite_broker:Transport"
+    # Wait for the file's write lock instead of failing when web, worker and beat
+    # publish at once; look for new messages five times a second.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}, "polling_interval": 0.2}
+    CELERY_RESULT_BACKEND = f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
