@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from screening.access import screening_patients_readable_by
 from screening.eligibility import GateDecision, GateStatus, NextStep
 from screening.selectors import screening_decisions_today, screening_review_queue
 
@@ -96,7 +97,8 @@ def screening_summary_for(user: Any) -> list[dict[str, Any]]:
     ]
 
 
-@register.simple_tag
-def screening_reviews_waiting() -> int:
-    """How many patients' answers wait for a practitioner, for the staff start page (constant queries)."""
-    return len(screening_review_queue())
+@register.simple_tag(takes_context=True)
+def screening_reviews_waiting(context: template.Context) -> int:
+    """How many answers wait in the viewer's own review queue (their care team's patients), for the
+    staff start page, so the count matches what the queue then shows (constant queries)."""
+    return len(screening_review_queue(patients=screening_patients_readable_by(context["request"].user)))
