@@ -96,10 +96,11 @@ def test_a_stopped_database_answers_503(monkeypatch) -> None:
 @pytest.fixture
 def broker_stopped():
     """Nothing listens on port 1: the connection is refused, as with a stopped Redis."""
-    configured = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    configured = celery_app.conf.broker_url, celery_app.conf.broker_transport
+    # The embedded default names its transport class; the URL's scheme must choose it here.
+    celery_app.conf.broker_url, celery_app.conf.broker_transport = "redis://127.0.0.1:1/0", None
     yield
-    celery_app.conf.broker_url = configured
+    celery_app.conf.broker_url, celery_app.conf.broker_transport = configured
 
 
 def test_an_unreachable_broker_answers_503_quickly(broker_stopped) -> None:
