@@ -71,7 +71,7 @@ class ReminderAdmin(admin.ModelAdmin):
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         count = 0
         for reminder in queryset:
-            reminder_send_again(reminder=reminder)
+            reminder_send_again(reminder=reminder, actor=request.user)
             count += 1
         self.message_user(request, f"{count} reminder(s) queued to be sent again.", messages.SUCCESS)
 

@@ -35,13 +35,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.audit import audit_record
+from clinic.models import AuditEvent, Patient, User
 from notifications.channels import channel_get
 from notifications.kinds import MessageContent, MessageKind, message_kind_get
 from notifications.models import Channel, Reminder, ReminderSettings
@@ -327,11 +329,24 @@ def reminder_deliver(*, reminder_id: int) -> Delivery:
 
 
 @transaction.atomic
-def reminder_send_again(*, reminder: Reminder) -> Reminder:
-    """Admin: put a sent, failed or cancelled message back in the queue (same row, same key)."""
+def reminder_send_again(*, reminder: Reminder, actor: User) -> Reminder:
+    """Admin: put a sent, failed or cancelled message back in the queue (same row, same key).
+
+    Only someone who may change messages in the admin does it, and the audit trail names them.
+    """
+    if not (actor.is_active and (actor.is_clinic_admin or actor.is_superuser)):
+        raise PermissionDenied("Only clinic admins send a message again.")
     reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.state == State.PENDING:
         return reminder
+    audit_record(
+        request=None,
+        actor=actor,
+        patient=reminder.patient,
+        action=AuditEvent.Action.CHANGE,
+        target=reminder,
+        description=f"Message sent again: {reminder.kind}",
+    )
     now = timezone.now()
     reminder.state = State.PENDING
     reminder.next_attempt_at = now

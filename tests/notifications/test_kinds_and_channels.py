@@ -10,12 +10,15 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 
+from clinic.models import AuditEvent
 from notifications import kinds
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
 from notifications.models import Reminder
 from notifications.services import reminder_deliver, reminder_plan, reminder_send_again
 from notifications.tasks import reminders_send_due
+from tests.factories import AdminFactory
 from tests.reminders.factories import local
 
 NOON = local(2026, 5, 4, 12)
@@ -106,11 +109,12 @@ def test_a_row_whose_kind_is_no_longer_registered_fails_visibly_instead_of_crash
 
 @pytest.mark.django_db
 def test_a_message_sent_again_carries_the_same_message_id_so_receivers_can_tell_it_is_a_copy(patient, greeting_kind):
+    admin_user = AdminFactory()
     first, _ = reminder_plan(key="greeting:a", kind="greeting", patient=patient, due_at=NOON, context={"word": "a"})
     reminder_plan(key="greeting:b", kind="greeting", patient=patient, due_at=NOON, context={"word": "b"})
     with time_machine.travel(NOON, tick=False):
         reminders_send_due()
-        reminder_send_again(reminder=first)
+        reminder_send_again(reminder=first, actor=admin_user)
         reminder_deliver(reminder_id=first.pk)
     ids = [message.message()["Message-ID"] for message in mail.outbox]
     by_body = {}
@@ -158,3 +162,24 @@ def test_nothing_but_the_email_channel_hands_mail_to_django():
         and sending.search(path.read_text())
     ]
     assert sorted(offenders) == sorted(["notifications/channels.py", *ACCOUNT_SECURITY_SENDERS])
+
+
+@pytest.mark.django_db
+def test_only_an_admin_sends_a_message_again_and_the_audit_trail_names_them(patient, practitioner, greeting_kind):
+    first, _ = reminder_plan(key="greeting:c", kind="greeting", patient=patient, due_at=NOON, context={"word": "c"})
+    with time_machine.travel(NOON, tick=False):
+        reminders_send_due()
+    first.refresh_from_db()
+    assert first.state == Reminder.State.SENT
+
+    with pytest.raises(PermissionDenied):
+        reminder_send_again(reminder=first, actor=practitioner.user)
+    first.refresh_from_db()
+    assert first.state == Reminder.State.SENT
+
+    admin_user = AdminFactory()
+    reminder_send_again(reminder=first, actor=admin_user)
+    first.refresh_from_db()
+    assert first.state == Reminder.State.PENDING
+    event = AuditEvent.objects.get(target_type="notifications.reminder", target_id=str(first.pk))
+    assert (event.actor, event.patient, event.action) == (admin_user, patient, AuditEvent.Action.CHANGE)
