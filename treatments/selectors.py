@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from clinic.care_team import patient_is_visible_to
 from clinic.clinic_time import local_midnight
-from clinic.models import Modality, Patient
+from clinic.models import Modality, Patient, User
 from treatments.models import AdverseEvent, SessionLog
 
 MEANINGFUL_PERCENT = Decimal(30)
@@ -90,8 +92,15 @@ class TreatmentOutcome:
         return (Decimal(total) / len(self.sessions)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def patient_outcomes(*, patient: Patient) -> list[TreatmentOutcome]:
-    """The patient's pain per session and change from baseline, per treatment kind (one query)."""
+def _require_readable(*, actor: User, patient: Patient) -> None:
+    """Chart reads answer to the one access rule (the patient themselves, or their care team)."""
+    if not patient_is_visible_to(actor, patient):
+        raise PermissionDenied("You may not read this patient's treatment records.")
+
+
+def patient_outcomes(*, actor: User, patient: Patient) -> list[TreatmentOutcome]:
+    """The patient's pain per session and change from baseline, per treatment kind (two queries)."""
+    _require_readable(actor=actor, patient=patient)
     logs = (
         SessionLog.objects.for_patient(patient)
         .select_related("modality")
@@ -116,8 +125,9 @@ def patient_outcomes(*, patient: Patient) -> list[TreatmentOutcome]:
     return sorted(outcomes.values(), key=lambda outcome: order.index(outcome.kind))
 
 
-def patient_session_history(*, patient: Patient) -> QuerySet[SessionLog]:
+def patient_session_history(*, actor: User, patient: Patient) -> QuerySet[SessionLog]:
     """The patient's logs, newest first, with what the history table shows."""
+    _require_readable(actor=actor, patient=patient)
     return (
         SessionLog.objects.for_patient(patient)
         .select_related("modality", "practitioner__user")

@@ -258,12 +258,12 @@ class PatientChartView(AuditedPatientDataMixin, PractitionerRequiredMixin, Templ
         today = timezone.localdate()
         modalities = list(Modality.objects.active())
         decisions = screening_statuses(patients=[patient], modalities=modalities, on_date=today).get(patient.pk, {})
-        history = list(patient_session_history(patient=patient))
+        history = list(patient_session_history(actor=self.request.user, patient=patient))
         context.update(
             patient=patient,
             screening=[(modality, decisions.get(modality.pk)) for modality in modalities],
             care_plans=_care_plans(patient),
-            outcomes=patient_outcomes(patient=patient),
+            outcomes=patient_outcomes(actor=self.request.user, patient=patient),
             history=history,
             adverse_events=[(log, event) for log in history for event in log.adverse_events.all()],
             upcoming=Appointment.objects.filter(patient=patient)
@@ -295,8 +295,8 @@ class MyProgressView(PatientRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["outcomes"] = patient_outcomes(patient=self.patient)
-        context["history"] = patient_session_history(patient=self.patient)
+        context["outcomes"] = patient_outcomes(actor=self.request.user, patient=self.patient)
+        context["history"] = patient_session_history(actor=self.request.user, patient=self.patient)
         return context
 
 

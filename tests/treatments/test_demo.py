@@ -20,5 +20,5 @@ def test_demo_data_logs_a_history_once():
     call_command("demo_data", verbosity=0)
     assert SessionLog.objects.count() == logged
     pat = Patient.objects.get(user__email="pat@example.com")
-    [outcome] = [o for o in patient_outcomes(patient=pat) if o.kind == "wbc"]
+    [outcome] = [o for o in patient_outcomes(actor=pat.user, patient=pat) if o.kind == "wbc"]
     assert (outcome.change_points, outcome.change_percent, outcome.is_responder) == (3, Decimal("37.5"), True)

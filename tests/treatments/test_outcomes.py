@@ -5,9 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
+from tests.factories import care_team_join
 from tests.treatments.factories import past_slot, session_logged
-from treatments.selectors import is_meaningful_response, pain_reduction_percent, patient_outcomes
+from treatments.selectors import (
+    is_meaningful_response,
+    pain_reduction_percent,
+    patient_outcomes,
+    patient_session_history,
+)
 
 
 def _course(patient, practitioner, modality, scores: list[tuple[int, int]]):
@@ -20,7 +27,7 @@ def _course(patient, practitioner, modality, scores: list[tuple[int, int]]):
 
 def test_pre_session_scores_8_7_6_5_are_a_3_point_37_5_percent_reduction_and_a_responder(patient, practitioner, wbc):
     _course(patient, practitioner, wbc, [(8, 6), (7, 5), (6, 5), (5, 3)])
-    [outcome] = patient_outcomes(patient=patient)
+    [outcome] = patient_outcomes(actor=patient.user, patient=patient)
     assert outcome.label == "Whole-body cryotherapy"
     assert [p.pain_before for p in outcome.sessions] == [8, 7, 6, 5]
     assert [p.pain_after for p in outcome.sessions] == [6, 5, 5, 3]
@@ -34,7 +41,7 @@ def test_pre_session_scores_8_7_6_5_are_a_3_point_37_5_percent_reduction_and_a_r
 
 def test_small_drop_from_a_high_baseline_is_not_a_responder(patient, practitioner, wbc):
     _course(patient, practitioner, wbc, [(9, 8), (8, 8)])  # 1 point, 11.1 %
-    [outcome] = patient_outcomes(patient=patient)
+    [outcome] = patient_outcomes(actor=patient.user, patient=patient)
     assert outcome.change_points == 1
     assert outcome.change_percent == Decimal("11.1")
     assert not outcome.is_responder
@@ -42,7 +49,7 @@ def test_small_drop_from_a_high_baseline_is_not_a_responder(patient, practitione
 
 def test_two_points_count_even_below_thirty_percent(patient, practitioner, wbc):
     _course(patient, practitioner, wbc, [(8, 7), (6, 6)])  # 2 points, 25 %
-    [outcome] = patient_outcomes(patient=patient)
+    [outcome] = patient_outcomes(actor=patient.user, patient=patient)
     assert outcome.change_percent == Decimal("25.0")
     assert outcome.is_responder
 
@@ -55,7 +62,7 @@ def test_acupuncture_follow_ups_count_against_the_initial_consultation_baseline(
     session_logged(patient=patient, practitioner=practitioner, modality=acupuncture_follow_up,
                    starts_at=past_slot(20), pain_before=4, pain_after=3)  # fmt: skip
     session_logged(patient=patient, practitioner=practitioner, modality=wbc, starts_at=past_slot(10))
-    outcomes = {outcome.kind: outcome for outcome in patient_outcomes(patient=patient)}
+    outcomes = {outcome.kind: outcome for outcome in patient_outcomes(actor=patient.user, patient=patient)}
     assert set(outcomes) == {"wbc", "acupuncture"}
     assert outcomes["acupuncture"].baseline == 6
     assert outcomes["acupuncture"].change_percent == Decimal("33.3")
@@ -64,7 +71,7 @@ def test_acupuncture_follow_ups_count_against_the_initial_consultation_baseline(
 
 def test_outcomes_show_only_the_patients_own_sessions(patient, other_patient, practitioner, wbc):
     _course(other_patient, practitioner, wbc, [(9, 2), (2, 1)])
-    assert patient_outcomes(patient=patient) == []
+    assert patient_outcomes(actor=patient.user, patient=patient) == []
 
 
 @pytest.mark.parametrize(
@@ -75,3 +82,14 @@ def test_outcomes_show_only_the_patients_own_sessions(patient, other_patient, pr
 def test_meaningful_response_rule(baseline, current, percent, meaningful):
     assert pain_reduction_percent(baseline=baseline, current=current) == percent
     assert is_meaningful_response(baseline=baseline, current=current) is meaningful
+
+
+def test_chart_reads_refuse_anyone_outside_the_patient_and_their_care_team(patient, other_patient, practitioner):
+    for outsider in (other_patient.user, practitioner.user):
+        with pytest.raises(PermissionDenied):
+            patient_outcomes(actor=outsider, patient=patient)
+        with pytest.raises(PermissionDenied):
+            patient_session_history(actor=outsider, patient=patient)
+    care_team_join(patient=patient, practitioner=practitioner)
+    assert patient_outcomes(actor=practitioner.user, patient=patient) == []
+    assert list(patient_session_history(actor=patient.user, patient=patient)) == []
