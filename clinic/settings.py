@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "bootstrap",
     "django_celery_beat",
     "django_otp",
     "django_otp.plugins.otp_totp",
