@@ -10,6 +10,7 @@ from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import AuditedClinicalAdminMixin
 from clinic.care_team import care_team_end, care_team_review_emergency
@@ -44,6 +45,7 @@ class ClinicUserChangeForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    admin_section = "People"
     add_form = ClinicUserCreationForm
     form = ClinicUserChangeForm
     list_display = ("email", "first_name", "last_name", "role", "is_active", "last_login")
@@ -106,7 +108,8 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
+class PatientAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
+    admin_section = "People"
     list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
     search_fields = ("user__email", "user__first_name", "user__last_name", "phone")
     list_filter = ("appointment_reminders", "rebooking_nudges")
@@ -114,8 +117,19 @@ class PatientAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
+# Inlines that apps above this one add to the practitioner's page (bookings: working hours).
+_practitioner_inlines: list[type[admin.options.InlineModelAdmin]] = []
+
+
+def practitioner_admin_inline_add(inline: type[admin.options.InlineModelAdmin]) -> None:
+    """Show ``inline`` on each practitioner's admin page (called from an upper app's admin module)."""
+    if inline not in _practitioner_inlines:
+        _practitioner_inlines.append(inline)
+
+
 @admin.register(Practitioner)
 class PractitionerAdmin(admin.ModelAdmin):
+    admin_section = "People"
     list_display = ("__str__", "title", "is_active")
     list_filter = ("is_active", "modalities")
     search_fields = ("user__email", "user__first_name", "user__last_name")
@@ -123,9 +137,13 @@ class PractitionerAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user",)
 
+    def get_inlines(self, request: HttpRequest, obj: Practitioner | None) -> list[type[admin.options.InlineModelAdmin]]:
+        return [*super().get_inlines(request, obj), *_practitioner_inlines]
+
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
+    admin_section = "Catalogue"
     list_display = ("name", "kind", "capacity", "temperature_min_c", "temperature_max_c", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
@@ -133,6 +151,7 @@ class ResourceAdmin(admin.ModelAdmin):
 
 @admin.register(Modality)
 class ModalityAdmin(admin.ModelAdmin):
+    admin_section = "Catalogue"
     list_display = (
         "name",
         "kind",
@@ -151,6 +170,8 @@ class ModalityAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, read-only for everyone: no add, change or delete, not even for superusers."""
+
+    admin_section = "Security"
 
     list_display = ("created_at", "actor", "action", "patient", "description", "target_type", "target_id", "ip_address")
     list_filter = (
@@ -178,6 +199,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 @admin.register(TwoFactorEnrolment)
 class TwoFactorEnrolmentAdmin(admin.ModelAdmin):
     """Who was sent an enrolment link by whom, and whether it was used; issued from the user list."""
+
+    admin_section = "Security"
 
     list_display = ("user", "issued_by", "created_at", "expires_at", "used_at")
     list_select_related = ("user", "issued_by")
@@ -245,6 +268,8 @@ class CareTeamMembershipAdmin(admin.ModelAdmin):
 
     Grants come only from the acts in ``clinic.care_team`` (booking, assignment, referral, break the glass).
     """
+
+    admin_section = "People"
 
     list_display = (
         "starts_at",

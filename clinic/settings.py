@@ -43,7 +43,7 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Northside Back Pain Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+44 20 7946 0000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.admin_site.ClinicAdminConfig",  # django.contrib.admin with the clinic's grouped index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -154,6 +154,8 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="Europe/London")
 USE_I18N = True
+# The clinic reads the clock in 24 hours ("08:00"): English's own formats say "8 a.m.".
+FORMAT_MODULE_PATH = ["clinic.formats"]
 USE_TZ = True
 
 # --- Static files -----------------------------------------------------------
@@ -332,3 +334,7 @@ if SENTRY_DSN:
         release=env.str("SENTRY_RELEASE", default="") or None,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# Clinical records change only through the app's services (signing, amending, audit): the
+# admin shows their recorded history but never reverts a record to an old version.
+SIMPLE_HISTORY_REVERT_DISABLED = True

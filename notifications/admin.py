@@ -26,6 +26,7 @@ class KindFilter(admin.SimpleListFilter):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
+    admin_section = "Messages"
     list_display = ["due_at", "kind_label", "channel", "patient", "state", "attempts", "sent_at", "short_error"]
     list_filter = [KindFilter, "channel", "state", "due_at"]
     search_fields = ["patient__user__email", "patient__user__last_name", "key"]
@@ -78,6 +79,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 @admin.register(ReminderSettings)
 class ReminderSettingsAdmin(admin.ModelAdmin):
+    admin_section = "Messages"
     list_display = [
         "__str__",
         "upcoming_hours_before",

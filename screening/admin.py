@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import AuditedClinicalAdminMixin
 from notifications.models import Reminder
@@ -49,6 +50,7 @@ class ContraindicationRuleInline(admin.TabularInline):
 
 @admin.register(Contraindication)
 class ContraindicationAdmin(admin.ModelAdmin):
+    admin_section = "Screening"
     list_display = ["name", "code", "patient_reason", "applies_under_age"]
     search_fields = ["name", "code", "patient_reason"]
     prepopulated_fields = {"code": ["name"]}
@@ -57,6 +59,7 @@ class ContraindicationAdmin(admin.ModelAdmin):
 
 @admin.register(ContraindicationRule)
 class ContraindicationRuleAdmin(admin.ModelAdmin):
+    admin_section = "Screening"
     list_display = ["contraindication", "modality", "severity"]
     list_editable = ["severity"]
     list_filter = ["severity", "modality"]
@@ -74,6 +77,8 @@ class QuestionInline(admin.StackedInline):
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(admin.ModelAdmin):
     """A version that has submissions is frozen: publish a new version to change the questions."""
+
+    admin_section = "Screening"
 
     list_display = ["__str__", "version", "is_current", "valid_months", "created_at"]
     list_filter = ["is_current"]
@@ -127,7 +132,8 @@ class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    admin_section = "Screening"
     list_display = ["patient", "submitted_at", "questionnaire", "submitted_by"]
     list_filter = ["questionnaire", "submitted_at"]
     search_fields = ["patient__user__email", "patient__user__first_name", "patient__user__last_name"]
@@ -138,7 +144,8 @@ class SubmissionAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.Model
 
 
 @admin.register(Review)
-class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    admin_section = "Screening"
     audit_patient_path = "submission__patient"
     list_display = ["submission", "modality", "decision", "decided_by", "decided_at"]
     list_filter = ["decision", "modality", "decided_at"]
@@ -168,6 +175,8 @@ class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 class ConsentTextAdmin(admin.ModelAdmin):
     """A signed version is frozen: add a new version (and make it current) to change the wording."""
 
+    admin_section = "Screening"
+
     list_display = ["modality", "version", "is_current", "created_at"]
     list_filter = ["modality", "is_current"]
     search_fields = ["body"]
@@ -185,7 +194,8 @@ class ConsentTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    admin_section = "Screening"
     list_display = ["patient", "consent_text", "typed_name", "signed_at", "recorded_by"]
     list_filter = ["consent_text__modality", "signed_at"]
     search_fields = ["patient__user__email", "patient__user__last_name", "typed_name"]

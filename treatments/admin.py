@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import AuditedClinicalAdminMixin
 from treatments.models import AdverseEvent, Amendment, SafetyThresholds, SessionLog
@@ -46,7 +47,8 @@ class AmendmentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(SessionLog)
-class SessionLogAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SessionLogAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    admin_section = "Clinical records"
     list_display = ("started_at", "patient", "modality", "practitioner", "pain_before", "pain_after", "status")
     list_filter = ("status", "kind", "modality", "practitioner", "started_at")
     search_fields = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
@@ -64,7 +66,8 @@ class SessionLogAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.Model
 
 
 @admin.register(AdverseEvent)
-class AdverseEventAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class AdverseEventAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    admin_section = "Clinical records"
     audit_patient_path = "session_log__patient"
     list_display = ("session_log", "kind", "severity", "action_taken")
     list_filter = ("kind", "severity", "session_log__modality")
@@ -74,6 +77,7 @@ class AdverseEventAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.Mod
 
 @admin.register(Amendment)
 class AmendmentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    admin_section = "Clinical records"
     audit_patient_path = "session_log__patient"
     list_display = ("changed_at", "session_log", "changed_by", "reason")
     list_filter = ("changed_at", "changed_by")
@@ -83,6 +87,7 @@ class AmendmentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelA
 
 @admin.register(SafetyThresholds)
 class SafetyThresholdsAdmin(admin.ModelAdmin):
+    admin_section = "Catalogue"
     list_display = ("__str__", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from bookings.models import (
     Appointment,
@@ -18,11 +19,13 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from clinic.admin import practitioner_admin_inline_add
 from clinic.audit import AuditedClinicalAdminMixin
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
+class AppointmentAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
+    admin_section = "Schedules"
     list_display = ["starts_at", "modality", "patient", "practitioner", "status", "cancelled_late"]
     list_filter = ["status", "modality", "practitioner", "cancelled_late"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
@@ -39,14 +42,38 @@ class AppointmentAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
         return False
 
 
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+    verbose_name_plural = "regular working hours (clinic time)"
+
+
+class ExtraHoursInline(admin.TabularInline):
+    model = ExtraHours
+    extra = 0
+    verbose_name_plural = "extra hours on given dates (clinic time)"
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+for schedule_inline in (WorkingHoursInline, ExtraHoursInline, TimeOffInline):
+    practitioner_admin_inline_add(schedule_inline)
+
+
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = ["practitioner", "weekday", "start_time", "end_time"]
     list_filter = ["practitioner", "weekday"]
 
 
 @admin.register(ExtraHours)
 class ExtraHoursAdmin(admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = ["practitioner", "date", "start_time", "end_time", "note"]
     list_filter = ["practitioner"]
     date_hierarchy = "date"
@@ -54,6 +81,7 @@ class ExtraHoursAdmin(admin.ModelAdmin):
 
 @admin.register(TimeOff)
 class TimeOffAdmin(admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = ["practitioner", "starts_at", "ends_at", "reason"]
     list_filter = ["practitioner"]
     date_hierarchy = "starts_at"
@@ -61,12 +89,14 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 @admin.register(ClinicClosure)
 class ClinicClosureAdmin(admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = ["reason", "start_date", "end_date"]
     date_hierarchy = "start_date"
 
 
 @admin.register(BookingPolicy)
 class BookingPolicyAdmin(admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = [
         "__str__",
         "minimum_notice_minutes",
@@ -85,6 +115,8 @@ class BookingPolicyAdmin(admin.ModelAdmin):
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
     """Revoke a leaked link by deleting the feed; the owner gets a new one on their next visit."""
+
+    admin_section = "Schedules"
 
     list_display = ["__str__", "created_at", "regenerated_at"]
     readonly_fields = ["practitioner", "patient", "created_at", "regenerated_at"]

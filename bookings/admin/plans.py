@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from bookings.models import CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
 from bookings.services.plans import CarePlanRefused, care_plan_assign, care_plan_assignable_check, care_plan_end
@@ -48,6 +49,7 @@ class PlanPhaseInline(admin.TabularInline):
 
 @admin.register(PlanTemplate)
 class PlanTemplateAdmin(admin.ModelAdmin):
+    admin_section = "Catalogue"
     list_display = ["name", "family", "phase_summary", "is_active"]
     list_filter = ["family", "is_active"]
     search_fields = ["name"]
@@ -89,9 +91,11 @@ class CarePlanAdminForm(forms.ModelForm):
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
+class CarePlanAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
     """New plans go through ``care_plan_assign``; who the plan is for and what it is stay fixed afterwards,
     and a plan ends through ``care_plan_end`` (the action), so the one-active-plan rule cannot be skipped."""
+
+    admin_section = "Clinical records"
 
     form = CarePlanAdminForm
     actions = ["end_plans"]
@@ -145,6 +149,7 @@ class CarePlanAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
 
 @admin.register(PlanSeries)
 class PlanSeriesAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
+    admin_section = "Schedules"
     audit_patient_path = "plan__patient"
     list_display = ["plan", "phase", "first_date", "local_time", "interval_days", "created_by", "created_at"]
     readonly_fields = [

@@ -7,8 +7,9 @@ times (09:00 stays 09:00 across a daylight-saving change); time off is an aware 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -44,10 +45,22 @@ class WorkingHours(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="working_hours_end_after_start"),
             models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="working_hours_weekday_valid"),
+            models.UniqueConstraint(
+                fields=["practitioner", "weekday", "start_time"],
+                name="working_hours_one_interval_per_start",
+                violation_error_message="These working hours are already there.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.practitioner}: {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.practitioner_id is None or None in (self.start_time, self.end_time, self.weekday):
+            return
+        same_day = WorkingHours.objects.filter(practitioner_id=self.practitioner_id, weekday=self.weekday)
+        _refuse_overlap(same_day.exclude(pk=self.pk), self.start_time, self.end_time)
 
 
 class ExtraHours(models.Model):
@@ -65,10 +78,32 @@ class ExtraHours(models.Model):
         ordering = ["date", "start_time"]
         constraints = [
             models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="extra_hours_end_after_start"),
+            models.UniqueConstraint(
+                fields=["practitioner", "date", "start_time"],
+                name="extra_hours_one_interval_per_start",
+                violation_error_message="These extra hours are already there.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.practitioner}: {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.practitioner_id is None or None in (self.start_time, self.end_time, self.date):
+            return
+        same_date = ExtraHours.objects.filter(practitioner_id=self.practitioner_id, date=self.date)
+        _refuse_overlap(same_date.exclude(pk=self.pk), self.start_time, self.end_time)
+
+
+def _refuse_overlap(others: models.QuerySet, start: time, end: time) -> None:
+    """Two intervals of one practitioner's hours on one day may touch but not overlap."""
+    clash = others.filter(start_time__lt=end, end_time__gt=start).order_by("start_time").first()
+    if clash is not None:
+        raise ValidationError(
+            f"These hours overlap {clash.start_time:%H:%M}-{clash.end_time:%H:%M} already set for that day.",
+            code="overlap",
+        )
 
 
 class TimeOff(models.Model):
