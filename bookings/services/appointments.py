@@ -168,9 +168,9 @@ def _find_slot(
             return slot
     on_empty_calendar = selectors.free_slots(**options, include_appointments=False)
     if not any(slot.starts_at == starts_at for slot in on_empty_calendar):
-        who = f"{practitioner.full_name} does" if practitioner else "No practitioner does"
+        who = f"{practitioner.full_name} does not offer" if practitioner else "No practitioner offers"
         raise BookingRefused(
-            f"{who} not offer {modality.name} at {_format(starts_at)}; please choose one of the times shown.",
+            f"{who} {modality.name} at {_format(starts_at)}; please choose one of the times shown.",
             alternatives=selectors.nearest_free_times(
                 modality=modality,
                 around=starts_at,
