@@ -31,7 +31,7 @@ class LinkTarget:
 @dataclass(frozen=True)
 class Link:
     key: str
-    label: str
+    label: str | Callable[[Any], str]  # or, from the subject, e.g. "Log session" / "Open session log"
     url_name: str
     url_args: Callable[[Any], tuple[Any, ...]] = lambda subject: ()
     shown_to: Callable[[Any, Any], bool] = lambda user, subject: True
@@ -51,7 +51,7 @@ def links_for(place: str, *, user: Any, subject: Any = None) -> list[LinkTarget]
     return [
         LinkTarget(
             key=link.key,
-            label=link.label,
+            label=link.label(subject) if callable(link.label) else link.label,
             url=reverse(link.url_name, args=link.url_args(subject)),
             emphasis=link.emphasis,
         )

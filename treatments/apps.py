@@ -23,7 +23,8 @@ class TreatmentsConfig(AppConfig):
             "appointment.actions",
             Link(
                 key="session_log",
-                label="Session log",
+                # A logged session marks its appointment attended (treatments.services).
+                label=lambda a: "Open session log" if a.status == "attended" else "Log session",
                 url_name="treatments:log_create",
                 url_args=lambda a: (a.pk,),
                 shown_to=lambda user, a: user.is_practitioner,

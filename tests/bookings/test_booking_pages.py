@@ -174,6 +174,18 @@ def test_practitioner_day_shows_appointments_with_screening_status(client, booke
     assert reverse("treatments:log_create", args=[booked.pk]) in page
 
 
+def test_day_pages_session_log_button_says_whether_the_session_is_logged(client, booked, working_practitioner):
+    client.force_login(working_practitioner.user)
+    day = {"date": TUESDAY.isoformat()}
+    assert "Log session" in client.get(reverse("bookings:practitioner_day"), day).content.decode()
+
+    Appointment.objects.filter(pk=booked.pk).update(status=Appointment.Status.ATTENDED)  # as logging does
+
+    page = client.get(reverse("bookings:practitioner_day"), day).content.decode()
+    assert "Open session log" in page
+    assert "Log session" not in page
+
+
 def test_practitioner_week_lists_the_week(client, booked, working_practitioner):
     client.force_login(working_practitioner.user)
     page = client.get(reverse("bookings:practitioner_week"), {"date": TUESDAY.isoformat()}).content.decode()

@@ -50,7 +50,7 @@ def test_practitioner_logs_wbc_session_from_day_page_and_chart_shows_pain_7_to_4
     expect(entry).to_contain_text("09:00")
     expect(entry).to_contain_text("Whole-body cryotherapy")
     visitor.check("day")
-    entry.get_by_role("link", name="Session log").click()
+    entry.get_by_role("link", name="Log session").click()
     expect(page.get_by_role("heading", name="Log session")).to_be_visible()
     visitor.check("log-form")
 
@@ -103,7 +103,7 @@ def test_practitioner_logs_acupuncture_session_on_a_tablet_and_chart_shows_it(
     page.get_by_role("link", name="Open today's day page").click()
     entry = page.get_by_role("listitem").filter(has_text="Robin Ashe")
     expect(entry).to_contain_text("Acupuncture follow-up")
-    entry.get_by_role("link", name="Session log").click()
+    entry.get_by_role("link", name="Log session").click()
     expect(page.get_by_role("heading", name="Log session")).to_be_visible()
     visitor.check("acupuncture-log-form")
 
