@@ -47,6 +47,7 @@ def demo_people_create() -> DemoPeople:
         _patient("pat@example.com", "Pat", "Jones", date(1978, 4, 12), "+44 7700 900001"),
         _patient("sam@example.com", "Sam", "Okafor", date(1990, 9, 3), "+44 7700 900002"),
         _patient("robin@example.com", "Robin", "Li", date(1965, 1, 27), "+44 7700 900003"),
+        _patient("alex@example.com", "Alex", "Morgan", date(1983, 11, 19), "+44 7700 900004"),
     ]
     return DemoPeople(admin=admin, desk=desk, practitioners=practitioners, patients=patients)
 
@@ -76,9 +77,12 @@ def demo_logins_text() -> str:
             f"Demo logins (password for all: {DEMO_PASSWORD})",
             "  admin         admin@clinic.example   (Django admin at /admin/)",
             "  front desk    desk@clinic.example    (books and registers patients)",
-            "  practitioner  frost@clinic.example   (cryotherapy)",
-            "  practitioner  needham@clinic.example (acupuncture)",
-            "  patient       pat@example.com, sam@example.com, robin@example.com",
+            "  practitioner  frost@clinic.example   (cryotherapy: a session to log today)",
+            "  practitioner  needham@clinic.example (acupuncture: a session to log, a screening to review)",
+            "  patient       pat@example.com    (whole-body cryotherapy every 3 weeks)",
+            "  patient       sam@example.com    (acupuncture, initial phase)",
+            "  patient       alex@example.com   (localized cryotherapy)",
+            "  patient       robin@example.com  (screening waiting for a practitioner's review)",
             "",
         ]
     )

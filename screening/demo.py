@@ -13,12 +13,12 @@ ROBIN_YES = {"high-blood-pressure", "anticoagulants"}
 
 
 def demo_screenings_create(*, people: DemoPeople) -> None:
-    """Pat and Sam: cleared, with every consent signed.  Robin: waiting for review."""
+    """Pat, Sam and Alex: cleared, with every consent signed.  Robin: waiting for review."""
     questionnaire = Questionnaire.objects.current().prefetch_related("questions__contraindications").first()
     if questionnaire is None:
         return
     by_email = {patient.user.email: patient for patient in people.patients}
-    for email in ("pat@example.com", "sam@example.com"):
+    for email in ("pat@example.com", "sam@example.com", "alex@example.com"):
         patient = by_email.get(email)
         if patient is not None:
             _answer(patient=patient, questionnaire=questionnaire, yes=set())

@@ -1,85 +1,50 @@
-"""Demo treatment history for ``make run``: a few weeks of logged sessions to chart.
+"""Demo treatment history for ``make run``: the past sessions of each demo course, logged and
+signed on the day they happened, so the charts and reports have something to show.
 
-Idempotent: runs only while no session has been logged.  Pat has a whole-body
-cryotherapy course (pre-session pain 8, 7, 6, 5: a responder), Sam an acupuncture
-course; past appointments of the demo without a log get one as well.
+Idempotent: runs only while no session has been logged.  The appointments come from
+``bookings.demo`` (``COURSES`` says who, when and how the pain went); today's session that has
+already started is left unlogged, for the practitioner to log.
 """
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
+from bookings.demo import COURSES, course_session_days
 from bookings.models import Appointment
-from clinic.care_team import care_team_grant_for_booking
-from clinic.clinic_time import clinic_datetime, local_midnight
 from clinic.demo import DemoPeople
-from clinic.models import Modality, Patient, Practitioner
+from clinic.models import Modality
 from treatments.models import SessionLog
 from treatments.services import session_log_create
 
-WBC_COURSE = [(63, 8, 6), (42, 7, 5), (21, 6, 5), (1, 5, 3)]  # days ago, pain before, pain after
-ACUPUNCTURE_COURSE = [(35, 7, 6), (28, 6, 5), (21, 6, 4), (14, 5, 4), (7, 4, 3)]
-
 
 def demo_sessions_create(*, people: DemoPeople) -> None:
-    if SessionLog.objects.exists() or len(people.practitioners) < 2 or len(people.patients) < 2:
+    if SessionLog.objects.filter(appointment__patient__in=people.patients).exists():
         return
-    cryo_practitioner, acupuncturist = people.practitioners[0], people.practitioners[1]
-    pat, sam = people.patients[0], people.patients[1]
-    wbc = Modality.objects.filter(kind=Modality.Kind.WHOLE_BODY_CRYO).first()
-    initial = Modality.objects.filter(slug="acupuncture-initial").first()
-    follow_up = Modality.objects.filter(slug="acupuncture-follow-up").first()
-    if wbc:
-        for days_ago, before, after in WBC_COURSE:
-            _session(pat, cryo_practitioner, wbc, days_ago, time(8, 0), before, after, people)
-    if initial and follow_up:
-        for number, (days_ago, before, after) in enumerate(ACUPUNCTURE_COURSE):
-            modality = initial if number == 0 else follow_up
-            _session(sam, acupuncturist, modality, days_ago, time(8, 0), before, after, people)
-    earlier = Appointment.objects.filter(
-        status__in=[Appointment.Status.BOOKED, Appointment.Status.ATTENDED],
-        starts_at__lt=local_midnight(timezone.localdate()),
-        session_log__isnull=True,
-    ).select_related("modality")
-    for appointment in earlier:
-        session_log_create(
-            appointment=appointment,
-            by=appointment.practitioner.user,
-            values=_readings(appointment.modality, 6, 4),
-            sign=True,
-        )
-
-
-def _session(
-    patient: Patient,
-    practitioner: Practitioner,
-    modality: Modality,
-    days_ago: int,
-    at: time,
-    before: int,
-    after: int,
-    people: DemoPeople,
-) -> None:
-    day = timezone.localdate() - timedelta(days=days_ago)
-    starts_at = clinic_datetime(day, at)
-    appointment = Appointment(patient=patient, practitioner=practitioner, created_by=people.admin)
-    appointment.place(modality=modality, starts_at=starts_at)
-    appointment.save()
-    # Past sessions are written directly (the booking rules refuse the past); the practitioner
-    # joins the care team as the booking service would have made them.
-    care_team_grant_for_booking(
-        patient=patient, practitioner=practitioner, appointment_starts_at=starts_at, actor=people.admin
-    )
-    session_log_create(
-        appointment=appointment,
-        by=practitioner.user,
-        values=_readings(modality, before, after),
-        sign=True,
-    )
+    today = timezone.localdate()
+    for course in COURSES:
+        days = course_session_days(course, today=today)
+        for day, (_, before, after) in zip(days, course.history, strict=True):
+            appointment = (
+                Appointment.objects.filter(patient__user__email=course.patient_email, starts_at__date=day)
+                .select_related("modality", "practitioner__user", "patient")
+                .first()
+            )
+            if appointment is None:
+                continue
+            log = session_log_create(
+                appointment=appointment,
+                by=appointment.practitioner.user,
+                values=_readings(appointment.modality, before, after),
+                sign=True,
+            )
+            # Written and signed at the end of the session, not when the demo was loaded.
+            finished = appointment.ends_at + timedelta(minutes=5)
+            SessionLog.objects.filter(pk=log.pk).update(created_at=finished, signed_at=finished)
 
 
 def _readings(modality: Modality, before: int, after: int) -> dict[str, Any]:
@@ -94,7 +59,7 @@ def _readings(modality: Modality, before: int, after: int) -> dict[str, Any]:
         values |= {"temperature_c": Decimal("-125.0"), "exposure_seconds": 150, "bp_systolic": 128,
                    "bp_diastolic": 82, "unchanged_since_screening": True}  # fmt: skip
     elif modality.kind == Modality.Kind.LOCALIZED_CRYO:
-        values |= {"body_area": "Lower back", "temperature_c": Decimal("-30.0"), "exposure_seconds": 300}
+        values |= {"body_area": "Lower back", "temperature_c": Decimal("-30.0"), "exposure_seconds": 120}
     else:
         values |= {"points_used": "BL23, BL25, GB30, DU4", "needle_count": 10, "exposure_seconds": 25 * 60,
                    "electro_stimulation": False}  # fmt: skip

@@ -18,7 +18,7 @@ from treatments.demo import demo_sessions_create
 
 
 class Command(BaseCommand):
-    help = "Create (once) the demo admin, practitioners, patients, a week of appointments and a treatment history."
+    help = "Create (once) the demo admin, desk, practitioners and patients, their care plans, appointments and history."
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
