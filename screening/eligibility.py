@@ -53,9 +53,11 @@ class GateDecision:
     allowed: bool
     status: str  # a GateStatus value
     modality: Modality
-    reasons: tuple[str, ...]  # e.g. "you told us you have Raynaud's syndrome"
+    reasons: tuple[str, ...]  # to the patient, e.g. "you told us you have Raynaud's syndrome"
     next_step: str | None  # a NextStep value, None when there is nothing the patient can do online
     expires_on: date | None  # the first day the clearance is no longer valid
+    # The same facts as staff read them, e.g. "Raynaud's syndrome" ("" reasons: see ``reasons``).
+    staff_reasons: tuple[str, ...] = ()
 
 
 class ScreeningRefused(Exception):
@@ -204,17 +206,24 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             status=GateStatus.NOT_SCREENED,
             modality=modality,
             reasons=("you have not answered our health questions yet",),
+            staff_reasons=("no health questions answered yet",),
             next_step=NextStep.ANSWER_QUESTIONS,
             expires_on=None,
         )
     # At most one questionnaire is current (a database constraint), so this is "not the current one".
     if not submission.questionnaire.is_current:
-        return _expired("our health questions have changed since you answered them", modality=modality, expires_on=None)
+        return _expired(
+            "our health questions have changed since you answered them",
+            staff_reason="the health questions changed after these answers",
+            modality=modality,
+            expires_on=None,
+        )
     valid_months = submission.questionnaire.valid_months
     expires_on = submission.expires_on
     if on_date >= expires_on:
         return _expired(
             f"your answers from {_day(submission.submitted_on)} need re-confirming every {valid_months} months",
+            staff_reason=f"answers from {_day(submission.submitted_on)} are older than {valid_months} months",
             modality=modality,
             expires_on=expires_on,
         )
@@ -238,6 +247,7 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
                 status=GateStatus.NEEDS_REVIEW,
                 modality=modality,
                 reasons=tuple(clinic.contraindications[cid].patient_reason for cid in sorted(relative_ids)),
+                staff_reasons=tuple(sorted(clinic.contraindications[cid].name for cid in relative_ids)),
                 next_step=NextStep.AWAIT_REVIEW,
                 expires_on=expires_on,
             )
@@ -247,6 +257,7 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
                 status=GateStatus.NOT_ELIGIBLE,
                 modality=modality,
                 reasons=(f"a practitioner reviewed your answers and advised against it: {review.note}",),
+                staff_reasons=(f"declined on review: {review.note}",),
                 next_step=None,
                 expires_on=None,
             )
@@ -259,6 +270,7 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
             reasons=(f"the clinic has not published a consent form for {modality.name.lower()} yet; please call us",),
+            staff_reasons=(f"no consent form published for {modality.name.lower()}",),
             next_step=None,
             expires_on=expires_on,
         )
@@ -268,6 +280,7 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
             reasons=(f"you have not signed the current consent form for {modality.name.lower()}",),
+            staff_reasons=(f"current consent form for {modality.name.lower()} not signed",),
             next_step=NextStep.SIGN_CONSENT,
             expires_on=expires_on,
         )
@@ -316,17 +329,19 @@ def _not_eligible(contraindications: list[Contraindication], *, modality: Modali
         status=GateStatus.NOT_ELIGIBLE,
         modality=modality,
         reasons=tuple(c.patient_reason for c in sorted(contraindications, key=lambda c: c.name)),
+        staff_reasons=tuple(sorted(c.name for c in contraindications)),
         next_step=None,
         expires_on=None,
     )
 
 
-def _expired(reason: str, *, modality: Modality, expires_on: date | None) -> GateDecision:
+def _expired(reason: str, *, staff_reason: str, modality: Modality, expires_on: date | None) -> GateDecision:
     return GateDecision(
         allowed=False,
         status=GateStatus.EXPIRED,
         modality=modality,
         reasons=(reason,),
+        staff_reasons=(staff_reason,),
         next_step=NextStep.RECONFIRM,
         expires_on=expires_on,
     )

@@ -102,3 +102,9 @@ def screening_reviews_waiting(context: template.Context) -> int:
     """How many answers wait in the viewer's own review queue (their care team's patients), for the
     staff start page, so the count matches what the queue then shows (constant queries)."""
     return len(screening_review_queue(patients=screening_patients_readable_by(context["request"].user)))
+
+
+@register.filter
+def gate_staff_reasons(decision: GateDecision) -> tuple[str, ...]:
+    """The decision's reasons as staff read them (the facts, not the words written to the patient)."""
+    return decision.staff_reasons or decision.reasons
