@@ -47,7 +47,7 @@ def test_home_card_shows_status_per_treatment(client, patient):
     assert 'href="/screening/"' in page  # "My screening" in the menu
 
 
-def test_demo_screenings_clear_pat_and_sam_and_leave_robin_waiting(today):
+def test_demo_screenings_clear_pat_sam_and_alex_and_leave_robin_waiting(today):
     people = demo_people_create()
     demo_screenings_create(people=people)
     demo_screenings_create(people=people)  # idempotent
@@ -55,10 +55,10 @@ def test_demo_screenings_clear_pat_and_sam_and_leave_robin_waiting(today):
     modalities = list(Modality.objects.active())
     by_email = {p.user.email: p for p in Patient.objects.select_related("user")}
     statuses = screening_statuses(patients=by_email.values(), modalities=modalities, on_date=today)
-    for email in ("pat@example.com", "sam@example.com"):
+    for email in ("pat@example.com", "sam@example.com", "alex@example.com"):
         assert all(decision.allowed for decision in statuses[by_email[email].pk].values()), email
     robin = statuses[by_email["robin@example.com"].pk]
     assert {d.status for d in robin.values()} >= {"needs_review"}
-    assert Submission.objects.count() == 3
-    assert Consent.objects.count() == 3 * len(modalities)
+    assert Submission.objects.count() == 4
+    assert Consent.objects.count() == 4 * len(modalities)
     assert [item.submission.patient.user.email for item in screening_review_queue()] == ["robin@example.com"]
