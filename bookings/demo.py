@@ -51,9 +51,9 @@ class DemoCourse:
 
 
 COURSES: tuple[DemoCourse, ...] = (
-    # Whole-body cryotherapy every three weeks (seed 003); pain before falls 8, 7, 6: a responder.
+    # Whole-body cryotherapy every three weeks (seed 003); pain before falls 8, 7, 5: a responder.
     DemoCourse("pat@example.com", "frost@clinic.example", "wbc", "whole-body-cryotherapy",
-               "whole-body-cryotherapy", time(10), ((63, 8, 6), (42, 7, 5), (21, 6, 5)), "later", None),
+               "whole-body-cryotherapy", time(10), ((63, 8, 6), (42, 7, 5), (21, 5, 3)), "later", None),
     # Acupuncture weekly in the initial phase (seed 004): the consultation, then follow-ups.
     DemoCourse("sam@example.com", "needham@clinic.example", "acupuncture", "acupuncture-initial",
                "acupuncture-follow-up", time(11),

