@@ -110,8 +110,16 @@ class WaitlistJoinView(PatientRequiredMixin, View):
 
 
 class WaitlistLeaveView(PatientRequiredMixin, View):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and hasattr(request.user, "patient"):
+            # Someone else's entry is not found, whatever the method.
+            self.entry = get_object_or_404(
+                WaitlistEntry.objects.select_related("modality"), pk=kwargs["pk"], patient__user=request.user
+            )
+        return super().dispatch(request, *args, **kwargs)
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        entry = get_object_or_404(WaitlistEntry.objects.select_related("modality"), pk=pk, patient=self.patient)
+        entry = self.entry
         waitlist_leave(entry=entry, actor=request.user)
         messages.success(request, f"You have left the waitlist for {entry.modality.name}.")
         return redirect("bookings:waitlist")
@@ -219,12 +227,17 @@ class StaffWaitlistJoinView(ClinicStaffRequiredMixin, View):
 class StaffWaitlistLeaveView(ClinicStaffRequiredMixin, View):
     """Take a patient off the list (e.g. they called to say they no longer need it)."""
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and request.user.is_clinic_staff:
+            self.entry = get_object_or_404(
+                WaitlistEntry.objects.select_related("patient__user", "modality"),
+                pk=kwargs["pk"],
+                patient__in=patients_bookable_by(request.user).values("pk"),
+            )
+        return super().dispatch(request, *args, **kwargs)
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        entry = get_object_or_404(
-            WaitlistEntry.objects.select_related("patient__user", "modality"),
-            pk=pk,
-            patient__in=patients_bookable_by(request.user).values("pk"),
-        )
+        entry = self.entry
         try:
             waitlist_leave(entry=entry, actor=request.user)
         except CareTeamRefused as refused:
