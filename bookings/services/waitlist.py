@@ -316,12 +316,17 @@ def waitlist_offers_advance(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def _offer_pass(*, offer_id: int, now: datetime) -> bool:
-    offer = WaitlistOffer.objects.select_for_update().filter(pk=offer_id, status=Offer.OPEN).first()
-    if offer is None or offer.expires_at > now:
+    offer = WaitlistOffer.objects.select_related("modality", "practitioner").filter(pk=offer_id).first()
+    if offer is None:
         return False
-    offer.status = Offer.PASSED
-    offer.answered_at = now
-    offer.save(update_fields=["status", "answered_at"])
+    # The practitioner first, then the offer: the order accepting uses, so the two never deadlock.
+    Practitioner.objects.select_for_update(of=("self",), no_key=True).filter(pk=offer.practitioner_id).first()
+    locked = WaitlistOffer.objects.select_for_update().filter(pk=offer_id, status=Offer.OPEN).first()
+    if locked is None or locked.expires_at > now:
+        return False
+    locked.status = Offer.PASSED
+    locked.answered_at = now
+    locked.save(update_fields=["status", "answered_at"])
     waitlist_slot_freed(modality=offer.modality, starts_at=offer.starts_at, practitioner=offer.practitioner)
     return True
 
@@ -344,46 +349,59 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, actor: User) -> Appointment:
     """Book the offered time for the offer's patient.  The first to accept gets it.
 
     Raises ``WaitlistOfferGone`` (a kind message; the patient stays on the list) when the time went
-    to someone else or the offer was answered already, and ``WaitlistRefused`` when the screening or
-    another booking rule says no.  Retries briefly on database contention, like booking.
+    to someone else or the offer was withdrawn, and ``WaitlistRefused`` when the screening says no.
+    A second press of the same button returns the appointment the first one booked.  Retries
+    briefly on database contention, like booking.
     """
     try:
         return _retrying_contention(lambda: _offer_accept(offer_id=offer.pk, actor=actor))
-    except WaitlistRefused:
-        raise
     except BookingRefused as refused:
         if refused.screening is not None:
             raise WaitlistRefused(refused.message, screening=refused.screening) from refused
+        current = WaitlistOffer.objects.select_related("appointment").get(pk=offer.pk)
+        if current.status == Offer.ACCEPTED and current.appointment is not None:
+            return current.appointment
         _offer_mark_gone(offer_id=offer.pk)
         raise WaitlistOfferGone(GONE_MESSAGE) from refused
 
 
 @transaction.atomic
 def _offer_accept(*, offer_id: int, actor: User) -> Appointment:
-    offer = _offer_for(offer_id=offer_id, actor=actor)
-    if offer.status == Offer.ACCEPTED:
-        raise WaitlistOfferGone("You have already accepted this time; it is in your appointments.")
+    offer = WaitlistOffer.objects.select_related("patient__user", "modality", "practitioner", "appointment").get(
+        pk=offer_id
+    )
+    if not _may_act_for(actor=actor, patient=offer.patient):
+        raise CareTeamRefused("This offer is for someone else.")
+    if offer.status == Offer.ACCEPTED and offer.appointment is not None:
+        return offer.appointment
     if not offer.may_be_accepted:
         raise WaitlistOfferGone(GONE_MESSAGE)
+    # Booking locks the room and the practitioner, so every accept of this slot queues here; the offer
+    # rows are locked only after, in one order everywhere: practitioner, entry, offers.
     appointment = _appointment_book(
         patient=offer.patient,
         modality=offer.modality,
         starts_at=offer.starts_at,
         booked_by=actor,
-        practitioner=Practitioner.objects.get(pk=offer.practitioner_id),
+        practitioner=offer.practitioner,
     )
+    # Entry before offer, as leaving the list locks them.
+    WaitlistEntry.objects.select_for_update().filter(pk=offer.entry_id).first()
+    offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
+    if not offer.may_be_accepted:  # withdrawn or declined while we booked: undo the booking
+        raise WaitlistOfferGone(GONE_MESSAGE)
     now = timezone.now()
     offer.status = Offer.ACCEPTED
     offer.answered_at = now
     offer.appointment = appointment
     offer.save(update_fields=["status", "answered_at", "appointment"])
     WaitlistEntry.objects.filter(pk=offer.entry_id).update(status=WaitlistEntry.Status.BOOKED, ended_at=now)
-    others = WaitlistOffer.objects.of_slot(
-        modality=offer.modality, practitioner=offer.practitioner, starts_at=offer.starts_at
+    others = WaitlistOffer.objects.filter(
+        modality_id=offer.modality_id, practitioner_id=offer.practitioner_id, starts_at=offer.starts_at
     ).filter(status__in=[Offer.OPEN, Offer.PASSED])
     _cancel_offer_messages(offers=list(others.filter(status=Offer.OPEN)), reason="Another patient took the time.")
     others.update(status=Offer.GONE, answered_at=now)
-    # Whatever else this patient was offered at the same time, they can no longer make.
+    # Whatever else this patient was offered for this treatment, they no longer wait for it.
     WaitlistOffer.objects.filter(entry_id=offer.entry_id, status__in=[Offer.OPEN, Offer.PASSED]).exclude(
         pk=offer.pk
     ).update(status=Offer.WITHDRAWN, answered_at=now)
