@@ -39,6 +39,7 @@ class WaitlistEntry(models.Model):
         WAITING = "waiting", "Waiting"
         BOOKED = "booked", "Booked from the waitlist"
         LEFT = "left", "Left the list"
+        LAPSED = "lapsed", "Date range over"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
     modality = models.ForeignKey(
@@ -65,7 +66,7 @@ class WaitlistEntry(models.Model):
         choices=Status.choices,
         default=Status.WAITING,
         db_index=True,
-        help_text="Waiting, booked from an offer, or left the list.",
+        help_text="Waiting, booked from an offer, left the list, or its last day passed.",
     )
     note = models.CharField(max_length=300, blank=True, help_text="Anything the desk should know (seen by staff).")
     created_by = models.ForeignKey(
@@ -102,6 +103,10 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} waiting for {self.modality}"
+
+    def is_waiting(self, today: date) -> bool:
+        """Still on the list: waiting, and its last day has not passed."""
+        return self.status == self.Status.WAITING and self.available_until >= today
 
     @property
     def weekday_names(self) -> list[str]:

@@ -124,7 +124,12 @@ def waitlist_join(
         )
     except BookingRefused as refused:
         raise WaitlistRefused(refused.message, field=None, screening=refused.screening) from refused
-    if WaitlistEntry.objects.filter(patient=patient, modality=modality, status=WaitlistEntry.Status.WAITING).exists():
+    mine = WaitlistEntry.objects.filter(patient=patient, modality=modality, status=WaitlistEntry.Status.WAITING)
+    # An entry whose last day has passed no longer holds the patient's place: end it, so they can join again.
+    mine.filter(available_until__lt=timezone.localdate()).update(
+        status=WaitlistEntry.Status.LAPSED, ended_at=timezone.now()
+    )
+    if mine.exists():
         raise WaitlistRefused(f"Already on the waitlist for {modality.name}; change or leave that entry.")
     entry = WaitlistEntry(
         patient=patient,
@@ -401,10 +406,16 @@ def _offer_accept(*, offer_id: int, actor: User) -> Appointment:
     ).filter(status__in=[Offer.OPEN, Offer.PASSED])
     _cancel_offer_messages(offers=list(others.filter(status=Offer.OPEN)), reason="Another patient took the time.")
     others.update(status=Offer.GONE, answered_at=now)
-    # Whatever else this patient was offered for this treatment, they no longer wait for it.
-    WaitlistOffer.objects.filter(entry_id=offer.entry_id, status__in=[Offer.OPEN, Offer.PASSED]).exclude(
+    # Whatever else this patient was offered for this treatment, they no longer wait for it: the times
+    # held for them go to the next patient.
+    mine = WaitlistOffer.objects.filter(entry_id=offer.entry_id, status__in=[Offer.OPEN, Offer.PASSED]).exclude(
         pk=offer.pk
-    ).update(status=Offer.WITHDRAWN, answered_at=now)
+    )
+    holding = list(mine.filter(status=Offer.OPEN))
+    mine.update(status=Offer.WITHDRAWN, answered_at=now)
+    _cancel_offer_messages(offers=holding, reason="The patient booked another offered time.")
+    for other in holding:
+        _offer_slot_on_commit(modality_id=other.modality_id, practitioner_id=other.practitioner_id, at=other.starts_at)
     return appointment
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -70,10 +71,14 @@ class WaitlistListView(PatientRequiredMixin, TemplateView):
             .prefetch_related(_entries_with_offers())
             .order_by("-created_at")
         )
-        context["waiting"] = [entry for entry in entries if entry.status == WaitlistEntry.Status.WAITING]
-        context["ended"] = [entry for entry in entries if entry.status != WaitlistEntry.Status.WAITING][:20]
+        today, now = timezone.localdate(), timezone.now()
+        context["waiting"] = [entry for entry in entries if entry.is_waiting(today)]
+        context["ended"] = [entry for entry in entries if not entry.is_waiting(today)][:20]
         context["open_offers"] = [
-            offer for entry in context["waiting"] for offer in entry.offers.all() if offer.may_be_accepted
+            offer
+            for entry in context["waiting"]
+            for offer in entry.offers.all()
+            if offer.may_be_accepted and offer.starts_at > now
         ]
         return context
 
@@ -188,8 +193,11 @@ class StaffWaitlistView(ClinicStaffRequiredMixin, TemplateView):
         if form.is_valid():
             if form.cleaned_data["modality"]:
                 entries = entries.filter(modality=form.cleaned_data["modality"])
-            if form.cleaned_data["status"]:
-                entries = entries.filter(status=form.cleaned_data["status"])
+            status = form.cleaned_data["status"]
+            if status == WaitlistEntry.Status.WAITING:
+                entries = entries.waiting()
+            elif status:
+                entries = entries.filter(status=status)
         context.update(form=form, entries=entries[: self.paginate_by], more=entries.count() > self.paginate_by)
         return context
 

@@ -348,3 +348,41 @@ def test_offers_are_not_made_for_times_inside_the_minimum_notice(
     with time_machine.travel(NOW + timedelta(hours=3), tick=False), django_capture_on_commit_callbacks(execute=True):
         appointment_cancel(appointment=appointment, by=FrontDeskFactory())
     assert not WaitlistOffer.objects.exists()
+
+
+def test_an_entry_whose_last_day_passed_does_not_block_joining_again(screened_patient, wbc, clock):
+    old = join(screened_patient, wbc, available_until=MONDAY + timedelta(days=1))
+    clock.shift(timedelta(days=3))
+    cleared(screened_patient)  # the screening is still current; re-signed for good measure
+    new = join(screened_patient, wbc, available_from=MONDAY + timedelta(days=3))
+    old.refresh_from_db()
+    assert old.status == WaitlistEntry.Status.LAPSED
+    assert new.status == WaitlistEntry.Status.WAITING
+
+
+def test_a_lapsed_entry_is_never_offered_anything(slot, wbc, django_capture_on_commit_callbacks):
+    (waiting,) = waiting_patients(1)
+    join(waiting, wbc, available_from=MONDAY, available_until=MONDAY)  # Monday only; the slot is Tuesday
+    cancel(slot, django_capture_on_commit_callbacks)
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_accepting_one_time_passes_the_other_time_held_for_me_to_the_next(
+    working_practitioner, screened_other_patient, wbc, django_capture_on_commit_callbacks
+):
+    ten = booked(screened_other_patient, wbc, at(TUESDAY, 10))
+    eleven = booked(screened_other_patient, wbc, at(TUESDAY, 11))
+    first, second = waiting_patients(2)
+    join(first, wbc)
+    join(second, wbc)
+    cancel(ten, django_capture_on_commit_callbacks)
+    cancel(eleven, django_capture_on_commit_callbacks)
+    assert {offer.starts_at for offer in offers_to(first)} == {at(TUESDAY, 10), at(TUESDAY, 11)}
+    ten_offer = next(offer for offer in offers_to(first) if offer.starts_at == at(TUESDAY, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist_offer_accept(offer=ten_offer, actor=first.user)
+    eleven_offers = WaitlistOffer.objects.filter(starts_at=at(TUESDAY, 11))
+    assert {(offer.patient, offer.status) for offer in eleven_offers} == {
+        (first, Offer.WITHDRAWN),
+        (second, Offer.OPEN),
+    }

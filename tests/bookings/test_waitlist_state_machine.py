@@ -118,6 +118,8 @@ class WaitlistMachine(RuleBasedStateMachine):
             return
         assert appointment.patient_id == offer.patient_id
         WaitlistMachine.accepted_total += 1
+        for starts_at in SLOTS:  # other times held for this patient pass on (on commit in real life)
+            self._freed(starts_at)
 
     @precondition(lambda self: WaitlistOffer.objects.filter(status=Offer.OPEN).exists())
     @rule(data=st.data())
