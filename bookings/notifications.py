@@ -13,11 +13,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.ics import appointment_ics
-from bookings.models import Appointment, CarePlan
+from bookings.models import Appointment, CarePlan, WaitlistOffer
 from bookings.services.reminders import (
     BookingMessage,
     book_modality_url,
@@ -116,6 +118,20 @@ def _nudge_message(reminder: Reminder) -> MessageContent:
     return content
 
 
+def _waitlist_offer_message(reminder: Reminder) -> MessageContent:
+    offer: WaitlistOffer = reminder.about
+    context = message_base_context(reminder) | {
+        "offer": offer,
+        "modality": offer.modality,
+        "practitioner": offer.practitioner,
+        "starts_at_local": timezone.localtime(offer.starts_at),
+        "ends_at_local": timezone.localtime(offer.ends_at),
+        "expires_at_local": timezone.localtime(offer.expires_at),
+        "offer_url": settings.SITE_URL + reverse("bookings:waitlist_offer", args=[offer.pk]),
+    }
+    return message_content_render(template="bookings/email/waitlist_offer", context=context)
+
+
 # --- When a planned message is no longer wanted ---------------------------------------------
 
 
@@ -147,6 +163,15 @@ def _nudge_still_wanted(reminder: Reminder, now: datetime) -> str:
     kinds = reminder.context.get("modality_kinds") or []
     if kinds and has_open_booking(patient=reminder.patient, kinds=kinds, now=now):
         return "The patient has booked their next session."
+    return ""
+
+
+def _waitlist_offer_still_wanted(reminder: Reminder, now: datetime) -> str:
+    offer: WaitlistOffer | None = reminder.about
+    if offer is None or offer.status != WaitlistOffer.Status.OPEN:
+        return "The offer is no longer open."
+    if offer.expires_at <= now:
+        return "The offer's hold ran out before it could be sent."
     return ""
 
 
@@ -182,5 +207,15 @@ def booking_message_kinds_register() -> None:
             label="Rebooking nudge",
             render=_nudge_message,
             still_wanted=_nudge_still_wanted,
+        )
+    )
+    message_kind_register(
+        MessageKind(
+            name=BookingMessage.WAITLIST_OFFER,
+            label="Waitlist offer",
+            render=_waitlist_offer_message,
+            still_wanted=_waitlist_offer_still_wanted,
+            transactional=True,  # it holds for minutes: waiting for the morning would waste it
+            about_select_related=("modality", "practitioner__user"),
         )
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from bookings.views import booking, feeds, practitioner
+from bookings.views import booking, feeds, practitioner, waitlist
 
 app_name = "bookings"
 
@@ -21,7 +21,14 @@ urlpatterns = [
         booking.AppointmentRescheduleView.as_view(),
         name="appointment_reschedule",
     ),
+    path("waitlist/", waitlist.WaitlistListView.as_view(), name="waitlist"),
+    path("waitlist/join/", waitlist.WaitlistJoinView.as_view(), name="waitlist_join"),
+    path("waitlist/<int:pk>/leave/", waitlist.WaitlistLeaveView.as_view(), name="waitlist_leave"),
+    path("waitlist/offers/<int:pk>/", waitlist.WaitlistOfferView.as_view(), name="waitlist_offer"),
     # Staff
+    path("staff/waitlist/", waitlist.StaffWaitlistView.as_view(), name="staff_waitlist"),
+    path("staff/waitlist/add/", waitlist.StaffWaitlistJoinView.as_view(), name="staff_waitlist_join"),
+    path("staff/waitlist/<int:pk>/leave/", waitlist.StaffWaitlistLeaveView.as_view(), name="staff_waitlist_leave"),
     path("staff/day/", practitioner.PractitionerDayView.as_view(), name="practitioner_day"),
     path("staff/week/", practitioner.PractitionerWeekView.as_view(), name="practitioner_week"),
     path("staff/book/", practitioner.StaffBookView.as_view(), name="staff_book"),

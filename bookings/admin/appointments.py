@@ -103,6 +103,7 @@ class BookingPolicyAdmin(admin.ModelAdmin):
         "horizon_days",
         "cancellation_cutoff_hours",
         "slot_step_minutes",
+        "waitlist_offer_hold_minutes",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -158,6 +158,11 @@ class BookingPolicy(SingletonSettings):
     slot_step_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="Start times offered are this many minutes apart."
     )
+    waitlist_offer_hold_minutes = models.PositiveIntegerField(
+        default=30,
+        help_text="A freed time offered to a patient on the waitlist is held for them alone this long; "
+        "unanswered, it is offered to the next patient.",
+    )
 
     class Meta:
         verbose_name = "booking policy"
@@ -165,6 +170,9 @@ class BookingPolicy(SingletonSettings):
         constraints = [
             models.CheckConstraint(condition=Q(slot_step_minutes__gte=5), name="booking_policy_step_at_least_5"),
             models.CheckConstraint(condition=Q(pk=1), name="booking_policy_single_row"),
+            models.CheckConstraint(
+                condition=Q(waitlist_offer_hold_minutes__gte=5), name="booking_policy_waitlist_hold_at_least_5"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +189,10 @@ class BookingPolicy(SingletonSettings):
     @property
     def cancellation_cutoff(self) -> timedelta:
         return timedelta(hours=self.cancellation_cutoff_hours)
+
+    @property
+    def waitlist_offer_hold(self) -> timedelta:
+        return timedelta(minutes=self.waitlist_offer_hold_minutes)
 
     @property
     def slot_step(self) -> timedelta:

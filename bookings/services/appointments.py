@@ -98,6 +98,13 @@ def _notify(*, appointment: Appointment, event: str) -> None:
     appointment_notify(appointment=appointment, event=event)
 
 
+def _offer_to_waitlist(*, appointment: Appointment) -> None:
+    """The slot ``appointment`` held is free once this transaction commits: offer it to the waitlist."""
+    from bookings.services.waitlist import waitlist_slot_freed_on_commit  # it builds on this module
+
+    waitlist_slot_freed_on_commit(appointment=appointment)
+
+
 def _format(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%A %-d %B at %H:%M}"
 
@@ -337,6 +344,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
             description="Appointment cancelled by staff",
         )
     _notify(appointment=appointment, event="cancelled")
+    _offer_to_waitlist(appointment=appointment)
     return appointment
 
 
@@ -368,6 +376,11 @@ def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by
         now=now,
         exclude_appointment=appointment,
     )
+    freed = Appointment(
+        modality_id=appointment.modality_id,
+        practitioner_id=appointment.practitioner_id,
+        starts_at=appointment.starts_at,
+    )
     _place(appointment=appointment, slot=slot, modality=modality, prefer=appointment.practitioner_id)
     try:
         with transaction.atomic():
@@ -391,6 +404,7 @@ def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by
             description="Appointment moved by staff",
         )
     _notify(appointment=appointment, event="changed")
+    _offer_to_waitlist(appointment=freed)
     return appointment
 
 

@@ -35,6 +35,7 @@ class BookingMessage(StrEnum):
     BOOKING_CONFIRMED = "booked"
     BOOKING_CANCELLED = "cancelled"
     BOOKING_CHANGED = "changed"
+    WAITLIST_OFFER = "waitlist_offer"
 
 
 NUDGE_OPT_OUT_SALT = "bookings.reminders.nudge-opt-out"

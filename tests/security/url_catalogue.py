@@ -84,6 +84,10 @@ RULES: dict[str, Rule] = {
     "bookings:calendar_feed": Rule(Access.ACCOUNT),
     "bookings:feed": Rule(Access.TOKEN, lambda w: {"token": w.feed_a.token}),
     "bookings:nudge_opt_out": Rule(Access.TOKEN, lambda w: {"token": nudge_token(w.patient_a)}),
+    "bookings:waitlist": Rule(Access.PATIENT),
+    "bookings:waitlist_join": Rule(Access.PATIENT),
+    "bookings:waitlist_leave": Rule(Access.PATIENT_OBJECT, _pk("waitlist_entry_a"), get_ok=False),
+    "bookings:waitlist_offer": Rule(Access.PATIENT_OBJECT, _pk("waitlist_offer_a")),
     # bookings: staff
     "bookings:practitioner_day": Rule(Access.STAFF, desk=True),
     "bookings:practitioner_week": Rule(Access.STAFF, desk=True),
@@ -91,6 +95,9 @@ RULES: dict[str, Rule] = {
     "bookings:time_off_create": Rule(Access.STAFF),
     "bookings:appointment_mark": Rule(Access.STAFF_OBJECT, _pk("appointment_a"), get_ok=False),
     "bookings:staff_appointment_cancel": Rule(Access.STAFF_OBJECT, _pk("appointment_a"), desk=True),
+    "bookings:staff_waitlist": Rule(Access.STAFF, desk=True),
+    "bookings:staff_waitlist_join": Rule(Access.STAFF, desk=True),
+    "bookings:staff_waitlist_leave": Rule(Access.STAFF_OBJECT, _pk("waitlist_entry_a"), get_ok=False, desk=True),
     # care team and front desk
     "bookings:care_team": Rule(Access.STAFF_OBJECT, lambda w: {"pk": w.patient_a.pk}, desk=True),
     "bookings:break_glass": Rule(Access.STAFF),

@@ -15,7 +15,16 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from bookings.models import Appointment, CalendarFeed, CarePlan, PlanSeries, PlanTemplate, SeriesOccurrence
+from bookings.models import (
+    Appointment,
+    CalendarFeed,
+    CarePlan,
+    PlanSeries,
+    PlanTemplate,
+    SeriesOccurrence,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from bookings.services.plans import care_plan_assign
 from bookings.services.reminders import nudge_opt_out_token, reminder_plan_upcoming
 from bookings.services.schedules import calendar_feed_get_or_create
@@ -58,6 +67,8 @@ class World:
     feed_a: CalendarFeed
     reminder_a: Reminder
     desk: User  # the front desk: books and registers anyone, reads no clinical record
+    waitlist_entry_a: WaitlistEntry
+    waitlist_offer_a: WaitlistOffer
 
 
 def _future(days: int, hour: int) -> datetime:
@@ -117,6 +128,26 @@ def build_world() -> World:
     )
     feed_a = calendar_feed_get_or_create(patient=patient_a)
     calendar_feed_get_or_create(patient=patient_b)
+    waitlist_entry_a = WaitlistEntry.objects.create(
+        patient=patient_a,
+        modality=modality,
+        weekdays=list(range(7)),
+        earliest_time=time(8),
+        latest_time=time(20),
+        available_from=timezone.localdate(),
+        available_until=timezone.localdate() + timedelta(days=20),
+        created_by=patient_a.user,
+    )
+    freed_at = _future(12, 9)
+    waitlist_offer_a = WaitlistOffer.objects.create(
+        entry=waitlist_entry_a,
+        patient=patient_a,
+        modality=modality,
+        practitioner=related,
+        starts_at=freed_at,
+        ends_at=modality.slot_end(freed_at),
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
     return World(
         patient_a=patient_a,
         patient_b=patient_b,
@@ -135,6 +166,8 @@ def build_world() -> World:
         feed_a=feed_a,
         reminder_a=reminder_a,
         desk=FrontDeskFactory(),
+        waitlist_entry_a=waitlist_entry_a,
+        waitlist_offer_a=waitlist_offer_a,
     )
 
 
