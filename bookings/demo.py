@@ -24,6 +24,7 @@ from bookings.models import Appointment, PlanTemplate, WorkingHours
 from bookings.selectors import free_slots
 from bookings.services.appointments import BookingRefused, appointment_book
 from bookings.services.plans import CarePlanRefused, care_plan_assign
+from bookings.services.waitlist import WaitlistRefused, waitlist_join
 from clinic.care_team import care_team_assign, care_team_grant_for_booking
 from clinic.clinic_time import clinic_datetime
 from clinic.demo import DemoPeople
@@ -48,6 +49,7 @@ class DemoCourse:
     history: tuple[tuple[int, int, int], ...]  # (days ago, pain before, pain after), oldest first
     today: str  # "to log": started and waiting to be logged; "later": booked later today
     next_in_days: int | None  # the next session booked this many days ahead, if any
+    waitlist: bool = False  # also on the waitlist for an earlier morning
 
 
 COURSES: tuple[DemoCourse, ...] = (
@@ -60,7 +62,7 @@ COURSES: tuple[DemoCourse, ...] = (
                ((35, 7, 6), (28, 6, 5), (21, 6, 4), (14, 5, 4), (7, 4, 3)), "to log", 7),
     # Localized cryotherapy on the lower back every two weeks.
     DemoCourse("alex@example.com", "frost@clinic.example", "local_cryo", "localized-cryotherapy",
-               "localized-cryotherapy", time(15), ((28, 6, 4), (14, 5, 4)), "to log", 14),
+               "localized-cryotherapy", time(15), ((28, 6, 4), (14, 5, 4)), "to log", 14, waitlist=True),
 )  # fmt: skip
 
 
@@ -119,6 +121,14 @@ def demo_appointments_create(*, people: DemoPeople) -> None:
         if course.next_in_days:
             wanted = clinic_datetime(now.date() + timedelta(days=course.next_in_days), course.at)
             _book_first_free(people, patient, practitioner, modality, after=wanted)
+        if course.waitlist:
+            # Would come sooner if a morning frees up: the desk's waitlist has someone on it.
+            with contextlib.suppress(WaitlistRefused):
+                waitlist_join(
+                    patient=patient, modality=modality, weekdays=list(MONDAY_TO_SATURDAY), earliest_time=time(8),
+                    latest_time=time(12), available_from=now.date(), available_until=now.date() + timedelta(days=13),
+                    actor=patient.user, note="Mornings, sooner if possible.",
+                )  # fmt: skip
 
 
 def _started_today(now: datetime, modality: Modality) -> datetime:

@@ -36,6 +36,7 @@ class WaitlistOfferInline(_ReadOnly, admin.TabularInline):
 
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(AuditedClinicalAdminMixin, _ReadOnly, admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = ["created_at", "patient", "modality", "practitioner", "available_from", "available_until", "status"]
     list_filter = ["status", "modality"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
@@ -46,6 +47,7 @@ class WaitlistEntryAdmin(AuditedClinicalAdminMixin, _ReadOnly, admin.ModelAdmin)
 
 @admin.register(WaitlistOffer)
 class WaitlistOfferAdmin(AuditedClinicalAdminMixin, _ReadOnly, admin.ModelAdmin):
+    admin_section = "Schedules"
     list_display = ["starts_at", "modality", "practitioner", "patient", "offered_at", "expires_at", "status"]
     list_filter = ["status", "modality", "practitioner"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]

@@ -10,7 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan, PlanTemplate
+from bookings.models import Appointment, CarePlan, PlanTemplate, WaitlistEntry
 from clinic.clinic_time import clinic_datetime
 from clinic.models import Patient, Practitioner
 from screening.selectors import screening_modalities_awaiting_review
@@ -72,6 +72,7 @@ def test_one_demo_patient_on_each_plan_and_a_screening_waiting_for_review():
         assert active.filter(template__family=family).values("patient").distinct().count() == 1, family
     robin = Patient.objects.get(user__email="robin@example.com")
     assert screening_modalities_awaiting_review(patient=robin)
+    assert WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).count() == 1
 
 
 def test_loading_twice_changes_nothing():

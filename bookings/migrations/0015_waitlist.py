@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0013_reminders_move_to_notifications'),
+        ('bookings', '0014_schedule_rows_unique'),
         ('clinic', '0010_care_team_and_front_desk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
