@@ -64,7 +64,9 @@ class AppointmentMoveForm(forms.Form):
             if (slot.starts_at, practitioner.pk) != current
         ]
         self.helper = FormHelper()
-        self.helper.add_input(Submit(FIND, "Show free times", css_class="btn-outline-secondary"))
+        find = Submit(FIND, "Show free times")
+        find.field_classes = "btn btn-outline-secondary"  # the secondary action; Submit alone is primary
+        self.helper.add_input(find)
         self.helper.add_input(Submit(MOVE, "Move appointment", css_class="btn-primary"))
 
     def _chosen(self) -> tuple[date | None, Practitioner | None]:
