@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -84,10 +85,7 @@ class AppointmentMoveView(AuditedPatientDataMixin, ClinicStaffRequiredMixin, Vie
         appointments = Appointment.objects.select_related("patient__user", "modality", "practitioner__user")
         user = self.request.user
         if not (user.is_clinic_admin or user.is_front_desk):
-            mine = appointments.filter(practitioner__user=user).values("pk")
-            appointments = appointments.filter(pk__in=mine) | appointments.filter(
-                patient__in=patients_visible_to(user)
-            )
+            appointments = appointments.filter(Q(practitioner__user=user) | Q(patient__in=patients_visible_to(user)))
         self.object = get_object_or_404(appointments, pk=pk)
         return self.object
 
@@ -95,11 +93,6 @@ class AppointmentMoveView(AuditedPatientDataMixin, ClinicStaffRequiredMixin, Vie
         appointment = self.object
         policy = BookingPolicy.load()
         day = timezone.localdate(appointment.starts_at)
-        if self.request.GET.get("date"):
-            try:
-                day = date.fromisoformat(self.request.GET["date"])
-            except ValueError:
-                pass
 
         def free_times(day: date, practitioner: Practitioner) -> list[FreeSlot]:
             (available,) = availability(

@@ -7,24 +7,33 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from bookings.models import Appointment
 from bookings.services import appointments as appointment_services
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_move
 from clinic.models import Modality, User
-from tests.bookings.conftest import MONDAY, at, cleared
-from tests.bookings.test_concurrency import (  # noqa: F401 - fixtures and the race harness
+from tests.bookings.conftest import MONDAY, NOW, at, cleared, working_hours
+from tests.bookings.test_concurrency import (  # noqa: F401 - the autouse fixture and the race harness
     _explain,
     _leave_the_seeded_rows_behind,
     _race,
-    chamber_team,
-    frozen,
 )
-from tests.factories import FrontDeskFactory, PatientFactory
+from tests.factories import FrontDeskFactory, PatientFactory, PractitionerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 TUESDAY = MONDAY + timedelta(days=1)
+
+
+@pytest.fixture
+def chamber_team(wbc):
+    """Three practitioners deliver whole-body cryotherapy: only the single chamber limits the slot."""
+    with time_machine.travel(NOW, tick=False):
+        team = [PractitionerFactory(modalities=[wbc]) for _ in range(3)]
+        for person in team:
+            working_hours(person)
+        yield team
 
 
 def _booked(wbc: Modality, hour: int) -> Appointment:
