@@ -378,11 +378,16 @@ def _check_may_move(
         if practitioner is not None and practitioner.pk != appointment.practitioner_id:
             raise BookingRefused("To see another practitioner, please cancel and book again, or call the clinic.")
         return
-    allowed = actor.is_active and (
-        actor.is_clinic_admin
-        or actor.is_front_desk
-        or appointment.practitioner.user_id == actor.pk
-        or care_team_is_member(user=actor, patient=appointment.patient, include_emergency=False)
+    # As for booking (``care_team_may_book``): never for an erased or deactivated patient.
+    allowed = (
+        actor.is_active
+        and appointment.patient.user.is_active
+        and (
+            actor.is_clinic_admin
+            or actor.is_front_desk
+            or appointment.practitioner.user_id == actor.pk
+            or care_team_is_member(user=actor, patient=appointment.patient, include_emergency=False)
+        )
     )
     if not allowed:
         raise CareTeamRefused("You may not move this patient's appointments.")

@@ -175,3 +175,11 @@ def test_an_appointment_may_move_into_its_own_buffer(booked, desk):
     """Its old place is not an obstacle to itself: 10:00 -> 10:15 overlaps only the appointment being moved."""
     moved = appointment_move(actor=desk, appointment=booked, starts_at=at(TUESDAY, 10, 15))
     assert moved.starts_at == at(TUESDAY, 10, 15)
+
+
+def test_the_appointment_of_a_deactivated_patient_cannot_be_moved(booked, desk):
+    booked.patient.user.is_active = False
+    booked.patient.user.save(update_fields=["is_active"])
+    with pytest.raises(CareTeamRefused):
+        appointment_move(actor=desk, appointment=booked, starts_at=at(TUESDAY, 12))
+    _unchanged(booked)
