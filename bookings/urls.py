@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from bookings.views import booking, feeds, practitioner, waitlist
+from bookings.views import booking, calendar, feeds, practitioner, waitlist
 
 app_name = "bookings"
 
@@ -31,6 +31,13 @@ urlpatterns = [
     path("staff/waitlist/<int:pk>/leave/", waitlist.StaffWaitlistLeaveView.as_view(), name="staff_waitlist_leave"),
     path("staff/day/", practitioner.PractitionerDayView.as_view(), name="practitioner_day"),
     path("staff/week/", practitioner.PractitionerWeekView.as_view(), name="practitioner_week"),
+    path("staff/calendar/", calendar.StaffCalendarView.as_view(), name="staff_calendar"),
+    path("staff/calendar/week/", calendar.StaffCalendarWeekView.as_view(), name="staff_calendar_week"),
+    path(
+        "staff/appointments/<int:pk>/move/",
+        calendar.AppointmentMoveView.as_view(),
+        name="staff_appointment_move",
+    ),
     path("staff/book/", practitioner.StaffBookView.as_view(), name="staff_book"),
     path("staff/time-off/", practitioner.TimeOffCreateView.as_view(), name="time_off_create"),
     path("staff/appointments/<int:pk>/mark/", practitioner.AppointmentMarkView.as_view(), name="appointment_mark"),

@@ -22,7 +22,13 @@ from bookings import selectors
 from bookings.models import Appointment, BookingPolicy
 from bookings.notifications import appointment_notify
 from clinic.audit import audit_record
-from clinic.care_team import CareTeamRefused, care_team_grant_for_booking, care_team_may_book, patient_is_visible_to
+from clinic.care_team import (
+    CareTeamRefused,
+    care_team_grant_for_booking,
+    care_team_is_member,
+    care_team_may_book,
+    patient_is_visible_to,
+)
 from clinic.models import AuditEvent, Modality, Patient, Practitioner, User
 from screening.access import screening_status_word
 from screening.services import ScreeningRefused, screening_require_cleared
@@ -112,6 +118,8 @@ def _format(moment: datetime) -> str:
 def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: BookingPolicy, now: datetime) -> None:
     if not modality.is_active:
         raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
+    if starts_at <= now:
+        raise BookingRefused("That time has passed; please choose a later time.")
     if starts_at < policy.earliest_start(now):
         hours = policy.minimum_notice_minutes / 60
         raise BookingRefused(f"Bookings need at least {hours:g} hours' notice; please choose a later time.")
@@ -349,39 +357,86 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
 
 
 def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
-    """Move a booked appointment to ``starts_at`` (same modality; same practitioner when free).
+    """The patient's own "change time" (same practitioner when free, else whoever is); see ``appointment_move``."""
+    return appointment_move(actor=by, appointment=appointment, starts_at=starts_at)
 
-    Like ``appointment_book``, retries briefly on database contention, then refuses; atomic per try.
+
+def appointment_move(
+    *, actor: User, appointment: Appointment, starts_at: datetime, practitioner: Practitioner | None = None
+) -> Appointment:
+    """Move a booked appointment to ``starts_at``, with ``practitioner``, or (None) the same one when free.
+
+    The booking path, not a copy of it: the screening gate, the time rules, the locks on the room or
+    device and the practitioners, the availability the calendar shows, and the exclusion constraint as
+    the backstop.  Who may move it: the patient online, before the cut-off and with the same practitioner
+    rules as booking; the front desk and admins; the appointment's practitioner; and a practitioner on
+    the patient's care team (not through emergency access).  A refusal leaves the appointment as it was.
+    Retries briefly on database contention, then refuses; atomic per try.
     """
-    return _retrying_contention(lambda: _appointment_reschedule(appointment=appointment, starts_at=starts_at, by=by))
+    return _retrying_contention(
+        lambda: _appointment_move(actor=actor, appointment=appointment, starts_at=starts_at, practitioner=practitioner)
+    )
+
+
+def _check_may_move(
+    *, actor: User, appointment: Appointment, practitioner: Practitioner | None, policy: BookingPolicy, now: datetime
+) -> None:
+    if not actor.is_clinic_staff:
+        _check_patient_may_change(appointment=appointment, by=actor, policy=policy, now=now)
+        if practitioner is not None and practitioner.pk != appointment.practitioner_id:
+            raise BookingRefused("To see another practitioner, please cancel and book again, or call the clinic.")
+        return
+    # As for booking (``care_team_may_book``): never for an erased or deactivated patient.
+    allowed = (
+        actor.is_active
+        and appointment.patient.user.is_active
+        and (
+            actor.is_clinic_admin
+            or actor.is_front_desk
+            or appointment.practitioner.user_id == actor.pk
+            or care_team_is_member(user=actor, patient=appointment.patient, include_emergency=False)
+        )
+    )
+    if not allowed:
+        raise CareTeamRefused("You may not move this patient's appointments.")
+    if appointment.status != Appointment.Status.BOOKED:
+        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be moved.")
+    if appointment.has_started(now):
+        raise BookingRefused("This appointment has already started; it cannot be moved.")
 
 
 @transaction.atomic
-def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by: User) -> Appointment:
+def _appointment_move(
+    *, actor: User, appointment: Appointment, starts_at: datetime, practitioner: Practitioner | None
+) -> Appointment:
     # Lock the row alone: PostgreSQL cannot lock the nullable side of the join to the resource.
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient__user", "practitioner__user")
+        .get(pk=appointment.pk)
+    )
     policy = BookingPolicy.load()
     now = timezone.now()
-    _check_patient_may_change(appointment=appointment, by=by, policy=policy, now=now)
+    _check_may_move(actor=actor, appointment=appointment, practitioner=practitioner, policy=policy, now=now)
+    was_at, was_with = appointment.starts_at, appointment.practitioner
+    if starts_at == was_at and practitioner in (None, was_with):
+        raise BookingRefused("The appointment is already at that time.")
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
-    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=by)
+    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=actor)
     _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
-    modality = _lock(modality=modality, practitioner=None)
+    modality = _lock(modality=modality, practitioner=practitioner)
     slot = _find_slot(
         modality=modality,
         starts_at=starts_at,
         patient=appointment.patient,
-        practitioner=None,
+        practitioner=practitioner,
         policy=policy,
         now=now,
         exclude_appointment=appointment,
     )
-    freed = Appointment(
-        modality_id=appointment.modality_id,
-        practitioner_id=appointment.practitioner_id,
-        starts_at=appointment.starts_at,
-    )
-    _place(appointment=appointment, slot=slot, modality=modality, prefer=appointment.practitioner_id)
+    # What the appointment held until now, offered to the waitlist once the move commits.
+    freed = Appointment(modality_id=appointment.modality_id, practitioner_id=was_with.pk, starts_at=was_at)
+    _place(appointment=appointment, slot=slot, modality=modality, prefer=was_with.pk)
     try:
         with transaction.atomic():
             appointment.save()
@@ -389,19 +444,22 @@ def _appointment_reschedule(*, appointment: Appointment, starts_at: datetime, by
         raise _taken(
             modality=modality,
             starts_at=starts_at,
-            practitioner=None,
+            practitioner=practitioner,
             patient=appointment.patient,
             exclude_appointment=appointment,
         ) from error
-    _care_team_join(appointment=appointment, actor=by)
-    if by.is_clinic_staff:
+    # From here (on commit) the old time, ``was_at`` with ``was_with``, is free for someone else.
+    _care_team_join(appointment=appointment, actor=actor)
+    if actor.is_clinic_staff:
+        now_with = Practitioner.objects.select_related("user").get(pk=appointment.practitioner_id)
         audit_record(
             request=None,
-            actor=by,
+            actor=actor,
             patient=appointment.patient,
             action=AuditEvent.Action.CHANGE,
             target=appointment,
-            description="Appointment moved by staff",
+            description=f"Appointment moved by staff: {modality.name} from {_format(was_at)} with {was_with} "
+            f"to {_format(appointment.starts_at)} with {now_with}",
         )
     _notify(appointment=appointment, event="changed")
     _offer_to_waitlist(appointment=freed)
@@ -443,5 +501,6 @@ __all__ = [
     "appointment_cancel",
     "appointment_mark_attended",
     "appointment_mark_no_show",
+    "appointment_move",
     "appointment_reschedule",
 ]

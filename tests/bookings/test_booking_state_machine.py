@@ -1,4 +1,4 @@
-"""Random sequences of book / cancel / reschedule across a daylight-saving change.
+"""Random sequences of book / cancel / reschedule / move across a daylight-saving change.
 
 Whatever the sequence, no two active appointments overlap for a practitioner or in the single
 chamber, the acupuncture rooms never hold more than two, every appointment the model expects
@@ -23,6 +23,7 @@ from bookings.services.appointments import (
     BookingRefused,
     appointment_book,
     appointment_cancel,
+    appointment_move,
     appointment_reschedule,
 )
 from clinic.models import Modality, Patient, Practitioner, User
@@ -37,6 +38,7 @@ TIMES = [(hour, minute) for hour in range(9, 12) for minute in (0, 15, 30, 45)]
 class BookingMachine(RuleBasedStateMachine):
     patients: list[Patient]
     modalities: list[Modality]
+    team: list[Practitioner]
     staff: User
     booked_total = 0
 
@@ -86,6 +88,25 @@ class BookingMachine(RuleBasedStateMachine):
             return
         self.expected[pk] = (self.expected[pk][0], wall, day)
 
+    @precondition(lambda self: self.expected)
+    @rule(data=st.data(), day=st.sampled_from(DAYS), wall=st.sampled_from(TIMES), practitioner=st.integers(0, 2))
+    def move_to_practitioner(self, data: st.DataObject, day: date, wall: tuple[int, int], practitioner: int) -> None:
+        """The desk's move on the calendar: a chosen practitioner; a refusal leaves the appointment as it was."""
+        pk = data.draw(st.sampled_from(sorted(self.expected)))
+        before = Appointment.objects.values_list("starts_at", "practitioner_id", "blocked_until").get(pk=pk)
+        try:
+            moved = appointment_move(
+                actor=self.staff,
+                appointment=Appointment.objects.get(pk=pk),
+                starts_at=at(day, *wall),
+                practitioner=self.team[practitioner],
+            )
+        except BookingRefused:
+            assert Appointment.objects.values_list("starts_at", "practitioner_id", "blocked_until").get(pk=pk) == before
+            return
+        assert moved.practitioner_id == self.team[practitioner].pk
+        self.expected[pk] = (self.expected[pk][0], wall, day)
+
     @invariant()
     def nothing_is_lost_and_times_stay_on_the_wall_clock(self) -> None:
         active = {a.pk: a for a in Appointment.objects.active()}
@@ -132,6 +153,7 @@ def test_random_book_cancel_reschedule_across_dst_never_overlaps_or_loses_an_app
             working_hours(person)
         BookingMachine.patients = [cleared(PatientFactory()) for _ in range(4)]
         BookingMachine.modalities = [wbc, acupuncture_follow_up]
+        BookingMachine.team = team
         BookingMachine.staff = AdminFactory()
         BookingMachine.booked_total = 0
         run_state_machine_as_test(
