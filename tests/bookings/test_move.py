@@ -115,7 +115,7 @@ def test_move_to_a_taken_time_is_refused_and_the_appointment_is_untouched(booked
 
 
 def test_move_outside_working_hours_is_refused(booked, desk):
-    with pytest.raises(BookingRefused, match="not offer"):
+    with pytest.raises(BookingRefused, match="No practitioner offers"):
         appointment_move(actor=desk, appointment=booked, starts_at=at(TUESDAY, 18))
     _unchanged(booked)
 
