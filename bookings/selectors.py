@@ -359,6 +359,8 @@ def nearest_free_times(
     patient: Patient | None = None,
     exclude_appointment: Appointment | None = None,
     count: int = 3,
+    now: datetime | None = None,
+    policy: BookingPolicy | None = None,
 ) -> list[datetime]:
     """The ``count`` free start times closest to ``around`` within a week either side (for refusals)."""
     day = timezone.localtime(around, clinic_zone()).date()
@@ -369,9 +371,48 @@ def nearest_free_times(
         practitioner=practitioner,
         patient=patient,
         exclude_appointment=exclude_appointment,
+        now=now,
+        policy=policy,
     )
     slots.sort(key=lambda slot: abs((slot.starts_at - around).total_seconds()))
     return sorted(slot.starts_at for slot in slots[:count])
+
+
+def first_free_day(
+    *,
+    modality: Modality,
+    patient: Patient | None = None,
+    practitioner: Practitioner | None = None,
+    exclude_appointment: Appointment | None = None,
+    now: datetime | None = None,
+    policy: BookingPolicy | None = None,
+) -> date | None:
+    """The first local date from today to the booking horizon with a free time of ``modality``, or None.
+
+    What a booking page opens on.  Two availability reads at most (the rest of this week, then the rest
+    of the horizon at once), so a constant number of queries however far the first free time is.
+    """
+    now = now or timezone.now()
+    policy = policy or BookingPolicy.load()
+    zone = clinic_zone()
+    today = timezone.localtime(now, zone).date()
+    last = timezone.localtime(policy.latest_start(now), zone).date()
+    this_week_end = min(week_start(today) + timedelta(days=6), last)
+    options: dict[str, Any] = {
+        "modality": modality,
+        "patient": patient,
+        "practitioner": practitioner,
+        "exclude_appointment": exclude_appointment,
+        "now": now,
+        "policy": policy,
+    }
+    for first, final in ((today, this_week_end), (this_week_end + timedelta(days=1), last)):
+        if first > final:
+            continue
+        for day in availability(start=first, end=final, **options):
+            if day.slots:
+                return day.day
+    return None
 
 
 def practitioner_appointments(*, practitioner: Practitioner | None, start: date, end: date) -> QuerySet[Appointment]:
