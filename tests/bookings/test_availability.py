@@ -160,3 +160,18 @@ def test_availability_query_count_does_not_grow_with_appointments(clock, patient
 
 def test_an_empty_range_returns_no_days(working_practitioner, wbc):
     assert availability(modality=wbc, start=TUESDAY, end=TUESDAY - timedelta(days=1)) == []
+
+
+def test_time_off_is_read_to_the_microsecond(working_practitioner, wbc):
+    # Instants are read as whole microseconds: one microsecond past noon still takes the 12:00 start.
+    TimeOff.objects.create(
+        practitioner=working_practitioner,
+        starts_at=at(TUESDAY, 11, 55),
+        ends_at=at(TUESDAY, 12) + timedelta(microseconds=1),
+    )
+    TimeOff.objects.create(practitioner=working_practitioner, starts_at=at(TUESDAY, 14, 55), ends_at=at(TUESDAY, 15))
+    times = starts(wbc, TUESDAY)
+    assert at(TUESDAY, 12) not in times
+    assert at(TUESDAY, 12, 15) in times
+    assert at(TUESDAY, 15) in times  # time off ending exactly at 15:00 leaves 15:00 free
+    assert at(TUESDAY, 14, 45) not in times
