@@ -9,18 +9,19 @@ compared in UTC, so a 09:00 start stays 09:00 local across a daylight-saving cha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connections
 from django.db.models import BigIntegerField, DateField, Func, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, ClinicClosure, ExtraHours, TimeOff, WorkingHours
 from clinic.clinic_time import clinic_zone, local_midnight
-from clinic.models import Modality, Patient, Practitioner
+from clinic.models import MAX_APPOINTMENT_MINUTES, Modality, Patient, Practitioner
 from screening.selectors import screening_statuses
 
 Interval = tuple[datetime, datetime]
@@ -84,11 +85,23 @@ class _EpochMicros(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def _raw_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a ``values_list`` query straight from the cursor (no per-value converters are needed)."""
-    compiler = queryset.query.get_compiler(queryset.db)
-    sql, params = compiler.as_sql()
-    with compiler.connection.cursor() as cursor:
+# The SQL of availability's reads, compiled once per shape (which optional filters apply) and database:
+# Django takes several times longer to build and compile these queries than SQLite or PostgreSQL take
+# to run them.  A shape is kept only once the parameters ``availability`` lists are checked equal to
+# those Django compiled, so a change in how Django orders them costs speed, never correctness.
+_COMPILED: dict[tuple, str] = {}
+
+
+def _rows(key: tuple, build: Callable[[], QuerySet], params: list[Any]) -> list[tuple]:
+    """The rows of ``build()``'s ``values_list`` query, straight from the cursor (no per-value converters)."""
+    sql = _COMPILED.get(key)
+    if sql is None:
+        queryset = build()
+        sql, compiled = queryset.query.get_compiler(queryset.db).as_sql()
+        if list(compiled) == params:
+            _COMPILED[key] = sql
+        params = list(compiled)
+    with connections[key[0]].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -219,77 +232,119 @@ def availability(
     range_start = local_midnight(start)
     range_end = local_midnight(end + timedelta(days=1))
 
-    practitioners = Practitioner.objects.filter(is_active=True, modalities=modality)
-    if practitioner is not None:
-        practitioners = practitioners.filter(pk=practitioner.pk)
-    practitioner_ids = practitioners.values("pk")
+    resource = modality.resource if modality.resource_id else None
+    alias = Appointment.objects.db
+    ops = connections[alias].ops
+    first_day, last_day = ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)
+    who = [modality.pk] if practitioner is None else [modality.pk, practitioner.pk]
+
+    def practitioner_ids() -> QuerySet:
+        practitioners = Practitioner.objects.filter(is_active=True, modalities=modality)
+        if practitioner is not None:
+            practitioners = practitioners.filter(pk=practitioner.pk)
+        return practitioners.values("pk")
+
+    def hours_query() -> QuerySet:
+        # Weekly and extra hours in one round trip: a weekly row has no date, an extra row no weekday.
+        weekly_hours = (
+            WorkingHours.objects.filter(practitioner__in=practitioner_ids())
+            .order_by()
+            .values_list("practitioner_id", "weekday", Value(None, output_field=DateField()), "start_time", "end_time")
+        )
+        extra_hours = (
+            ExtraHours.objects.filter(practitioner__in=practitioner_ids(), date__gte=start, date__lte=end)
+            .order_by()
+            .values_list("practitioner_id", Value(None, output_field=IntegerField()), "date", "start_time", "end_time")
+        )
+        return weekly_hours.union(extra_hours, all=True)
 
     weekly: dict[tuple[int, int], list[tuple[time, time]]] = defaultdict(list)
     extra: dict[tuple[int, date], list[tuple[time, time]]] = defaultdict(list)
     candidate_ids: set[int] = set()
-    # Weekly and extra hours in one round trip: a weekly row has no date, an extra row no weekday.
-    weekly_hours = (
-        WorkingHours.objects.filter(practitioner__in=practitioner_ids)
-        .order_by()
-        .values_list("practitioner_id", "weekday", Value(None, output_field=DateField()), "start_time", "end_time")
-    )
-    extra_hours = (
-        ExtraHours.objects.filter(practitioner__in=practitioner_ids, date__gte=start, date__lte=end)
-        .order_by()
-        .values_list("practitioner_id", Value(None, output_field=IntegerField()), "date", "start_time", "end_time")
-    )
-    for practitioner_id, weekday, extra_date, opens, closes in weekly_hours.union(extra_hours, all=True):
+    hours_key = (alias, "hours", practitioner is None)
+    for practitioner_id, weekday, extra_date, opens, closes in _rows(
+        hours_key, hours_query, [*who, first_day, last_day, *who]
+    ):
         if extra_date is None:
             weekly[(practitioner_id, weekday)].append((opens, closes))
         else:
+            if isinstance(extra_date, str):  # SQLite types a union's column by its first part, here NULL
+                extra_date = date.fromisoformat(extra_date)
             extra[(practitioner_id, extra_date)].append((opens, closes))
         candidate_ids.add(practitioner_id)
 
+    def closures_query() -> QuerySet:
+        return ClinicClosure.objects.filter(start_date__lte=end, end_date__gte=start).values_list(
+            "start_date", "end_date", "reason"
+        )
+
     closures: dict[date, str] = {}
-    for closure_start, closure_end, reason in ClinicClosure.objects.filter(
-        start_date__lte=end, end_date__gte=start
-    ).values_list("start_date", "end_date", "reason"):
+    for closure_start, closure_end, reason in _rows((alias, "closures"), closures_query, [first_day, last_day]):
         for day in days:
             if closure_start <= day <= closure_end:
                 closures.setdefault(day, reason)
 
-    # Time off and appointments in one round trip: a time-off row has no resource, patient or status.
-    resource = modality.resource if modality.resource_id else None
-    time_off = (
-        TimeOff.objects.filter(practitioner__in=practitioner_ids, starts_at__lt=range_end, ends_at__gt=range_start)
-        .order_by()
-        .values_list(
-            "practitioner_id",
-            Value(None, output_field=IntegerField()),
-            Value(None, output_field=IntegerField()),
-            _EpochMicros("starts_at"),
-            _EpochMicros("ends_at"),
+    def busy_query() -> QuerySet:
+        # Time off and appointments in one round trip: a time-off row has no resource or patient.
+        time_off = (
+            TimeOff.objects.filter(
+                practitioner__in=practitioner_ids(), starts_at__lt=range_end, ends_at__gt=range_start
+            )
+            .order_by()
+            .values_list(
+                "practitioner_id",
+                Value(None, output_field=IntegerField()),
+                Value(None, output_field=IntegerField()),
+                _EpochMicros("starts_at"),
+                _EpochMicros("ends_at"),
+            )
         )
-    )
-    obstacles = Q(practitioner__in=practitioner_ids)
-    if resource is not None:
-        obstacles |= Q(resource_id=resource.pk)
-    if patient is not None:
-        obstacles |= Q(patient_id=patient.pk)
-    appointments = (
-        Appointment.objects.active().overlapping(range_start, range_end + timedelta(days=1)).filter(obstacles)
-    )
-    if exclude_appointment is not None:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
-    busy_rows = time_off
-    if include_appointments:
-        busy_rows = time_off.union(
+        if not include_appointments:
+            return time_off
+        obstacles = Q(practitioner__in=practitioner_ids())
+        if resource is not None:
+            obstacles |= Q(resource_id=resource.pk)
+        if patient is not None:
+            obstacles |= Q(patient_id=patient.pk)
+        appointments = (
+            Appointment.objects.active().overlapping(range_start, range_end + timedelta(days=1)).filter(obstacles)
+        )
+        if exclude_appointment is not None:
+            appointments = appointments.exclude(pk=exclude_appointment.pk)
+        return time_off.union(
             appointments.order_by().values_list(
                 "practitioner_id", "resource_id", "patient_id", _EpochMicros("starts_at"), _EpochMicros("blocked_until")
             ),
             all=True,
         )
+
+    busy_params = [ops.adapt_datetimefield_value(range_start), *who, ops.adapt_datetimefield_value(range_end)]
+    if include_appointments:
+        busy_params += [
+            Appointment.Status.CANCELLED,
+            ops.adapt_datetimefield_value(range_start),
+            ops.adapt_datetimefield_value(range_start - timedelta(minutes=MAX_APPOINTMENT_MINUTES)),
+            ops.adapt_datetimefield_value(range_end + timedelta(days=1)),
+            *who,
+            *([resource.pk] if resource is not None else []),
+            *([patient.pk] if patient is not None else []),
+            *([exclude_appointment.pk] if exclude_appointment is not None else []),
+        ]
+    busy_key = (
+        alias,
+        "busy",
+        practitioner is None,
+        include_appointments,
+        resource is None,
+        patient is None,
+        exclude_appointment is None,
+    )
     practitioner_busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     resource_intervals: list[tuple[int, int]] = []
     patient_intervals: list[tuple[int, int]] = []
     resource_pk = resource.pk if resource is not None else None
     patient_pk = patient.pk if patient is not None else None
-    for practitioner_id, resource_id, patient_id, busy_start, busy_end in _raw_rows(busy_rows):
+    for practitioner_id, resource_id, patient_id, busy_start, busy_end in _rows(busy_key, busy_query, busy_params):
         interval = (busy_start, busy_end)
         practitioner_busy[practitioner_id].append(interval)
         if resource_pk is not None and resource_id == resource_pk:

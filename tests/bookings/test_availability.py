@@ -175,3 +175,35 @@ def test_time_off_is_read_to_the_microsecond(working_practitioner, wbc):
     assert at(TUESDAY, 12, 15) in times
     assert at(TUESDAY, 15) in times  # time off ending exactly at 15:00 leaves 15:00 free
     assert at(TUESDAY, 14, 45) not in times
+
+
+def test_every_shape_of_the_reads_is_compiled_once_and_reused(working_practitioner, screened_patient, wbc):
+    # The SQL is kept only when the parameters the selector lists equal those Django compiled: every
+    # combination of optional filters must qualify, or availability quietly rebuilds its queries each time.
+    from bookings import selectors
+
+    appointment = appointment_book(
+        patient=screened_patient, modality=wbc, starts_at=at(TUESDAY, 10), booked_by=screened_patient.user
+    )
+    selectors._COMPILED.clear()
+    shapes = [
+        {},
+        {"practitioner": working_practitioner},
+        {"patient": screened_patient},
+        {"exclude_appointment": appointment},
+        {"include_appointments": False},
+        {"practitioner": working_practitioner, "patient": screened_patient, "exclude_appointment": appointment},
+    ]
+    roomless = Modality.objects.get(slug="acupuncture-follow-up")
+    roomless.resource = None
+    roomless.save(update_fields=["resource"])
+    for modality in (wbc, roomless):  # with a room or device, and without one
+        for options in shapes:
+            first = availability(modality=modality, start=MONDAY, end=TUESDAY, **options)
+            compiled = len(selectors._COMPILED)
+            again = availability(modality=modality, start=MONDAY, end=TUESDAY, **options)
+            assert len(selectors._COMPILED) == compiled
+            assert again == first
+    busy_shapes = {key for key in selectors._COMPILED if key[1] == "busy"}
+    assert len(busy_shapes) == 2 * len(shapes)
+    assert {key[1] for key in selectors._COMPILED} == {"hours", "closures", "busy"}
