@@ -133,7 +133,7 @@ class _Forbidden:
 
     A start ``s`` meets a busy ``[a, b)`` when ``a < s + blocked`` and ``s < b``: ``s`` lies in the open
     interval ``(a - blocked, b)``.  Those open intervals, merged (touching ones stay apart: the
-    shared point is free), sorted, so one bisection answers for any start.
+    shared point is free) and sorted, so one sweep filters a sorted list of start times.
     """
 
     lows: list[int]
