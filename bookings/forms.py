@@ -51,7 +51,10 @@ class SlotField(forms.CharField):
 
 
 class BookingConfirmForm(forms.Form):
-    starts_at = SlotField(label="Start time")
+    starts_at = SlotField(
+        label="Start time",
+        error_messages={"required": "No start time was chosen; please choose one of the times shown."},
+    )
 
 
 class CancelForm(forms.Form):

@@ -8,19 +8,20 @@ compared in UTC, so a 09:00 start stays 09:00 local across a daylight-saving cha
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import DateField, IntegerField, Q, QuerySet, Value
+from django.db import connections
+from django.db.models import BigIntegerField, DateField, Func, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from bookings.models import Appointment, BookingPolicy, ClinicClosure, ExtraHours, TimeOff, WorkingHours
-from clinic.clinic_time import clinic_datetime, clinic_zone, local_midnight
-from clinic.models import Modality, Patient, Practitioner
+from clinic.clinic_time import clinic_zone, local_midnight
+from clinic.models import MAX_APPOINTMENT_MINUTES, Modality, Patient, Practitioner
 from screening.selectors import screening_statuses
 
 Interval = tuple[datetime, datetime]
@@ -42,37 +43,79 @@ class DayAvailability:
     closed_reason: str = ""
 
 
-def _wall_clock(day: date, at: time) -> datetime:
-    """Local ``day`` at wall-clock ``at``, as a UTC instant (compared in UTC in the loop below)."""
-    return clinic_datetime(day, at).astimezone(UTC)
-
-
 def week_start(day: date) -> date:
     """The Monday of ``day``'s week."""
     return day - timedelta(days=day.weekday())
 
 
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
+# Inside ``availability`` every instant is a whole number of microseconds since the epoch (UTC): the
+# sweep over a week of start times then compares plain integers, and each datetime is converted once.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _saturated(intervals: Iterable[Interval], capacity: int) -> list[Interval]:
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _span(length: timedelta) -> int:
+    return length // _MICROSECOND
+
+
+class _EpochMicros(Func):
+    """A stored instant as whole microseconds since the epoch, worked out by the database (exactly).
+
+    Reading instants as integers skips making an aware datetime of every one (most of the read's cost).
+    SQLite stores ``YYYY-MM-DD HH:MM:SS[.ffffff]`` in UTC, the fraction, when there is one, with six digits.
+    """
+
+    arity = 1
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        # ``%%%%s``: once for this template, once for the driver's placeholders, leaving strftime's %s.
+        template = (
+            "(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
+            " + CAST(substr(%(expressions)s, 21) AS INTEGER))"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS BIGINT)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+# The SQL of availability's reads, compiled once per shape (which optional filters apply) and database:
+# Django takes several times longer to build and compile these queries than SQLite or PostgreSQL take
+# to run them.  A shape is kept only once the parameters ``availability`` lists are checked equal to
+# those Django compiled, so a change in how Django orders them costs speed, never correctness.
+_COMPILED: dict[tuple, str] = {}
+
+
+def _rows(key: tuple, build: Callable[[], QuerySet], params: list[Any]) -> list[tuple]:
+    """The rows of ``build()``'s ``values_list`` query, straight from the cursor (no per-value converters)."""
+    sql = _COMPILED.get(key)
+    if sql is None:
+        queryset = build()
+        sql, compiled = queryset.query.get_compiler(queryset.db).as_sql()
+        if list(compiled) == params:
+            _COMPILED[key] = sql
+        params = list(compiled)
+    with connections[key[0]].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _saturated(intervals: Iterable[tuple[int, int]], capacity: int) -> list[tuple[int, int]]:
     """The stretches of time during which at least ``capacity`` of ``intervals`` run at once."""
-    events: list[tuple[datetime, int]] = []
+    events: list[tuple[int, int]] = []
     for start, end in intervals:
         events.append((start, 1))
         events.append((end, -1))
-    events.sort(key=lambda event: (event[0], event[1]))  # an end frees the place before a start at the same instant
-    stretches: list[Interval] = []
+    events.sort()  # an end (-1) frees the place before a start (+1) at the same instant
+    stretches: list[tuple[int, int]] = []
     running = 0
-    opened: datetime | None = None
+    opened: int | None = None
     for instant, change in events:
         running += change
         if running >= capacity and opened is None:
@@ -81,27 +124,82 @@ def _saturated(intervals: Iterable[Interval], capacity: int) -> list[Interval]:
             if instant > opened:
                 stretches.append((opened, instant))
             opened = None
-    return _merge(stretches)
+    return stretches
 
 
-def _overlaps(merged: list[Interval], starts: list[datetime], start: datetime, end: datetime) -> bool:
-    """Whether ``[start, end)`` meets any of ``merged`` (sorted, disjoint; ``starts`` their start times)."""
-    index = bisect.bisect_left(starts, end)
-    return index > 0 and merged[index - 1][1] > start
+@dataclass(frozen=True)
+class _Forbidden:
+    """The start times a set of busy intervals rules out, for sessions that block ``blocked`` microseconds.
 
+    A start ``s`` meets a busy ``[a, b)`` when ``a < s + blocked`` and ``s < b``: ``s`` lies in the open
+    interval ``(a - blocked, b)``.  Those open intervals, merged (touching ones stay apart: the
+    shared point is free) and sorted, so one sweep filters a sorted list of start times.
+    """
 
-@dataclass
-class _Busy:
-    merged: list[Interval]
-    starts: list[datetime]
+    lows: list[int]
+    highs: list[int]
 
     @classmethod
-    def of(cls, intervals: list[Interval]) -> _Busy:
-        merged = _merge(intervals)
-        return cls(merged=merged, starts=[start for start, _ in merged])
+    def of(cls, intervals: Iterable[tuple[int, int]], blocked: int) -> _Forbidden:
+        lows: list[int] = []
+        highs: list[int] = []
+        for low, high in sorted((start - blocked, end) for start, end in intervals):
+            if low >= high:
+                continue
+            if highs and low < highs[-1]:
+                if high > highs[-1]:
+                    highs[-1] = high
+            else:
+                lows.append(low)
+                highs.append(high)
+        return cls(lows=lows, highs=highs)
 
-    def meets(self, start: datetime, end: datetime) -> bool:
-        return _overlaps(self.merged, self.starts, start, end)
+    def allowed(self, starts: list[int]) -> list[int]:
+        """``starts`` (sorted) without those this rules out."""
+        lows, highs = self.lows, self.highs
+        if not lows:
+            return starts
+        kept = []
+        index = 0
+        count = len(lows)
+        for start in starts:
+            # Skip the intervals that end at or before this start; the next one rules it out if it began before.
+            while index < count and highs[index] <= start:
+                index += 1
+            if index < count and lows[index] < start:
+                continue
+            kept.append(start)
+        return kept
+
+
+def _wall_grid(*, day: date, opens: time, closes: time, step: timedelta, slot: int, zone: ZoneInfo) -> list[int]:
+    """The start instants (microseconds) of one stretch of opening hours on the local ``day``.
+
+    Start times step through the local wall clock, so they sit on the same grid every day; a session
+    must end by closing time.  On a day whose UTC offset does not change between opening and closing
+    (every day but two a year) that is plain arithmetic; across a change each wall time is converted.
+    """
+    wall = datetime.combine(day, opens)
+    wall_close = datetime.combine(day, closes)
+    opening = wall.replace(tzinfo=zone)
+    closing = wall_close.replace(tzinfo=zone)
+    opening_micros = _micros(opening)
+    closing_micros = _micros(closing)
+    if opening.utcoffset() == closing.utcoffset():
+        step_micros = _span(step)
+        count = -(-(wall_close - wall) // step) if wall_close > wall else 0
+        last = closing_micros - slot
+        return [
+            start for start in range(opening_micros, opening_micros + count * step_micros, step_micros) if start <= last
+        ]
+    starts = []
+    while wall < wall_close:
+        start = _micros(wall.replace(tzinfo=zone))
+        wall += step
+        if start < opening_micros or start + slot > closing_micros:
+            continue
+        starts.append(start)
+    return starts
 
 
 def availability(
@@ -122,7 +220,7 @@ def availability(
     extra hours, time off, clinic closures, active appointments with their buffers, the room or device
     capacity, the patient's own other bookings, minimum notice and horizon.  ``exclude_appointment``
     is ignored as an obstacle (used when moving it); ``include_appointments=False`` answers "would this
-    be open on an empty calendar" (to tell "taken" from "never offered").  Five queries (four with
+    be open on an empty calendar" (to tell "taken" from "never offered").  Four queries (three with
     ``policy`` given) when ``modality.resource`` is already loaded, whatever the number of appointments.
     """
     now = now or timezone.now()
@@ -134,84 +232,153 @@ def availability(
     range_start = local_midnight(start)
     range_end = local_midnight(end + timedelta(days=1))
 
-    practitioners = Practitioner.objects.filter(is_active=True, modalities=modality)
-    if practitioner is not None:
-        practitioners = practitioners.filter(pk=practitioner.pk)
-    practitioner_ids = practitioners.values("pk")
+    resource = modality.resource if modality.resource_id else None
+    alias = Appointment.objects.db
+    ops = connections[alias].ops
+    first_day, last_day = ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)
+    who = [modality.pk] if practitioner is None else [modality.pk, practitioner.pk]
+
+    def practitioner_ids() -> QuerySet:
+        practitioners = Practitioner.objects.filter(is_active=True, modalities=modality)
+        if practitioner is not None:
+            practitioners = practitioners.filter(pk=practitioner.pk)
+        return practitioners.values("pk")
+
+    def hours_query() -> QuerySet:
+        # Weekly and extra hours in one round trip: a weekly row has no date, an extra row no weekday.
+        weekly_hours = (
+            WorkingHours.objects.filter(practitioner__in=practitioner_ids())
+            .order_by()
+            .values_list("practitioner_id", "weekday", Value(None, output_field=DateField()), "start_time", "end_time")
+        )
+        extra_hours = (
+            ExtraHours.objects.filter(practitioner__in=practitioner_ids(), date__gte=start, date__lte=end)
+            .order_by()
+            .values_list("practitioner_id", Value(None, output_field=IntegerField()), "date", "start_time", "end_time")
+        )
+        return weekly_hours.union(extra_hours, all=True)
 
     weekly: dict[tuple[int, int], list[tuple[time, time]]] = defaultdict(list)
     extra: dict[tuple[int, date], list[tuple[time, time]]] = defaultdict(list)
     candidate_ids: set[int] = set()
-    # Weekly and extra hours in one round trip: a weekly row has no date, an extra row no weekday.
-    weekly_hours = (
-        WorkingHours.objects.filter(practitioner__in=practitioner_ids)
-        .order_by()
-        .values_list("practitioner_id", "weekday", Value(None, output_field=DateField()), "start_time", "end_time")
-    )
-    extra_hours = (
-        ExtraHours.objects.filter(practitioner__in=practitioner_ids, date__gte=start, date__lte=end)
-        .order_by()
-        .values_list("practitioner_id", Value(None, output_field=IntegerField()), "date", "start_time", "end_time")
-    )
-    for practitioner_id, weekday, extra_date, opens, closes in weekly_hours.union(extra_hours, all=True):
+    hours_key = (alias, "hours", practitioner is None)
+    for practitioner_id, weekday, extra_date, opens, closes in _rows(
+        hours_key, hours_query, [*who, first_day, last_day, *who]
+    ):
         if extra_date is None:
             weekly[(practitioner_id, weekday)].append((opens, closes))
         else:
+            if isinstance(extra_date, str):  # SQLite types a union's column by its first part, here NULL
+                extra_date = date.fromisoformat(extra_date)
             extra[(practitioner_id, extra_date)].append((opens, closes))
         candidate_ids.add(practitioner_id)
 
-    practitioner_busy: dict[int, list[Interval]] = defaultdict(list)
-    for practitioner_id, off_start, off_end in TimeOff.objects.filter(
-        practitioner__in=practitioner_ids, starts_at__lt=range_end, ends_at__gt=range_start
-    ).values_list("practitioner_id", "starts_at", "ends_at"):
-        practitioner_busy[practitioner_id].append((off_start, off_end))
+    def closures_query() -> QuerySet:
+        return ClinicClosure.objects.filter(start_date__lte=end, end_date__gte=start).values_list(
+            "start_date", "end_date", "reason"
+        )
 
     closures: dict[date, str] = {}
-    for closure_start, closure_end, reason in ClinicClosure.objects.filter(
-        start_date__lte=end, end_date__gte=start
-    ).values_list("start_date", "end_date", "reason"):
+    for closure_start, closure_end, reason in _rows((alias, "closures"), closures_query, [first_day, last_day]):
         for day in days:
             if closure_start <= day <= closure_end:
                 closures.setdefault(day, reason)
 
-    resource = modality.resource if modality.resource_id else None
-    obstacles = Q(practitioner__in=practitioner_ids)
-    if resource is not None:
-        obstacles |= Q(resource_id=resource.pk)
-    if patient is not None:
-        obstacles |= Q(patient_id=patient.pk)
-    appointments = (
-        Appointment.objects.active().overlapping(range_start, range_end + timedelta(days=1)).filter(obstacles)
+    def busy_query() -> QuerySet:
+        # Time off and appointments in one round trip: a time-off row has no resource or patient.
+        time_off = (
+            TimeOff.objects.filter(
+                practitioner__in=practitioner_ids(), starts_at__lt=range_end, ends_at__gt=range_start
+            )
+            .order_by()
+            .values_list(
+                "practitioner_id",
+                Value(None, output_field=IntegerField()),
+                Value(None, output_field=IntegerField()),
+                _EpochMicros("starts_at"),
+                _EpochMicros("ends_at"),
+            )
+        )
+        if not include_appointments:
+            return time_off
+        obstacles = Q(practitioner__in=practitioner_ids())
+        if resource is not None:
+            obstacles |= Q(resource_id=resource.pk)
+        if patient is not None:
+            obstacles |= Q(patient_id=patient.pk)
+        appointments = (
+            Appointment.objects.active().overlapping(range_start, range_end + timedelta(days=1)).filter(obstacles)
+        )
+        if exclude_appointment is not None:
+            appointments = appointments.exclude(pk=exclude_appointment.pk)
+        return time_off.union(
+            appointments.order_by().values_list(
+                "practitioner_id", "resource_id", "patient_id", _EpochMicros("starts_at"), _EpochMicros("blocked_until")
+            ),
+            all=True,
+        )
+
+    busy_params = [ops.adapt_datetimefield_value(range_start), *who, ops.adapt_datetimefield_value(range_end)]
+    if include_appointments:
+        busy_params += [
+            Appointment.Status.CANCELLED,
+            ops.adapt_datetimefield_value(range_start),
+            ops.adapt_datetimefield_value(range_start - timedelta(minutes=MAX_APPOINTMENT_MINUTES)),
+            ops.adapt_datetimefield_value(range_end + timedelta(days=1)),
+            *who,
+            *([resource.pk] if resource is not None else []),
+            *([patient.pk] if patient is not None else []),
+            *([exclude_appointment.pk] if exclude_appointment is not None else []),
+        ]
+    busy_key = (
+        alias,
+        "busy",
+        practitioner is None,
+        include_appointments,
+        resource is None,
+        patient is None,
+        exclude_appointment is None,
     )
-    if exclude_appointment is not None:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
-    if not include_appointments:
-        appointments = appointments.none()
-    resource_intervals: list[Interval] = []
-    patient_intervals: list[Interval] = []
-    for practitioner_id, resource_id, patient_id, booked_start, booked_until in appointments.values_list(
-        "practitioner_id", "resource_id", "patient_id", "starts_at", "blocked_until"
-    ):
-        interval = (booked_start, booked_until)
+    practitioner_busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    resource_intervals: list[tuple[int, int]] = []
+    patient_intervals: list[tuple[int, int]] = []
+    resource_pk = resource.pk if resource is not None else None
+    patient_pk = patient.pk if patient is not None else None
+    for practitioner_id, resource_id, patient_id, busy_start, busy_end in _rows(busy_key, busy_query, busy_params):
+        interval = (busy_start, busy_end)
         practitioner_busy[practitioner_id].append(interval)
-        if resource is not None and resource_id == resource.pk:
+        if resource_pk is not None and resource_id == resource_pk:
             resource_intervals.append(interval)
-        if patient is not None and patient_id == patient.pk:
+        if patient_pk is not None and patient_id == patient_pk:
             patient_intervals.append(interval)
 
-    busy = {practitioner_id: _Busy.of(intervals) for practitioner_id, intervals in practitioner_busy.items()}
-    no_one_busy = _Busy.of([])
-    resource_full = _Busy.of(_saturated(resource_intervals, resource.capacity) if resource else [])
-    patient_busy = _Busy.of(patient_intervals)
+    slot = _span(modality.slot_length)
+    blocked = _span(modality.occupied_length)
+    step = policy.slot_step
+    earliest = _micros(policy.earliest_start(now))
+    latest = _micros(policy.latest_start(now))
+    # What rules a start out for everyone: the room or device full, the patient's own bookings.
+    everyone = _Forbidden.of(
+        [*(_saturated(resource_intervals, resource.capacity) if resource else []), *patient_intervals], blocked
+    )
+    forbidden = {
+        practitioner_id: _Forbidden.of(intervals, blocked) for practitioner_id, intervals in practitioner_busy.items()
+    }
+    no_one_busy = _Forbidden.of([], blocked)
     # Fewest bookings first spreads the work and keeps a single practitioner free for longer.
     load = {practitioner_id: len(practitioner_busy.get(practitioner_id, [])) for practitioner_id in candidate_ids}
     ordered_candidates = sorted(candidate_ids, key=lambda practitioner_id: (load[practitioner_id], practitioner_id))
 
-    earliest = policy.earliest_start(now)
-    latest = policy.latest_start(now)
-    step = policy.slot_step
-    slot = modality.slot_length
-    blocked = modality.occupied_length
+    # The start times of one stretch of hours on one day, within notice and horizon and free for everyone:
+    # practitioners mostly share their hours, so each stretch is worked out once per call.
+    grids: dict[tuple[date, time, time], list[int]] = {}
+    moments: dict[int, datetime] = {}
+
+    def local(micros: int) -> datetime:
+        moment = moments.get(micros)
+        if moment is None:
+            moment = moments[micros] = (_EPOCH + timedelta(microseconds=micros)).astimezone(zone)
+        return moment
 
     result = []
     for day in days:
@@ -220,36 +387,27 @@ def availability(
         if day_result.closed_reason:
             continue
         # start instant -> practitioners free then, in candidate order
-        free: dict[datetime, list[int]] = defaultdict(list)
+        free: dict[int, list[int]] = {}
+        weekday = day.weekday()
         for practitioner_id in ordered_candidates:
-            hours = weekly.get((practitioner_id, day.weekday()), []) + extra.get((practitioner_id, day), [])
-            practitioner_obstacles = busy.get(practitioner_id, no_one_busy)
+            hours = weekly.get((practitioner_id, weekday), []) + extra.get((practitioner_id, day), [])
+            if not hours:
+                continue
+            practitioner_forbidden = forbidden.get(practitioner_id, no_one_busy)
             for opens, closes in hours:
-                opening = _wall_clock(day, opens)
-                closing = _wall_clock(day, closes)
-                # Start times step through the local wall clock, so they sit on the same grid every day.
-                wall = datetime.combine(day, opens)
-                wall_close = datetime.combine(day, closes)
-                while wall < wall_close:
-                    starts_at = wall.replace(tzinfo=zone).astimezone(UTC)
-                    wall += step
-                    if starts_at < opening or starts_at + slot > closing:
-                        continue
-                    if starts_at < earliest or starts_at > latest:
-                        continue
-                    until = starts_at + blocked
-                    if practitioner_obstacles.meets(starts_at, until):
-                        continue
-                    if resource_full.meets(starts_at, until) or patient_busy.meets(starts_at, until):
-                        continue
-                    if practitioner_id not in free[starts_at]:
-                        free[starts_at].append(practitioner_id)
+                key = (day, opens, closes)
+                grid = grids.get(key)
+                if grid is None:
+                    starts = _wall_grid(day=day, opens=opens, closes=closes, step=step, slot=slot, zone=zone)
+                    grid = grids[key] = everyone.allowed([s for s in starts if earliest <= s <= latest])
+                for starts_at in practitioner_forbidden.allowed(grid):
+                    ids = free.get(starts_at)
+                    if ids is None:
+                        free[starts_at] = [practitioner_id]
+                    elif ids[-1] != practitioner_id:
+                        ids.append(practitioner_id)
         day_result.slots = [
-            FreeSlot(
-                starts_at=timezone.localtime(starts_at, zone),
-                ends_at=timezone.localtime(starts_at + slot, zone),
-                practitioner_ids=tuple(ids),
-            )
+            FreeSlot(starts_at=local(starts_at), ends_at=local(starts_at + slot), practitioner_ids=tuple(ids))
             for starts_at, ids in sorted(free.items())
         ]
     return result
@@ -268,6 +426,8 @@ def nearest_free_times(
     patient: Patient | None = None,
     exclude_appointment: Appointment | None = None,
     count: int = 3,
+    now: datetime | None = None,
+    policy: BookingPolicy | None = None,
 ) -> list[datetime]:
     """The ``count`` free start times closest to ``around`` within a week either side (for refusals)."""
     day = timezone.localtime(around, clinic_zone()).date()
@@ -278,9 +438,48 @@ def nearest_free_times(
         practitioner=practitioner,
         patient=patient,
         exclude_appointment=exclude_appointment,
+        now=now,
+        policy=policy,
     )
     slots.sort(key=lambda slot: abs((slot.starts_at - around).total_seconds()))
     return sorted(slot.starts_at for slot in slots[:count])
+
+
+def first_free_day(
+    *,
+    modality: Modality,
+    patient: Patient | None = None,
+    practitioner: Practitioner | None = None,
+    exclude_appointment: Appointment | None = None,
+    now: datetime | None = None,
+    policy: BookingPolicy | None = None,
+) -> date | None:
+    """The first local date from today to the booking horizon with a free time of ``modality``, or None.
+
+    What a booking page opens on.  Two availability reads at most (the rest of this week, then the rest
+    of the horizon at once), so a constant number of queries however far the first free time is.
+    """
+    now = now or timezone.now()
+    policy = policy or BookingPolicy.load()
+    zone = clinic_zone()
+    today = timezone.localtime(now, zone).date()
+    last = timezone.localtime(policy.latest_start(now), zone).date()
+    this_week_end = min(week_start(today) + timedelta(days=6), last)
+    options: dict[str, Any] = {
+        "modality": modality,
+        "patient": patient,
+        "practitioner": practitioner,
+        "exclude_appointment": exclude_appointment,
+        "now": now,
+        "policy": policy,
+    }
+    for first, final in ((today, this_week_end), (this_week_end + timedelta(days=1), last)):
+        if first > final:
+            continue
+        for day in availability(start=first, end=final, **options):
+            if day.slots:
+                return day.day
+    return None
 
 
 def practitioner_appointments(*, practitioner: Practitioner | None, start: date, end: date) -> QuerySet[Appointment]:

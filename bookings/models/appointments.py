@@ -96,7 +96,12 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
-        indexes = [models.Index(fields=["practitioner", "starts_at"]), models.Index(fields=["patient", "starts_at"])]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"]),
+            models.Index(fields=["patient", "starts_at"]),
+            # Availability reads a room or device's week of bookings (a range, not its whole history).
+            models.Index(fields=["resource", "starts_at"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"),
             models.CheckConstraint(

@@ -115,17 +115,45 @@ def _format(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%A %-d %B at %H:%M}"
 
 
-def _check_time_rules(*, modality: Modality, starts_at: datetime, policy: BookingPolicy, now: datetime) -> None:
+PASSED_MESSAGE = "That time has passed; please choose a later time."
+
+
+def _check_time_rules(
+    *,
+    modality: Modality,
+    starts_at: datetime,
+    policy: BookingPolicy,
+    now: datetime,
+    patient: Patient,
+    practitioner: Practitioner | None = None,
+    exclude_appointment: Appointment | None = None,
+) -> None:
+    """Refuse a time that has passed, is too soon (notice) or too far (horizon), offering the nearest free times
+    on the allowed side of the limit."""
     if not modality.is_active:
         raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
-    if starts_at <= now:
-        raise BookingRefused("That time has passed; please choose a later time.")
-    if starts_at < policy.earliest_start(now):
+    earliest, latest = policy.earliest_start(now), policy.latest_start(now)
+    if starts_at < now:
+        message = PASSED_MESSAGE
+    elif starts_at < earliest:
         hours = policy.minimum_notice_minutes / 60
-        raise BookingRefused(f"Bookings need at least {hours:g} hours' notice; please choose a later time.")
-    if starts_at > policy.latest_start(now):
-        raise BookingRefused(f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date.")
-    # Closures are checked in ``_find_slot``, from the availability it reads anyway.
+        message = f"Bookings need at least {hours:g} hours' notice; please choose a later time."
+    elif starts_at > latest:
+        message = f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date."
+    else:
+        return  # Closures are checked in ``_find_slot``, from the availability it reads anyway.
+    raise BookingRefused(
+        message,
+        alternatives=selectors.nearest_free_times(
+            modality=modality,
+            around=min(max(starts_at, earliest), latest),
+            practitioner=practitioner,
+            patient=patient,
+            exclude_appointment=exclude_appointment,
+            now=now,
+            policy=policy,
+        ),
+    )
 
 
 def _lock(*, modality: Modality, practitioner: Practitioner | None) -> Modality:
@@ -248,6 +276,34 @@ def appointment_book(
     )
 
 
+def appointment_book_check(
+    *,
+    patient: Patient,
+    modality: Modality,
+    starts_at: datetime,
+    actor: User,
+    practitioner: Practitioner | None = None,
+) -> selectors.FreeSlot:
+    """Whether ``appointment_book`` would take this time now: the same rules in the same order (who may
+    book, the screening gate, passed/notice/horizon, closures, offered and free), without locks or writes.
+
+    For the confirm page, so a time that cannot be booked is explained before "Book this time" is shown.
+    Raises ``BookingRefused`` (with the nearest free times where there are some) or ``CareTeamRefused``;
+    returns the free slot otherwise.  The booking itself checks everything again under its locks.
+    """
+    if not care_team_may_book(actor=actor, patient=patient, practitioner=practitioner):
+        raise CareTeamRefused("You may not book for this patient with this practitioner.")
+    _screening_gate(patient=patient, modality=modality, starts_at=starts_at, actor=actor)
+    now = timezone.now()
+    policy = BookingPolicy.load()
+    _check_time_rules(
+        modality=modality, starts_at=starts_at, policy=policy, now=now, patient=patient, practitioner=practitioner
+    )
+    return _find_slot(
+        modality=modality, starts_at=starts_at, patient=patient, practitioner=practitioner, policy=policy, now=now
+    )
+
+
 @transaction.atomic
 def _appointment_book(
     *,
@@ -263,7 +319,9 @@ def _appointment_book(
     now = timezone.now()
     policy = BookingPolicy.load()
     modality = _lock(modality=modality, practitioner=practitioner)
-    _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
+    _check_time_rules(
+        modality=modality, starts_at=starts_at, policy=policy, now=now, patient=patient, practitioner=practitioner
+    )
     slot = _find_slot(
         modality=modality, starts_at=starts_at, patient=patient, practitioner=practitioner, policy=policy, now=now
     )
@@ -405,6 +463,43 @@ def _check_may_move(
         raise BookingRefused("This appointment has already started; it cannot be moved.")
 
 
+def appointment_reschedule_check(*, appointment: Appointment, starts_at: datetime, by: User) -> selectors.FreeSlot:
+    """The patient's own "change time", checked: see ``appointment_move_check``."""
+    return appointment_move_check(actor=by, appointment=appointment, starts_at=starts_at)
+
+
+def appointment_move_check(
+    *, actor: User, appointment: Appointment, starts_at: datetime, practitioner: Practitioner | None = None
+) -> selectors.FreeSlot:
+    """Whether ``appointment_move`` would move ``appointment`` to ``starts_at`` now (no locks, no writes).
+
+    The same rules in the same order; raises ``BookingRefused`` or ``CareTeamRefused``, returns the free slot.
+    """
+    policy = BookingPolicy.load()
+    now = timezone.now()
+    _check_may_move(actor=actor, appointment=appointment, practitioner=practitioner, policy=policy, now=now)
+    modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
+    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=actor)
+    _check_time_rules(
+        modality=modality,
+        starts_at=starts_at,
+        policy=policy,
+        now=now,
+        patient=appointment.patient,
+        practitioner=practitioner,
+        exclude_appointment=appointment,
+    )
+    return _find_slot(
+        modality=modality,
+        starts_at=starts_at,
+        patient=appointment.patient,
+        practitioner=practitioner,
+        policy=policy,
+        now=now,
+        exclude_appointment=appointment,
+    )
+
+
 @transaction.atomic
 def _appointment_move(
     *, actor: User, appointment: Appointment, starts_at: datetime, practitioner: Practitioner | None
@@ -423,7 +518,15 @@ def _appointment_move(
         raise BookingRefused("The appointment is already at that time.")
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
     _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=actor)
-    _check_time_rules(modality=modality, starts_at=starts_at, policy=policy, now=now)
+    _check_time_rules(
+        modality=modality,
+        starts_at=starts_at,
+        policy=policy,
+        now=now,
+        patient=appointment.patient,
+        practitioner=practitioner,
+        exclude_appointment=appointment,
+    )
     modality = _lock(modality=modality, practitioner=practitioner)
     slot = _find_slot(
         modality=modality,

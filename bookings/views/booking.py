@@ -15,13 +15,15 @@ from django.views.generic import TemplateView
 
 from bookings.forms import BookingConfirmForm, CancelForm, WeekForm, slot_value
 from bookings.models import Appointment, BookingPolicy
-from bookings.selectors import availability, patient_appointments, week_start
+from bookings.selectors import availability, first_free_day, patient_appointments, week_start
 from bookings.services.appointments import (
     BookingRefused,
     appointment_book,
+    appointment_book_check,
     appointment_can_change_online,
     appointment_cancel,
     appointment_reschedule,
+    appointment_reschedule_check,
 )
 from clinic.access import PatientRequiredMixin
 from clinic.models import Modality
@@ -73,7 +75,14 @@ class SlotWeekView(PatientRequiredMixin, View):
         if not decision.allowed:
             return render(request, "bookings/screening_gate.html", {"modality": modality, "decision": decision})
         policy = BookingPolicy.load()
-        context = week_context(request=request, policy=policy)
+        nothing_free = False
+        if "week" in request.GET:
+            context = week_context(request=request, policy=policy)
+        else:
+            # Open on the first week with a free time (not an empty week, nor a Sunday with nothing left).
+            first = first_free_day(modality=modality, patient=self.patient, policy=policy)
+            nothing_free = first is None
+            context = week_context(request=request, policy=policy, default=first or timezone.localdate())
         days = availability(
             modality=modality,
             start=context["week_start"],
@@ -85,6 +94,8 @@ class SlotWeekView(PatientRequiredMixin, View):
             modality=modality,
             days=days,
             any_free=any(day.slots for day in days),
+            nothing_free=nothing_free,
+            horizon_end=timezone.localdate(policy.latest_start(timezone.now())),
             confirm_url=reverse("bookings:book_confirm", args=[modality.slug]),
             week_url=reverse("bookings:book_times", args=[modality.slug]),
             heading=f"Book {modality.name}",
@@ -102,11 +113,26 @@ class BookingConfirmView(PatientRequiredMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        if "starts_at" not in request.GET:
+            return redirect("bookings:book_times", slug=slug)  # no time chosen yet: the list of times
         form = BookingConfirmForm(request.GET)
         if not form.is_valid():
-            for error in form.errors.get("starts_at", []) if request.GET.get("starts_at") else []:
-                messages.error(request, error)
-            return redirect("bookings:book_times", slug=slug)
+            return self._render(form, status=400)
+        # The same rules as the booking, before "Book this time" is offered: a time that cannot be
+        # booked is explained now (with the nearest free times), not after the press.
+        try:
+            appointment_book_check(
+                patient=self.patient,
+                modality=self.modality,
+                starts_at=form.cleaned_data["starts_at"],
+                actor=request.user,
+            )
+        except BookingRefused as refused:
+            if refused.screening is not None:
+                return render(
+                    request, "bookings/screening_gate.html", {"modality": self.modality, "decision": refused.screening}
+                )
+            return self._render(form, **refused_context(refused))
         return self._render(form)
 
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
@@ -229,9 +255,8 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
         policy = BookingPolicy.load()
         if not appointment_can_change_online(appointment=appointment, policy=policy):
             return render(request, "bookings/appointment_cancel.html", {"appointment": appointment, "policy": policy})
-        form = BookingConfirmForm(request.GET)
-        if form.is_valid():
-            return self._confirm(form)
+        if "starts_at" in request.GET:
+            return self._check(BookingConfirmForm(request.GET))
         context = week_context(request=request, policy=policy, default=timezone.localdate(appointment.starts_at))
         days = availability(
             modality=appointment.modality,
@@ -272,6 +297,24 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
             return self._confirm(form, status=409, **refused_context(refused))
         messages.success(request, "Your appointment has been moved. The new time is on its way by email.")
         return redirect("bookings:appointment_detail", pk=self.appointment.pk)
+
+    def _check(self, form: BookingConfirmForm) -> HttpResponse:
+        """The chosen new time, checked by the same rules as the move before "Move to this time" is offered."""
+        if not form.is_valid():
+            return self._confirm(form, status=400)
+        try:
+            appointment_reschedule_check(
+                appointment=self.appointment, starts_at=form.cleaned_data["starts_at"], by=self.request.user
+            )
+        except BookingRefused as refused:
+            if refused.screening is not None:
+                return render(
+                    self.request,
+                    "bookings/screening_gate.html",
+                    {"modality": self.appointment.modality, "decision": refused.screening},
+                )
+            return self._confirm(form, **refused_context(refused))
+        return self._confirm(form)
 
     def _confirm(self, form: BookingConfirmForm, status: int = 200, **extra: Any) -> HttpResponse:
         url = reverse("bookings:appointment_reschedule", args=[self.appointment.pk])

@@ -151,7 +151,7 @@ def test_availability_query_count_does_not_grow_with_appointments(clock, patient
         working_hours(person, start=time(8), end=time(20))
     _bulk_appointments(10, acupuncture_follow_up, team, patient, start=at(TUESDAY + timedelta(days=30), 0))
     few, offered_few = _queries_for_three_weeks(acupuncture_follow_up)
-    assert few <= 6
+    assert few == 4  # the policy, the hours, the closures, then time off and appointments together
     _bulk_appointments(10_000, acupuncture_follow_up, team, patient, start=at(TUESDAY, 0))
     many, offered_many = _queries_for_three_weeks(acupuncture_follow_up)
     assert few == many
@@ -160,3 +160,50 @@ def test_availability_query_count_does_not_grow_with_appointments(clock, patient
 
 def test_an_empty_range_returns_no_days(working_practitioner, wbc):
     assert availability(modality=wbc, start=TUESDAY, end=TUESDAY - timedelta(days=1)) == []
+
+
+def test_time_off_is_read_to_the_microsecond(working_practitioner, wbc):
+    # Instants are read as whole microseconds: one microsecond past noon still takes the 12:00 start.
+    TimeOff.objects.create(
+        practitioner=working_practitioner,
+        starts_at=at(TUESDAY, 11, 55),
+        ends_at=at(TUESDAY, 12) + timedelta(microseconds=1),
+    )
+    TimeOff.objects.create(practitioner=working_practitioner, starts_at=at(TUESDAY, 14, 55), ends_at=at(TUESDAY, 15))
+    times = starts(wbc, TUESDAY)
+    assert at(TUESDAY, 12) not in times
+    assert at(TUESDAY, 12, 15) in times
+    assert at(TUESDAY, 15) in times  # time off ending exactly at 15:00 leaves 15:00 free
+    assert at(TUESDAY, 14, 45) not in times
+
+
+def test_every_shape_of_the_reads_is_compiled_once_and_reused(working_practitioner, screened_patient, wbc):
+    # The SQL is kept only when the parameters the selector lists equal those Django compiled: every
+    # combination of optional filters must qualify, or availability quietly rebuilds its queries each time.
+    from bookings import selectors
+
+    appointment = appointment_book(
+        patient=screened_patient, modality=wbc, starts_at=at(TUESDAY, 10), booked_by=screened_patient.user
+    )
+    selectors._COMPILED.clear()
+    shapes = [
+        {},
+        {"practitioner": working_practitioner},
+        {"patient": screened_patient},
+        {"exclude_appointment": appointment},
+        {"include_appointments": False},
+        {"practitioner": working_practitioner, "patient": screened_patient, "exclude_appointment": appointment},
+    ]
+    roomless = Modality.objects.get(slug="acupuncture-follow-up")
+    roomless.resource = None
+    roomless.save(update_fields=["resource"])
+    for modality in (wbc, roomless):  # with a room or device, and without one
+        for options in shapes:
+            first = availability(modality=modality, start=MONDAY, end=TUESDAY, **options)
+            compiled = len(selectors._COMPILED)
+            again = availability(modality=modality, start=MONDAY, end=TUESDAY, **options)
+            assert len(selectors._COMPILED) == compiled
+            assert again == first
+    busy_shapes = {key for key in selectors._COMPILED if key[1] == "busy"}
+    assert len(busy_shapes) == 2 * len(shapes)
+    assert {key[1] for key in selectors._COMPILED} == {"hours", "closures", "busy"}
