@@ -136,7 +136,7 @@ def test_a_time_past_the_horizon_says_why_and_offers_the_last_open_times(
 def test_a_time_not_offered_says_so_and_offers_the_nearest(client, working_practitioner, screened_patient, wbc):
     client.force_login(screened_patient.user)
     page = confirm_page(client, wbc, slot_value(at(TUESDAY, 20))).content.decode()  # after closing
-    assert "not offer Whole-body cryotherapy" in page
+    assert "No practitioner offers Whole-body cryotherapy" in page
     assert BOOK_BUTTON not in page
     assert slot_value(at(TUESDAY, 16, 45)) in page
 
