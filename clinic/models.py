@@ -50,7 +50,14 @@ class Role(models.TextChoices):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with their email address."""
 
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(
+        "email address",
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Logs in with it; empty for a patient the front desk registered by phone until they claim "
+        "their account. Unique when present.",
+    )
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
     role = models.CharField(
@@ -81,11 +88,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["last_name", "first_name"]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.email
+        return self.get_full_name() or self.email or f"user {self.pk}"
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = self.__class__.objects.normalize_email(self.email).lower() or None
+
+    @property
+    def has_email(self) -> bool:
+        """Whether email can reach this person (a patient registered by phone may have none)."""
+        return bool(self.email)
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -341,6 +353,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         DELETE = "delete", "Deleted"
         DENIED = "denied", "Denied"
+        SEARCH = "search", "Searched"
 
     actor = models.ForeignKey(
         User,
