@@ -32,7 +32,8 @@ class PatientChoiceField(forms.ModelChoiceField):
 class CarePlanAssignForm(forms.Form):
     """A practitioner puts a patient on a plan template from a start date."""
 
-    patient = PatientChoiceField(queryset=Patient.objects.none())
+    # Chosen beforehand through the patient search (clinic.patient_picker), never from a list of everyone.
+    patient = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput)
     template = forms.ModelChoiceField(
         label="Plan",
         queryset=PlanTemplate.objects.active().prefetch_related("phases__modality"),

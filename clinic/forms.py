@@ -162,3 +162,22 @@ class TwoFactorCodeForm(forms.Form):
         self.fields["code"].help_text = help_text
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", submit_label))
+
+
+class PatientSearchForm(forms.Form):
+    """The staff's patient search box (``clinic.selectors.patient_search`` reads what is typed)."""
+
+    q = forms.CharField(
+        label="Find the patient",
+        max_length=150,
+        required=False,
+        help_text="Name, date of birth (dd/mm/yyyy), phone number or email address. A typo is fine.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
+    )
+    page = forms.IntegerField(min_value=1, max_value=10_000, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
