@@ -29,8 +29,8 @@ from bookings.services.plans import (
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_visible_to
-from clinic.patient_picker import patient_picker_chosen, patient_picker_context
 from clinic.models import Patient
+from clinic.patient_picker import patient_picker_chosen, patient_picker_context
 from clinic.redirects import next_url_on_site
 
 
