@@ -206,13 +206,19 @@ def patients_matching(patients: QuerySet[Patient], query: PatientQuery) -> Query
     return patients.order_by(*order)
 
 
-def _thresholds_set() -> None:
-    """Set pg_trgm's thresholds for this transaction only (``set_config(..., true)``)."""
+def patient_search_thresholds_set(*, local: bool = True) -> None:
+    """Set pg_trgm's thresholds that ``patients_matching`` relies on (nothing on SQLite).
+
+    ``local``: for the current transaction only; else for the connection (the admin's list runs
+    its queries outside one transaction; only the patient search uses these operators).
+    """
+    if not _is_postgresql():
+        return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true), "
-            "set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(NAME_SIMILARITY_THRESHOLD), str(WORD_SIMILARITY_THRESHOLD)],
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, %s), "
+            "set_config('pg_trgm.word_similarity_threshold', %s, %s)",
+            [str(NAME_SIMILARITY_THRESHOLD), local, str(WORD_SIMILARITY_THRESHOLD), local],
         )
 
 
@@ -238,8 +244,8 @@ def patient_search(
     if within is not None:
         candidates = candidates.filter(pk__in=within.values("pk"))
     with transaction.atomic():
-        if parsed.text and _is_postgresql():
-            _thresholds_set()
+        if parsed.text:
+            patient_search_thresholds_set()
         start = (page - 1) * page_size
         found = list(patients_matching(candidates, parsed).select_related("user")[start : start + page_size + 1])
     audit_record(
