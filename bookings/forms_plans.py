@@ -26,7 +26,7 @@ class TimeInput(forms.TimeInput):
 
 class PatientChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Patient) -> str:
-        return f"{obj.full_name} ({obj.user.email}, born {obj.date_of_birth:%d %b %Y})"
+        return f"{obj.full_name} ({obj.user.email or obj.phone}, born {obj.date_of_birth:%d %b %Y})"
 
 
 class CarePlanAssignForm(forms.Form):

@@ -85,19 +85,55 @@ class PatientRegistrationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", forms.ValidationError("The two passwords differ.", code="password_mismatch"))
-        elif password1:
-            candidate = User(
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
-            try:
-                password_validation.validate_password(password1, candidate)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+        candidate = User(
+            email=cleaned.get("email", ""),
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+        password_pair_check(self, cleaned, candidate)
+        return cleaned
+
+
+def password_pair_check(form: forms.Form, cleaned: dict[str, Any], candidate: User) -> None:
+    """The two typed passwords agree and pass the password validators (errors on the fields)."""
+    password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+    if password1 and password2 and password1 != password2:
+        form.add_error("password2", forms.ValidationError("The two passwords differ.", code="password_mismatch"))
+    elif password1:
+        try:
+            password_validation.validate_password(password1, candidate)
+        except forms.ValidationError as error:
+            form.add_error("password1", error)
+
+
+class AccountClaimForm(forms.Form):
+    """A patient the desk registered takes up their online account (``clinic.services.account_claim``)."""
+
+    date_of_birth = DateOfBirthField(help_text="So we know the link reached you.")
+    email = forms.EmailField(max_length=254, help_text="You log in with this address; we send a link to confirm it.")
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Set up my account"))
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        candidate = User(email=cleaned.get("email", ""), first_name=self.user.first_name, last_name=self.user.last_name)
+        password_pair_check(self, cleaned, candidate)
         return cleaned
 
 

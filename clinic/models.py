@@ -439,6 +439,46 @@ class TwoFactorEnrolment(models.Model):
         return f"Two-factor enrolment for {self.user}"
 
 
+class AccountClaimQuerySet(models.QuerySet):
+    def usable(self) -> AccountClaimQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class AccountClaim(models.Model):
+    """A one-time link with which a patient the desk registered takes up their online account.
+
+    The patient sets their email address and password with it (and confirms the address before
+    they log in).  Only the SHA-256 of the link's secret is stored; a new link ends the older ones.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="account_claims",
+        help_text="The patient's account the link opens.",
+    )
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+    )
+    issued_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", help_text="The member of the desk or admin who made the link."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
+    used_at = models.DateTimeField(null=True, blank=True, help_text="When the patient claimed the account with it.")
+    failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong dates of birth typed with this link; after a few, the link stops working."
+    )
+
+    objects = AccountClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Account link for {self.user}"
+
+
 class CareTeamMembershipQuerySet(models.QuerySet):
     def active(self, *, at: Any = None) -> CareTeamMembershipQuerySet:
         """Memberships in force at ``at`` (now): started, not past their end, not ended by a person."""
