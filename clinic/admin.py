@@ -113,7 +113,7 @@ class PatientAdmin(AuditedClinicalAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
     # Declared so the admin offers a search box and autocompletes; the matching is patient_search's.
     search_fields = ("user__last_name",)
-    search_help_text = "Name (a typo is fine), date of birth (dd/mm/yyyy), phone number or email address."
+    search_help_text = "Name, date of birth (dd/mm/yyyy), phone number or email address."
     list_filter = ("appointment_reminders", "rebooking_nudges")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)

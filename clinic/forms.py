@@ -8,6 +8,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import connection
 
 from clinic.models import Patient, User
 from clinic.validators import date_of_birth_validate
@@ -207,13 +208,15 @@ class PatientSearchForm(forms.Form):
         label="Find the patient",
         max_length=150,
         required=False,
-        help_text="Name, date of birth (dd/mm/yyyy), phone number or email address. A typo is fine.",
+        help_text="Name, date of birth (dd/mm/yyyy), phone number or email address.",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if connection.vendor == "postgresql":  # trigram matching; SQLite matches the letters as typed
+            self.fields["q"].help_text += " A typo in a name is fine."
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
