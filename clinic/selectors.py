@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Greatest, Replace
 from django.http import HttpRequest
 
@@ -143,9 +143,10 @@ def patient_query_parse(query: str) -> PatientQuery:
 
 
 def _phone_digits_expression() -> Func:
+    # Plain text, whatever the field's type (a phone-number field would parse the digits back).
     expression: Func | F = F("phone")
     for mark in PHONE_PUNCTUATION:
-        expression = Replace(expression, Value(mark), Value(""))
+        expression = Replace(expression, Value(mark), Value(""), output_field=CharField())
     return expression
 
 

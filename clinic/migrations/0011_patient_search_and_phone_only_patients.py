@@ -76,7 +76,15 @@ def trigram_indexes_drop(apps, schema_editor):
         schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
+class TrigramExtensionOnPostgresql(TrigramExtension):
+    """Django's operation skips other databases going forwards but not backwards; this skips both."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 Migration.operations += [
-    TrigramExtension(),
+    TrigramExtensionOnPostgresql(),
     migrations.RunPython(trigram_indexes_create, trigram_indexes_drop, elidable=False),
 ]
