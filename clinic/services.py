@@ -295,7 +295,7 @@ def account_claim(*, token: str, email: str, password: str, date_of_birth: date)
     """
     with transaction.atomic():
         claim = (
-            AccountClaim.objects.select_for_update()
+            AccountClaim.objects.select_for_update(of=("self",))
             .usable()
             .filter(token_hash=_claim_token_hash(token))
             .select_related("user__patient")
