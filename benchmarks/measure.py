@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.db import connection, transaction
 from django.test import Client
@@ -43,7 +44,7 @@ from bookings.models import Appointment, BookingPolicy
 from bookings.selectors import availability, free_slots, week_start
 from bookings.services.appointments import appointment_book
 from bookings.services.reminders import BookingMessage, reminders_plan_due
-from clinic.models import Modality, Patient, Practitioner
+from clinic.models import Modality, Patient, Practitioner, Role, User
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import reminder_deliver, reminder_plan, reminders_dispatch_due
 
@@ -508,3 +509,108 @@ def celery_queue_purge() -> None:
     from clinic.celery import app
 
     app.control.purge()
+
+
+# --- Patient search ---------------------------------------------------------------------------
+
+SEARCH_EMAIL_PREFIX = "search-"
+SEARCH_BATCH = 5_000
+
+
+@dataclass
+class PatientSearchRun:
+    """The patient search (``clinic.selectors.patient_search``, audit row included) at one clinic size."""
+
+    patients: int
+    name_typo_ms: float  # "Jonh Smyth"-like: a typo in a common name
+    name_typo_queries: int
+    date_of_birth_ms: float  # a surname and a date of birth
+    phone_ms: float  # a whole number, typed as the patient says it
+    phone_queries: int
+
+
+def _search_patients_top_up(*, total: int, names: Any) -> None:
+    """Add patients (with varied, realistic names) until the clinic has ``total``."""
+    first_names, last_names = names
+    unusable = make_password(None)
+    existing = Patient.objects.count()
+    for start in range(existing, total, SEARCH_BATCH):
+        stop = min(total, start + SEARCH_BATCH)
+        users = User.objects.bulk_create(
+            [
+                User(
+                    email=f"{SEARCH_EMAIL_PREFIX}{index}@{EMAIL_DOMAIN}",
+                    first_name=first_names[index % len(first_names)],
+                    last_name=last_names[(index * 7919) % len(last_names)],
+                    role=Role.PATIENT,
+                    password=unusable,  # nobody logs in as these
+                )
+                for index in range(start, stop)
+            ]
+        )
+        Patient.objects.bulk_create(
+            [
+                Patient(
+                    user=user,
+                    date_of_birth=date(1940 + index % 60, 1 + index % 12, 1 + index % 28),
+                    phone=f"07700 {index:06d}",
+                )
+                for index, user in zip(range(start, stop), users, strict=True)
+            ]
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE clinic_user; ANALYZE clinic_patient")
+
+
+def _search_names() -> tuple[list[str], list[str]]:
+    from faker import Faker
+
+    faker = Faker("en_GB")
+    faker.seed_instance(2026)
+    first = sorted({faker.first_name() for _ in range(600)})
+    last = sorted({faker.last_name() for _ in range(1500)})
+    return ["John", *first], ["Smith", *last]
+
+
+def patient_search_measure(*, sizes: list[int], runs: int, warmup: int = 3) -> list[PatientSearchRun]:
+    """Time the desk's patient search as the clinic grows to each size (in patients).
+
+    The extra patients live only inside this measurement's transaction, which is rolled back, so
+    the benchmark database stays as generated.
+    """
+    from clinic.selectors import patient_search
+
+    desk = User.objects.filter(role=Role.FRONT_DESK, is_active=True).first()
+    if desk is None:
+        desk = User.objects.create(
+            email=f"desk-search@{EMAIL_DOMAIN}", role=Role.FRONT_DESK, password=make_password(None)
+        )
+    names = _search_names()
+    runs_by_size: list[PatientSearchRun] = []
+    with transaction.atomic():
+        for size in sorted(sizes):
+            _search_patients_top_up(total=size, names=names)
+            sample = Patient.objects.select_related("user").filter(user__email__startswith=SEARCH_EMAIL_PREFIX).last()
+            surname = sample.user.last_name if sample else "Smith"
+            typed_phone = sample.phone if sample else "07700 000001"
+            born = f"{sample.date_of_birth:%d/%m/%Y}" if sample else "01/01/1970"
+            name = measure(lambda: patient_search(actor=desk, query="Jonh Smyth"), runs=runs, warmup=warmup)
+            by_birth = measure(
+                lambda: patient_search(actor=desk, query=f"{surname} {born}"),  # noqa: B023 (run here)
+                runs=runs,
+                warmup=warmup,
+            )
+            phone = measure(lambda: patient_search(actor=desk, query=typed_phone), runs=runs, warmup=warmup)  # noqa: B023
+            runs_by_size.append(
+                PatientSearchRun(
+                    patients=Patient.objects.count(),
+                    name_typo_ms=name.median_ms,
+                    name_typo_queries=name.queries,
+                    date_of_birth_ms=by_birth.median_ms,
+                    phone_ms=phone.median_ms,
+                    phone_queries=phone.queries,
+                )
+            )
+        transaction.set_rollback(True)
+    return runs_by_size

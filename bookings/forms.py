@@ -80,10 +80,8 @@ class WeekForm(forms.Form):
 class StaffBookingSearchForm(forms.Form):
     """Phone booking, step one: who, what and which week."""
 
-    patient = forms.ModelChoiceField(
-        queryset=Patient.objects.none(),
-        help_text="The patient on the phone.",
-    )
+    # Chosen beforehand through the patient search (clinic.patient_picker), never from a list of everyone.
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput)
     modality = forms.ModelChoiceField(queryset=Modality.objects.active(), label="Treatment")
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.select_related("user").filter(is_active=True),

@@ -7,11 +7,10 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.utils import timezone
 
 from clinic.care_team import MIN_EMERGENCY_REASON
-from clinic.forms import DateInput
-from clinic.models import Practitioner, User
+from clinic.forms import DateOfBirthField
+from clinic.models import Practitioner
 
 
 class PractitionerChoiceField(forms.ModelChoiceField):
@@ -65,27 +64,33 @@ class BreakGlassForm(forms.Form):
 
 
 class DeskPatientForm(forms.Form):
-    """The front desk registers a patient (who sets a password through 'forgot password')."""
+    """The front desk registers a patient; email is optional (they claim the account by a one-time link)."""
 
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(max_length=254)
-    date_of_birth = forms.DateField(widget=DateInput)
-    phone = forms.CharField(max_length=32)
+    date_of_birth = DateOfBirthField()
+    phone = forms.CharField(max_length=32, help_text="The number the clinic calls or texts about bookings.")
+    email = forms.EmailField(
+        max_length=254, required=False, help_text="Optional. If given, the link to the online account is emailed."
+    )
+    practitioner = PractitionerChoiceField(
+        queryset=_active_practitioners(),
+        required=False,
+        label="Care team",
+        empty_label="Nobody yet",
+        help_text="Optional: a practitioner to put on the patient's care team, e.g. to review their screening.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Register the patient"))
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("This email address cannot be used.", code="unavailable")
-        return email
+    def clean_email(self) -> str | None:
+        return self.cleaned_data["email"].strip().lower() or None
 
-    def clean_date_of_birth(self) -> Any:
-        born = self.cleaned_data["date_of_birth"]
-        if born > timezone.localdate():
-            raise forms.ValidationError("Date of birth cannot be in the future.", code="future")
-        return born
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if sum(character.isdigit() for character in phone) < 7:
+            raise forms.ValidationError("Enter a phone number the clinic can call.", code="phone_too_short")
+        return phone

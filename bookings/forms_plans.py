@@ -26,13 +26,14 @@ class TimeInput(forms.TimeInput):
 
 class PatientChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Patient) -> str:
-        return f"{obj.full_name} ({obj.user.email}, born {obj.date_of_birth:%d %b %Y})"
+        return f"{obj.full_name} ({obj.user.email or obj.phone}, born {obj.date_of_birth:%d %b %Y})"
 
 
 class CarePlanAssignForm(forms.Form):
     """A practitioner puts a patient on a plan template from a start date."""
 
-    patient = PatientChoiceField(queryset=Patient.objects.none())
+    # Chosen beforehand through the patient search (clinic.patient_picker), never from a list of everyone.
+    patient = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput)
     template = forms.ModelChoiceField(
         label="Plan",
         queryset=PlanTemplate.objects.active().prefetch_related("phases__modality"),

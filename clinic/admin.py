@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import AuditedClinicalAdminMixin
-from clinic.care_team import care_team_end, care_team_review_emergency
+from clinic.audit import AuditedClinicalAdminMixin, audit_record
+from clinic.care_team import care_team_end, care_team_review_emergency, patients_findable_by
 from clinic.models import (
     AuditEvent,
     CareTeamMembership,
@@ -25,6 +25,7 @@ from clinic.models import (
     TwoFactorEnrolment,
     User,
 )
+from clinic.selectors import patient_query_parse, patient_search_thresholds_set, patients_matching
 from clinic.two_factor import two_factor_enrolment_send
 
 # What decides a person's reach: only a superuser changes these, on anyone, themselves included.
@@ -109,12 +110,40 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
+    """Patients, found through the clinic's patient search (also behind every patient autocomplete)."""
+
     admin_section = "People"
     list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
-    search_fields = ("user__email", "user__first_name", "user__last_name", "phone")
+    # Declared so the admin offers a search box and autocompletes; the matching is patient_search's.
+    search_fields = ("user__last_name",)
+    search_help_text = "Name, date of birth (dd/mm/yyyy), phone number or email address."
     list_filter = ("appointment_reminders", "rebooking_nudges")
     list_select_related = ("user",)
-    raw_id_fields = ("user",)
+    autocomplete_fields = ("user",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
+        """A superuser sees every patient; anyone else only those the care-team rule lets them find."""
+        patients = super().get_queryset(request)
+        if request.user.is_superuser:
+            return patients
+        return patients.filter(pk__in=patients_findable_by(request.user).values("pk"))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Patient], search_term: str
+    ) -> tuple[QuerySet[Patient], bool]:
+        query = patient_query_parse(search_term)
+        if query.is_empty:
+            # The autocomplete of a patient field lists nobody until something is typed.
+            autocomplete = request.resolver_match is not None and request.resolver_match.url_name == "autocomplete"
+            return (queryset.none() if autocomplete else queryset), False
+        patient_search_thresholds_set(local=False)  # the admin's list is read outside one transaction
+        audit_record(
+            request=request,
+            patient=None,
+            action=AuditEvent.Action.SEARCH,
+            description=f"Admin patient search for {query.audit_description()}",
+        )
+        return patients_matching(queryset, query), False
 
 
 # Inlines that apps above this one add to the practitioner's page (bookings: working hours).
@@ -135,7 +164,7 @@ class PractitionerAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__first_name", "user__last_name")
     filter_horizontal = ("modalities",)
     list_select_related = ("user",)
-    raw_id_fields = ("user",)
+    autocomplete_fields = ("user",)
 
     def get_inlines(self, request: HttpRequest, obj: Practitioner | None) -> list[type[admin.options.InlineModelAdmin]]:
         return [*super().get_inlines(request, obj), *_practitioner_inlines]

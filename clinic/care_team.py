@@ -360,3 +360,19 @@ def care_team_review_emergency(*, membership: CareTeamMembership, actor: User) -
             description="Care team: emergency access reviewed",
         )
     return membership
+
+
+def patients_findable_by(user: User | AnonymousUser) -> QuerySet[Patient]:
+    """The patients ``user`` may look up in the patient search (names and contact details only).
+
+    The desk finds any active patient, as it books them (``patients_bookable_by``), but opens no
+    record; a practitioner finds the patients of their care team (``patients_visible_to``); an
+    admin (and a superuser, in the Django admin) every patient.  A patient searches nobody: the search is a staff tool.
+    """
+    if not _is_active_user(user) or not user.is_clinic_staff:
+        return Patient.objects.none()
+    if user.is_clinic_admin or user.is_superuser:
+        return Patient.objects.all()
+    if user.is_front_desk:
+        return patients_bookable_by(user)
+    return patients_visible_to(user)

@@ -8,6 +8,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import connection
 
 from clinic.models import Patient, User
 from clinic.validators import date_of_birth_validate
@@ -85,19 +86,55 @@ class PatientRegistrationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", forms.ValidationError("The two passwords differ.", code="password_mismatch"))
-        elif password1:
-            candidate = User(
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
-            try:
-                password_validation.validate_password(password1, candidate)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+        candidate = User(
+            email=cleaned.get("email", ""),
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+        password_pair_check(self, cleaned, candidate)
+        return cleaned
+
+
+def password_pair_check(form: forms.Form, cleaned: dict[str, Any], candidate: User) -> None:
+    """The two typed passwords agree and pass the password validators (errors on the fields)."""
+    password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+    if password1 and password2 and password1 != password2:
+        form.add_error("password2", forms.ValidationError("The two passwords differ.", code="password_mismatch"))
+    elif password1:
+        try:
+            password_validation.validate_password(password1, candidate)
+        except forms.ValidationError as error:
+            form.add_error("password1", error)
+
+
+class AccountClaimForm(forms.Form):
+    """A patient the desk registered takes up their online account (``clinic.services.account_claim``)."""
+
+    date_of_birth = DateOfBirthField(help_text="So we know the link reached you.")
+    email = forms.EmailField(max_length=254, help_text="You log in with this address; we send a link to confirm it.")
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Set up my account"))
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        candidate = User(email=cleaned.get("email", ""), first_name=self.user.first_name, last_name=self.user.last_name)
+        password_pair_check(self, cleaned, candidate)
         return cleaned
 
 
@@ -162,3 +199,24 @@ class TwoFactorCodeForm(forms.Form):
         self.fields["code"].help_text = help_text
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", submit_label))
+
+
+class PatientSearchForm(forms.Form):
+    """The staff's patient search box (``clinic.selectors.patient_search`` reads what is typed)."""
+
+    q = forms.CharField(
+        label="Find the patient",
+        max_length=150,
+        required=False,
+        help_text="Name, date of birth (dd/mm/yyyy), phone number or email address.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
+    )
+    page = forms.IntegerField(min_value=1, max_value=10_000, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if connection.vendor == "postgresql":  # trigram matching; SQLite matches the letters as typed
+            self.fields["q"].help_text += " A typo in a name is fine."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

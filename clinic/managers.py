@@ -13,20 +13,22 @@ class UserManager(BaseUserManager["User"]):
 
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> User:
-        if not email:
-            raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+    def _create_user(self, email: str | None, password: str | None, **extra_fields: Any) -> User:
+        # No address is allowed for a patient the desk registers by phone (they log in once they
+        # claim the account and add one); stored as NULL, so "unique when present" holds.
+        user = self.model(email=self.normalize_email(email).lower() or None, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
+    def create_user(self, email: str | None, password: str | None = None, **extra_fields: Any) -> User:
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
     def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
         extra_fields.setdefault("role", "admin")
         extra_fields["is_staff"] = True
         extra_fields["is_superuser"] = True

@@ -50,7 +50,14 @@ class Role(models.TextChoices):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with their email address."""
 
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(
+        "email address",
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Logs in with it; empty for a patient the front desk registered by phone until they claim "
+        "their account. Unique when present.",
+    )
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
     role = models.CharField(
@@ -81,11 +88,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["last_name", "first_name"]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.email
+        return self.get_full_name() or self.email or f"user {self.pk}"
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = self.__class__.objects.normalize_email(self.email).lower() or None
+
+    @property
+    def has_email(self) -> bool:
+        """Whether email can reach this person (a patient registered by phone may have none)."""
+        return bool(self.email)
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -341,6 +353,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         DELETE = "delete", "Deleted"
         DENIED = "denied", "Denied"
+        SEARCH = "search", "Searched"
 
     actor = models.ForeignKey(
         User,
@@ -424,6 +437,46 @@ class TwoFactorEnrolment(models.Model):
 
     def __str__(self) -> str:
         return f"Two-factor enrolment for {self.user}"
+
+
+class AccountClaimQuerySet(models.QuerySet):
+    def usable(self) -> AccountClaimQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class AccountClaim(models.Model):
+    """A one-time link with which a patient the desk registered takes up their online account.
+
+    The patient sets their email address and password with it (and confirms the address before
+    they log in).  Only the SHA-256 of the link's secret is stored; a new link ends the older ones.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="account_claims",
+        help_text="The patient's account the link opens.",
+    )
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+    )
+    issued_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", help_text="The member of the desk or admin who made the link."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
+    used_at = models.DateTimeField(null=True, blank=True, help_text="When the patient claimed the account with it.")
+    failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong dates of birth typed with this link; after a few, the link stops working."
+    )
+
+    objects = AccountClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Account link for {self.user}"
 
 
 class CareTeamMembershipQuerySet(models.QuerySet):

@@ -245,6 +245,9 @@ CLINIC_RECOVERY_CODE_COUNT = 10
 # Staff enrol an authenticator only through a one-time link an admin sends; it expires
 # after this many hours.
 CLINIC_TWO_FACTOR_ENROLMENT_HOURS = env.int("CLINIC_TWO_FACTOR_ENROLMENT_HOURS", default=24)
+# A patient the front desk registered takes up their online account with a one-time link,
+# valid for this many days.
+CLINIC_ACCOUNT_CLAIM_DAYS = env.int("CLINIC_ACCOUNT_CLAIM_DAYS", default=14)
 OTP_TOTP_ISSUER = CLINIC_NAME
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff and patients are logged out after this many minutes without a request, and

@@ -9,6 +9,7 @@ account_patterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
     path("register/check-your-email/", views.RegisterDoneView.as_view(), name="register_done"),
     path("register/confirm/<uidb64>/<token>/", views.EmailConfirmView.as_view(), name="email_confirm"),
+    path("claim/<str:token>/", views.AccountClaimView.as_view(), name="account_claim"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ClinicAuthenticationForm),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -15,10 +15,16 @@ from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
 
 from clinic.access import PatientRequiredMixin
-from clinic.forms import PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
+from clinic.forms import AccountClaimForm, PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
 from clinic.models import Modality, Patient, TwoFactorEnrolment, User
 from clinic.redirects import next_url_on_site
-from clinic.services import patient_registration_request, user_email_confirm
+from clinic.services import (
+    AccountClaimRefused,
+    account_claim,
+    account_claim_find,
+    patient_registration_request,
+    user_email_confirm,
+)
 from clinic.two_factor import (
     recovery_codes_remaining,
     recovery_codes_replace,
@@ -274,3 +280,37 @@ def login_lockout_response(
         else None,
     }
     return render(request, "registration/lockout.html", context, status=429)
+
+
+class AccountClaimView(FormView):
+    """A patient the desk registered opens their one-time link and sets up their online account."""
+
+    template_name = "registration/account_claim.html"
+    form_class = AccountClaimForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.claim = account_claim_find(token=kwargs["token"])
+        if self.claim is None:
+            return render(request, "registration/account_claim_refused.html", status=404)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.claim.user}
+
+    def form_valid(self, form: AccountClaimForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            account_claim(
+                token=self.kwargs["token"],
+                email=data["email"],
+                password=data["password1"],
+                date_of_birth=data["date_of_birth"],
+            )
+        except AccountClaimRefused:
+            return render(self.request, "registration/account_claim_refused.html", status=404)
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                for message in messages_:
+                    form.add_error(field, message)
+            return self.form_invalid(form)
+        return redirect("register_done")

@@ -256,6 +256,8 @@ def reminder_content(*, reminder: Reminder) -> MessageContent:
 def _why_not_wanted(reminder: Reminder, kind: MessageKind, now: datetime) -> str:
     if not reminder.patient.user.is_active:
         return "The patient's account is inactive."
+    if reminder.channel == Channel.EMAIL and not reminder.patient.user.email:
+        return "The patient has no email address (registered by phone)."
     return kind.still_wanted(reminder, now)
 
 

@@ -281,7 +281,7 @@ def patient_data_export(*, actor: User, patient: Patient, request: HttpRequest |
 
 
 def is_erased(patient: Patient) -> bool:
-    return patient.user.email.endswith("@" + ERASED_EMAIL_DOMAIN)
+    return (patient.user.email or "").endswith("@" + ERASED_EMAIL_DOMAIN)
 
 
 def erasure_blocking_appointments(*, patient: Patient) -> list[Appointment]:
@@ -346,7 +346,7 @@ def _erase(*, actor: User, patient: Patient, reason: str, by_admin: bool, reques
     # Screenings are never edited, so the birthday goes by a plain update, history included.
     Submission.objects.filter(patient=patient).update(date_of_birth=TruncYear("date_of_birth"))
     Submission.history.filter(patient_id=patient.pk).update(date_of_birth=TruncYear("date_of_birth"))
-    for login_log in (AccessAttempt, AccessLog, AccessFailureLog):
+    for login_log in (AccessAttempt, AccessLog, AccessFailureLog) if user.email else ():
         login_log.objects.filter(username__iexact=user.email).delete()
     patient.appointment_reminders = False
     patient.rebooking_nudges = False

@@ -103,7 +103,7 @@ class CarePlanAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
     list_filter = ["status", "template"]
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
     date_hierarchy = "start_date"
-    raw_id_fields = ["patient"]
+    autocomplete_fields = ["patient", "practitioner"]
     readonly_fields = ["assigned_by", "ended_at", "ended_by", "created_at", "updated_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlan]:

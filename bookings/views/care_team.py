@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -18,7 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from bookings.forms_care_team import BreakGlassForm, CareTeamAssignForm, CareTeamReferForm, DeskPatientForm
 from clinic.access import ClinicStaffRequiredMixin, FrontDeskRequiredMixin, PractitionerRequiredMixin
-from clinic.audit import AuditedPatientDataMixin, audit_record
+from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import (
     CareTeamRefused,
     care_team_assign,
@@ -29,10 +30,12 @@ from clinic.care_team import (
     patients_bookable_by,
     patients_visible_to,
 )
-from clinic.models import AuditEvent, CareTeamMembership, Modality, Patient
-from clinic.services import patient_register
+from clinic.models import CareTeamMembership, Modality, Patient
+from clinic.services import account_claim_link_create, patient_register_at_desk
 from screening.access import screening_status_word
 from screening.selectors import screening_statuses
+
+ACCOUNT_LINK_SESSION_KEY = "bookings_account_claim_link"
 
 
 def _patients_for_care_team_page(request: HttpRequest) -> QuerySet[Patient]:
@@ -155,19 +158,55 @@ class BreakGlassView(PractitionerRequiredMixin, FormView):
 
 
 class DeskPatientRegisterView(FrontDeskRequiredMixin, FormView):
-    """The front desk registers a patient who called or came in; they set a password via 'forgot password'."""
+    """The front desk registers a patient who called or came in (an email address is optional).
+
+    The rules are ``clinic.services.patient_register_at_desk``'s; the next page shows the
+    one-time link with which the patient takes up their online account.
+    """
 
     template_name = "bookings/care_team/patient_register.html"
     form_class = DeskPatientForm
 
     def form_valid(self, form: DeskPatientForm) -> HttpResponse:
-        patient = patient_register(password=None, **form.cleaned_data)
-        audit_record(
-            request=self.request,
-            patient=patient,
-            action=AuditEvent.Action.CREATE,
-            target=patient,
-            description="Patient registered by the front desk",
-        )
+        try:
+            patient, link = patient_register_at_desk(actor=self.request.user, request=self.request, **form.cleaned_data)
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                for message in field_messages:
+                    form.add_error(field if field in form.fields else None, message)
+            return self.form_invalid(form)
+        self.request.session[ACCOUNT_LINK_SESSION_KEY] = {"patient": patient.pk, "link": link}
         messages.success(self.request, f"{patient.full_name} is registered.")
-        return redirect("bookings:care_team", pk=patient.pk)
+        return redirect("bookings:desk_account_link", pk=patient.pk)
+
+
+class DeskAccountLinkView(FrontDeskRequiredMixin, TemplateView):
+    """The one-time link to a patient's online account, to print or read out; the desk can make a new one."""
+
+    template_name = "bookings/care_team/account_link.html"
+
+    def _patient(self) -> Patient:
+        return get_object_or_404(patients_bookable_by(self.request.user).select_related("user"), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        patient = self._patient()
+        shown = self.request.session.pop(ACCOUNT_LINK_SESSION_KEY, None)
+        link = kwargs.get("link") or (shown["link"] if shown and shown.get("patient") == patient.pk else None)
+        context.update(
+            patient=patient,
+            link=link,
+            claimed=patient.user.has_usable_password(),
+            days=settings.CLINIC_ACCOUNT_CLAIM_DAYS,
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        patient = self._patient()
+        try:
+            link = account_claim_link_create(patient=patient, actor=request.user, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("bookings:desk_account_link", pk=patient.pk)
+        request.session[ACCOUNT_LINK_SESSION_KEY] = {"patient": patient.pk, "link": link}
+        return redirect("bookings:desk_account_link", pk=patient.pk)

@@ -30,6 +30,7 @@ from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_visible_to
 from clinic.models import Patient
+from clinic.patient_picker import patient_picker_chosen, patient_picker_context
 from clinic.redirects import next_url_on_site
 
 
@@ -74,15 +75,24 @@ class CarePlanCreateView(PractitionerRequiredMixin, FormView):
     template_name = "bookings/plans/careplan_form.html"
     form_class = CarePlanAssignForm
 
+    def _patients(self) -> QuerySet[Patient]:
+        return patients_visible_to(self.request.user).filter(user__is_active=True)
+
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "patients": patients_visible_to(self.request.user)}
+        return {**super().get_form_kwargs(), "patients": self._patients()}
 
     def get_initial(self) -> dict[str, Any]:
         initial = {"start_date": timezone.localdate(), "practitioner": self.practitioner}
-        patient_id = self.request.GET.get("patient", "")
-        if patient_id.isdigit():
-            initial["patient"] = patients_visible_to(self.request.user).filter(pk=patient_id).first()
+        initial["patient"] = patient_picker_chosen(request=self.request, within=self._patients())
         return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        chosen = patient_picker_chosen(request=self.request, within=self._patients())
+        context["chosen_patient"] = chosen
+        if chosen is None:  # first find the patient, among the user's care team only
+            context.update(patient_picker_context(request=self.request, within=self._patients()))
+        return context
 
     def form_valid(self, form: CarePlanAssignForm) -> HttpResponse:
         data = form.cleaned_data

@@ -31,6 +31,7 @@ from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_bookable_by
 from clinic.forms import calendar_date_validate
 from clinic.models import Practitioner
+from clinic.patient_picker import patient_picker_chosen, patient_picker_context
 
 
 class DateOutsideCalendar(Exception):
@@ -182,7 +183,7 @@ class StaffAppointmentCancelView(StaffAppointmentMixin, View):
 
 
 class StaffBookView(ClinicStaffRequiredMixin, View):
-    """Phone booking: choose patient, treatment and week, then one of the free times (same rules as online).
+    """Phone booking: find the patient, choose treatment and week, then one of the free times (same rules as online).
 
     The desk and admins book any active patient; a practitioner only the patients of their care
     team (``clinic.care_team.patients_bookable_by``).  The booking service checks it again, and
@@ -192,13 +193,15 @@ class StaffBookView(ClinicStaffRequiredMixin, View):
     template_name = "bookings/staff_book.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        initial: dict[str, Any] = {"practitioner": self.practitioner} if self.practitioner else {}
         patients = patients_bookable_by(request.user)
+        chosen = patient_picker_chosen(request=request, within=patients)
+        if chosen is None:  # step zero: find the patient (the search, never a list of everyone)
+            return render(request, self.template_name, patient_picker_context(request=request, within=patients))
+        initial: dict[str, Any] = {"practitioner": self.practitioner} if self.practitioner else {}
+        initial["patient"] = chosen
         data = request.GET if "modality" in request.GET else None  # ?patient= alone only preselects
-        if data is None and request.GET.get("patient", "").isdigit():
-            initial["patient"] = patients.filter(pk=request.GET["patient"]).first()
         search = StaffBookingSearchForm(data, initial=initial, patients=patients)
-        context: dict[str, Any] = {"search": search}
+        context: dict[str, Any] = {"search": search, "chosen_patient": chosen}
         if search.is_bound and search.is_valid():
             context.update(self._slots(search.cleaned_data))
         return render(request, self.template_name, context)
@@ -207,8 +210,13 @@ class StaffBookView(ClinicStaffRequiredMixin, View):
         patients = patients_bookable_by(request.user)
         form = StaffBookingForm(request.POST, patients=patients)
         search = StaffBookingSearchForm(request.POST, patients=patients)
+        chosen = patient_picker_chosen(request=request, within=patients)
         if not form.is_valid():
-            return render(request, self.template_name, {"search": search, "errors": form.errors}, status=400)
+            if chosen is None:
+                context = {**patient_picker_context(request=request, within=patients), "errors": form.errors}
+                return render(request, self.template_name, context, status=400)
+            context = {"search": search, "chosen_patient": chosen, "errors": form.errors}
+            return render(request, self.template_name, context, status=400)
         data = form.cleaned_data
         try:
             appointment = appointment_book(
@@ -221,7 +229,7 @@ class StaffBookView(ClinicStaffRequiredMixin, View):
         except CareTeamRefused as refused:
             raise Http404("No such patient.") from refused
         except BookingRefused as refused:
-            context = {"search": search, **refused_context(refused)}
+            context = {"search": search, "chosen_patient": chosen, **refused_context(refused)}
             if search.is_valid():
                 context.update(self._slots(search.cleaned_data))
             return render(request, self.template_name, context, status=409)

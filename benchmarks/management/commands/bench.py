@@ -8,8 +8,9 @@ its own and measures it in a fresh process:
   touched).  A database whose marker still matches (size, generator version, migrations,
   generated within a week) is reused; otherwise it is rebuilt with ``generate_clinic``;
 - the measure process times the availability selector, the booking service, three pages
-  and, at 20,000 (or the size nearest below), the reminder pipeline and, on PostgreSQL, 20
-  clients booking contested slots through gunicorn on 127.0.0.1.
+  and, at 20,000 (or the size nearest below), the reminder pipeline, the desk's patient search
+  at 1,000, 20,000 and 200,000 patients (``--search-patients``; 1,000 with ``--quick``) and, on
+  PostgreSQL, 20 clients booking contested slots through gunicorn on 127.0.0.1.
 
 It prints a table, then one line of JSON (the last line) with the headline figures.
 """
@@ -47,6 +48,7 @@ from benchmarks.databases import (
 
 RESULT_PREFIX = "BENCH-RESULT "
 DEFAULT_SIZES = "1000,20000,200000"
+DEFAULT_SEARCH_PATIENTS = "1000,20000,200000"
 CHILD_TIMEOUT_SECONDS = 3 * 60 * 60
 JSON_KEYS = (
     "availability_day_ms",
@@ -64,6 +66,8 @@ JSON_KEYS = (
     "concurrent_errors",
     "concurrent_double_bookings",
     "reminders_per_s",
+    "patient_search_ms",
+    "patient_search_queries",
     "peak_rss_mb",
 )
 
@@ -102,6 +106,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrency-seconds", type=float, default=None, help="Length of the concurrent-booking run (10)."
         )
+        parser.add_argument(
+            "--search-patients",
+            default=None,
+            help=f"Clinic sizes in patients for the patient search, comma-separated ({DEFAULT_SEARCH_PATIENTS}; "
+            "quick: 1000).",
+        )
         parser.add_argument("--data-dir", default=None, help="Folder of the SQLite benchmark databases (var/).")
         parser.add_argument("--worker", choices=["prepare", "measure"], help="Internal: run one step in this process.")
         parser.add_argument("--size", type=int, help="Internal: the size a worker handles.")
@@ -115,6 +125,7 @@ class Command(BaseCommand):
                 runs=options["runs"] or 25,
                 reminders=options["reminders"] or 0,
                 concurrency_seconds=options["concurrency_seconds"] or 0,
+                search_patients=options["search_patients"] or "",
             )
         return self.orchestrate(options)
 
@@ -134,6 +145,13 @@ class Command(BaseCommand):
             raise CommandError("--runs must be at least 1.")
         reminders = options["reminders"] if options["reminders"] is not None else (300 if quick else 100_000)
         concurrency = options["concurrency_seconds"] or (3 if quick else 10)
+        search_patients = options["search_patients"] or ("1000" if quick else DEFAULT_SEARCH_PATIENTS)
+        try:
+            search_sizes = sorted({int(part) for part in search_patients.split(",") if part.strip()})
+        except ValueError as error:
+            raise CommandError(
+                f"--search-patients takes numbers separated by commas, not {search_patients!r}."
+            ) from error
         data_dir = Path(options["data_dir"] or settings.VAR_DIR)
         data_dir.mkdir(parents=True, exist_ok=True)
         base_url = os.environ.get("DATABASE_URL")
@@ -162,6 +180,8 @@ class Command(BaseCommand):
             arguments = ["--worker", "measure", "--size", str(size), "--runs", str(runs)]
             if size == primary:
                 arguments += ["--reminders", str(reminders)]
+                if search_sizes:
+                    arguments += ["--search-patients", ",".join(str(number) for number in search_sizes)]
                 if postgres:
                     arguments += ["--concurrency-seconds", str(concurrency)]
             measured = self._child(arguments, env=env)
@@ -249,7 +269,9 @@ class Command(BaseCommand):
 
     # --- Worker: the measurements -----------------------------------------------------------
 
-    def measure(self, *, size: int, runs: int, reminders: int, concurrency_seconds: float) -> None:
+    def measure(
+        self, *, size: int, runs: int, reminders: int, concurrency_seconds: float, search_patients: str = ""
+    ) -> None:
         from benchmarks import measure as bench
 
         if migrations_pending():
@@ -288,6 +310,13 @@ class Command(BaseCommand):
         if reminders:
             run = attempt(f"{reminders:,} reminders", lambda: bench.reminders_measure(count=reminders))
             result["reminders"] = asdict(run) if run else None
+        if search_patients:
+            sizes = [int(part) for part in search_patients.split(",") if part.strip()]
+            search = attempt(
+                f"patient search at {', '.join(f'{number:,}' for number in sizes)} patients",
+                lambda: bench.patient_search_measure(sizes=sizes, runs=runs),
+            )
+            result["patient_search"] = [asdict(run) for run in search] if search else None
         if concurrency_seconds and connection.vendor == "postgresql":
             run = attempt(
                 f"20 clients booking over HTTP for {concurrency_seconds:g} s",
@@ -334,6 +363,12 @@ class Command(BaseCommand):
             "concurrent_errors": concurrent.get("errors"),
             "concurrent_double_bookings": concurrent.get("double_bookings"),
             "reminders_per_s": (main.get("reminders") or {}).get("per_second"),
+            "patient_search_ms": {
+                str(run["patients"]): run["name_typo_ms"] for run in main.get("patient_search") or []
+            },
+            "patient_search_queries": {
+                str(run["patients"]): run["name_typo_queries"] for run in main.get("patient_search") or []
+            },
             "peak_rss_mb": max((data.get("peak_rss_mb") or 0) for data in results.values()),
         }
         assert tuple(headline) == JSON_KEYS
@@ -402,6 +437,15 @@ class Command(BaseCommand):
                 f"{reminders['plan_due_queries']} queries, {reminders['plan_due_ms']} ms, "
                 f"created {reminders['plan_due_created']}"
             )
+        searches = main.get("patient_search")
+        if searches:
+            self.stdout.write(f"\nPatient search by the front desk (measured at {primary:,}; median ms, queries):")
+            for run in searches:
+                self.stdout.write(
+                    f"  {run['patients']:>9,} patients: name with a typo {run['name_typo_ms']} ms "
+                    f"({run['name_typo_queries']} queries), surname and date of birth {run['date_of_birth_ms']} ms, "
+                    f"phone number {run['phone_ms']} ms ({run['phone_queries']} queries)"
+                )
         concurrent = main.get("concurrent")
         if concurrent:
             self.stdout.write(f"\nConcurrent booking at {primary:,} (20 clients, gunicorn on 127.0.0.1):")
