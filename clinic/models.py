@@ -127,6 +127,7 @@ class Patient(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     date_of_birth = models.DateField(help_text="Used for age-based eligibility (e.g. under 18).")
+
     class MessageChannels(models.TextChoices):
         """How the patient wants the clinic's messages: the outbox plans one row per channel."""
 
