@@ -25,7 +25,7 @@ from bookings.services.reminders import (
     manage_booking_url,
     nudge_opt_out_url,
     reminders_cancel_for_appointment,
-    upcoming_reminder_planned,
+    upcoming_reminders_planned,
 )
 from clinic.models import Modality
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
@@ -77,10 +77,8 @@ def appointment_notify(*, appointment: Appointment, event: str) -> None:
             "send_now": True,
         }
     ]
-    upcoming = upcoming_reminder_planned(appointment=appointment)
-    if upcoming is not None:
-        plans.append(upcoming)
-    # The confirmation and the reminder before the appointment: one INSERT for a new booking.
+    plans += upcoming_reminders_planned(appointment=appointment)
+    # The confirmation and the reminders before the appointment: one INSERT for a new booking.
     reminders_plan_together(plans=plans)
 
 

@@ -38,7 +38,8 @@ class ReminderSettings(SingletonSettings):
     upcoming_hours_before = models.PositiveSmallIntegerField(
         "appointment reminder (hours before)",
         default=24,
-        help_text="How long before a booked session its reminder email goes out.",
+        help_text="How long before a booked session its reminder goes out, for treatments without reminder "
+        "times of their own (see Bookings › Appointment reminder times).",
     )
     screening_expiry_days_before = models.PositiveSmallIntegerField(
         "screening expiry notice (days before)",

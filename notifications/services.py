@@ -157,14 +157,17 @@ def reminder_plan(
         "channel": channel,
         "send_now": send_now,
     }
-    answers = []
-    for one in _per_channel(plan):
-        fields = _reminder_fields(**{name: value for name, value in one.items() if name != "key"})
-        reminder, created = Reminder.objects.get_or_create(key=one["key"], defaults=fields)
-        if created and send_now:
-            _send_after_commit([reminder.pk])
-        answers.append((reminder, created))
-    return answers[0]
+    first, *_others = [_plan_one_row(one) for one in _per_channel(plan)]  # every channel's row, not just the first
+    return first
+
+
+def _plan_one_row(plan: dict[str, Any]) -> tuple[Reminder, bool]:
+    """get_or_create of one row whose key and channel are already resolved (see ``_per_channel``)."""
+    fields = _reminder_fields(**{name: value for name, value in plan.items() if name != "key"})
+    reminder, created = Reminder.objects.get_or_create(key=plan["key"], defaults=fields)
+    if created and plan.get("send_now"):
+        _send_after_commit([reminder.pk])
+    return reminder, created
 
 
 @transaction.atomic
@@ -183,7 +186,7 @@ def reminders_plan_together(*, plans: list[dict[str, Any]]) -> list[tuple[Remind
         with transaction.atomic():
             Reminder.objects.bulk_create(rows)
     except IntegrityError:
-        return [reminder_plan(**plan) for plan in channel_plans]
+        return [_plan_one_row(plan) for plan in channel_plans]
     _send_after_commit([row.pk for row, plan in zip(rows, channel_plans, strict=True) if plan.get("send_now")])
     return [(row, True) for row in rows]
 

@@ -1,3 +1,3 @@
 """Bookings' admin, one module per concern."""
 
-from bookings.admin import appointments, plans  # noqa: F401
+from bookings.admin import appointments, plans, reminders  # noqa: F401

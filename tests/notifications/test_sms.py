@@ -108,7 +108,8 @@ def test_a_refused_number_fails_at_once_without_a_retry(provider, texting_patien
         assert reminder_deliver(reminder_id=reminder.pk).outcome == "failed"
     reminder.refresh_from_db()
     assert reminder.state == Reminder.State.FAILED
-    assert "refused" in reminder.last_error and "21211" in reminder.last_error
+    assert "refused" in reminder.last_error
+    assert "21211" in reminder.last_error
     assert len(provider.requests) == 1
 
 
