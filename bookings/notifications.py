@@ -23,6 +23,7 @@ from bookings.services.reminders import (
     book_modality_url,
     has_open_booking,
     manage_booking_url,
+    my_bookings_url,
     nudge_opt_out_url,
     reminders_cancel_for_appointment,
     upcoming_reminders_planned,
@@ -93,6 +94,8 @@ def _appointment_message(reminder: Reminder) -> MessageContent:
         "starts_at_local": timezone.localtime(appointment.starts_at),
         "ends_at_local": timezone.localtime(appointment.ends_at),
         "manage_url": manage_booking_url(appointment=appointment),
+        # Texts link the patient's list of bookings: short, and the same length for every booking.
+        "bookings_url": my_bookings_url(),
     }
     content = message_content_render(template=f"bookings/email/{reminder.kind}", context=context)
     content.attachments.append(("appointment.ics", appointment_ics(appointment=appointment), "text/calendar"))
@@ -105,6 +108,7 @@ def _nudge_message(reminder: Reminder) -> MessageContent:
     context = message_base_context(reminder) | {
         "modality": modality,
         "book_url": book_modality_url(modality=modality),
+        "book_any_url": book_modality_url(modality=None),
         "opt_out_url": opt_out_url,
     }
     if reminder.context.get("due_on"):

@@ -123,7 +123,7 @@ class SmsChannel:
             to=reminder.patient.phone.as_e164,
             body=sms_normalise(body),
             idempotency_key=sms_idempotency_key(reminder),
-            status_callback=sms_status_callback_url(reminder),
+            status_callback=sms_status_callback_url(reminder) if reminder.pk else "",
         )
 
     def send(self, *, reminder: Reminder, content: MessageContent, connection: Any) -> None:

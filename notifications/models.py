@@ -39,7 +39,7 @@ class ReminderSettings(SingletonSettings):
         "appointment reminder (hours before)",
         default=24,
         help_text="How long before a booked session its reminder goes out, for treatments without reminder "
-        "times of their own (see Bookings › Appointment reminder times).",
+        "times of their own (see the appointment reminder times of Bookings).",
     )
     screening_expiry_days_before = models.PositiveSmallIntegerField(
         "screening expiry notice (days before)",

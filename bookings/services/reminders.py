@@ -231,6 +231,10 @@ def manage_booking_url(*, appointment: Appointment) -> str:
     return _absolute(reverse("bookings:appointment_detail", kwargs={"pk": appointment.pk}))
 
 
+def my_bookings_url() -> str:
+    return _absolute(reverse("bookings:appointment_list"))
+
+
 def book_modality_url(*, modality: Modality | None) -> str:
     if modality is None:
         return _absolute(reverse("bookings:book"))

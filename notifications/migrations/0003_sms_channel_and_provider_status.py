@@ -28,6 +28,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='remindersettings',
             name='upcoming_hours_before',
-            field=models.PositiveSmallIntegerField(default=24, help_text='How long before a booked session its reminder goes out, for treatments without reminder times of their own (see Bookings › Appointment reminder times).', verbose_name='appointment reminder (hours before)'),
+            field=models.PositiveSmallIntegerField(default=24, help_text='How long before a booked session its reminder goes out, for treatments without reminder times of their own (see the appointment reminder times of Bookings).', verbose_name='appointment reminder (hours before)'),
         ),
     ]

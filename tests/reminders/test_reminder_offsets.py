@@ -120,7 +120,7 @@ def test_each_reminder_goes_out_at_its_time_by_its_channel(practitioner, wbc_48h
     [text] = sms.outbox
     assert text.to == "+447911123456"
     assert "10:00" in text.body
-    assert wbc_48h_email_2h_sms.name in text.body
+    assert wbc_48h_email_2h_sms.name not in text.body, "a lock screen shows no treatment"
 
 
 def test_an_early_morning_sms_waits_for_the_end_of_the_quiet_hours(practitioner, wbc_48h_email_2h_sms):
