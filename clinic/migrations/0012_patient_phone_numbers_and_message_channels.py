@@ -4,44 +4,9 @@ import phonenumber_field.modelfields
 from django.db import migrations, models
 
 
-def _e164(raw: str, region: str) -> str | None:
-    """The number in E.164, or None when it cannot be read as a valid number."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def phone_numbers_to_e164(apps, schema_editor):
-    """Rewrite every readable number in E.164.  A number that cannot be read is kept as it was typed
-    (never blanked, never a crash): staff still see it, the admin's "phone number" filter lists it
-    as needing a fix, no text message goes to it, and the patient's profile form asks for a valid
-    one at the next save."""
-    from django.conf import settings
-
-    region = getattr(settings, "PHONENUMBER_DEFAULT_REGION", None) or "GB"
-    Patient = apps.get_model("clinic", "Patient")
-    for patient in Patient.objects.only("pk", "phone", "emergency_contact_phone").iterator(chunk_size=500):
-        changed = {}
-        for field in ("phone", "emergency_contact_phone"):
-            raw = str(getattr(patient, field) or "").strip()
-            if not raw:
-                continue
-            e164 = _e164(raw, region)
-            if e164 and e164 != raw:
-                changed[field] = e164
-        if changed:
-            Patient.objects.filter(pk=patient.pk).update(**changed)
-
-
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0010_care_team_and_front_desk"),
+        ("clinic", "0011_phone_numbers_to_e164"),
     ]
 
     operations = [
@@ -163,5 +128,4 @@ class Migration(migrations.Migration):
                 default=True, help_text="Send a message when a care plan's next session is due and nothing is booked."
             ),
         ),
-        migrations.RunPython(phone_numbers_to_e164, migrations.RunPython.noop, elidable=True),
     ]
