@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.care_team import MIN_EMERGENCY_REASON
 from clinic.forms import DateInput
@@ -71,7 +72,7 @@ class DeskPatientForm(forms.Form):
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(max_length=254)
     date_of_birth = forms.DateField(widget=DateInput)
-    phone = forms.CharField(max_length=32)
+    phone = PhoneNumberField(help_text="A mobile number lets the clinic text reminders, e.g. 07911 123456.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

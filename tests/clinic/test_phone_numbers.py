@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from clinic.models import Patient, User
 from tests.clinic.test_accounts import REGISTRATION
-from tests.factories import AdminFactory, PatientFactory
+from tests.factories import AdminFactory, FrontDeskFactory, PatientFactory
 
 INVALID_MESSAGE = "Enter a valid phone number"
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,3 +128,15 @@ def test_the_migration_rewrites_readable_numbers_in_e164_and_keeps_unreadable_on
     response = client.get(reverse("admin:clinic_patient_changelist"), {"phone_number": "needs_fixing"})
     listed = {patient.user.email for patient in response.context["cl"].result_list}
     assert listed == {"garbage@example.com", "drama@example.com"}
+
+
+@pytest.mark.django_db
+def test_the_front_desk_registration_refuses_an_invalid_number_and_stores_a_valid_one_in_e164(client):
+    client.force_login(FrontDeskFactory())
+    data = {"first_name": "Kim", "last_name": "Lee", "email": "kim@example.com", "date_of_birth": "1970-02-03"}
+    url = reverse("bookings:desk_patient_register")
+    refused = client.post(url, {**data, "phone": "0791"})
+    assert refused.status_code == 200
+    assert str(refused.context["form"].errors["phone"][0]).startswith(INVALID_MESSAGE)
+    assert client.post(url, {**data, "phone": "07911 123456"}).status_code == 302
+    assert Patient.objects.get(user__email="kim@example.com").phone == "+447911123456"
