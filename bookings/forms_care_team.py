@@ -7,6 +7,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.care_team import MIN_EMERGENCY_REASON
 from clinic.forms import DateOfBirthField
@@ -69,7 +70,7 @@ class DeskPatientForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     date_of_birth = DateOfBirthField()
-    phone = forms.CharField(max_length=32, help_text="The number the clinic calls or texts about bookings.")
+    phone = PhoneNumberField(help_text="The number the clinic calls or texts about bookings, e.g. 07911 123456.")
     email = forms.EmailField(
         max_length=254, required=False, help_text="Optional. If given, the link to the online account is emailed."
     )

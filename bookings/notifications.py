@@ -25,9 +25,10 @@ from bookings.services.reminders import (
     book_modality_url,
     has_open_booking,
     manage_booking_url,
+    my_bookings_url,
     nudge_opt_out_url,
     reminders_cancel_for_appointment,
-    upcoming_reminder_planned,
+    upcoming_reminders_planned,
 )
 from clinic.models import Modality
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
@@ -79,10 +80,8 @@ def appointment_notify(*, appointment: Appointment, event: str) -> None:
             "send_now": True,
         }
     ]
-    upcoming = upcoming_reminder_planned(appointment=appointment)
-    if upcoming is not None:
-        plans.append(upcoming)
-    # The confirmation and the reminder before the appointment: one INSERT for a new booking.
+    plans += upcoming_reminders_planned(appointment=appointment)
+    # The confirmation and the reminders before the appointment: one INSERT for a new booking.
     reminders_plan_together(plans=plans)
 
 
@@ -97,6 +96,8 @@ def _appointment_message(reminder: Reminder) -> MessageContent:
         "starts_at_local": timezone.localtime(appointment.starts_at),
         "ends_at_local": timezone.localtime(appointment.ends_at),
         "manage_url": manage_booking_url(appointment=appointment),
+        # Texts link the patient's list of bookings: short, and the same length for every booking.
+        "bookings_url": my_bookings_url(),
     }
     content = message_content_render(template=f"bookings/email/{reminder.kind}", context=context)
     content.attachments.append(("appointment.ics", appointment_ics(appointment=appointment), "text/calendar"))
@@ -109,6 +110,7 @@ def _nudge_message(reminder: Reminder) -> MessageContent:
     context = message_base_context(reminder) | {
         "modality": modality,
         "book_url": book_modality_url(modality=modality),
+        "book_any_url": book_modality_url(modality=None),
         "opt_out_url": opt_out_url,
     }
     if reminder.context.get("due_on"):

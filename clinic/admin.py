@@ -108,16 +108,41 @@ class UserAdmin(DjangoUserAdmin):
                 self.message_user(request, f"Enrolment link sent to {user.email}.", messages.SUCCESS)
 
 
+class PhoneNumberFilter(admin.SimpleListFilter):
+    """Numbers kept as typed because they could not be read (see the phone-number migration) need a fix."""
+
+    title = "phone number"
+    parameter_name = "phone_number"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("needs_fixing", "Needs fixing (not an international number)"), ("texts_stopped", "Replied STOP")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Patient]) -> QuerySet[Patient]:
+        if self.value() == "needs_fixing":
+            return queryset.exclude(phone__startswith="+")
+        if self.value() == "texts_stopped":
+            return queryset.filter(sms_stopped_at__isnull=False)
+        return queryset
+
+
 @admin.register(Patient)
 class PatientAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
     """Patients, found through the clinic's patient search (also behind every patient autocomplete)."""
 
     admin_section = "People"
-    list_display = ("__str__", "date_of_birth", "phone", "appointment_reminders", "rebooking_nudges")
+    list_display = (
+        "__str__",
+        "date_of_birth",
+        "phone",
+        "message_channels",
+        "appointment_reminders",
+        "rebooking_nudges",
+    )
     # Declared so the admin offers a search box and autocompletes; the matching is patient_search's.
     search_fields = ("user__last_name",)
     search_help_text = "Name, date of birth (dd/mm/yyyy), phone number or email address."
-    list_filter = ("appointment_reminders", "rebooking_nudges")
+    list_filter = (PhoneNumberFilter, "message_channels", "appointment_reminders", "rebooking_nudges")
+    readonly_fields = ("sms_stopped_at",)
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
 

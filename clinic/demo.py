@@ -44,10 +44,10 @@ def demo_people_create() -> DemoPeople:
         _practitioner("needham@clinic.example", "Nikhil", "Needham", "Acupuncturist", acupuncture + cryo[1:]),
     ]
     patients = [
-        _patient("pat@example.com", "Pat", "Jones", date(1978, 4, 12), "+44 7700 900001"),
-        _patient("sam@example.com", "Sam", "Okafor", date(1990, 9, 3), "+44 7700 900002"),
-        _patient("robin@example.com", "Robin", "Li", date(1965, 1, 27), "+44 7700 900003"),
-        _patient("alex@example.com", "Alex", "Morgan", date(1983, 11, 19), "+44 7700 900004"),
+        _patient("pat@example.com", "Pat", "Jones", date(1978, 4, 12), "+44 7911 123001"),
+        _patient("sam@example.com", "Sam", "Okafor", date(1990, 9, 3), "+44 7911 123002"),
+        _patient("robin@example.com", "Robin", "Li", date(1965, 1, 27), "+44 7911 123003"),
+        _patient("alex@example.com", "Alex", "Morgan", date(1983, 11, 19), "+44 7911 123004"),
     ]
     return DemoPeople(admin=admin, desk=desk, practitioners=practitioners, patients=patients)
 

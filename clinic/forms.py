@@ -9,6 +9,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic.models import Patient, User
 from clinic.validators import date_of_birth_validate
@@ -59,9 +61,13 @@ class PatientRegistrationForm(forms.Form):
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(max_length=254, help_text="You log in with this address.")
     date_of_birth = DateOfBirthField()
-    phone = forms.CharField(max_length=32, help_text="So we can reach you about a booking.")
+    phone = PhoneNumberField(
+        help_text="So we can reach you about a booking, e.g. 07911 123456 (add the country code, "
+        "e.g. +353, for a number from abroad).",
+        widget=RegionalPhoneNumberWidget(attrs={"autocomplete": "tel"}),
+    )
     emergency_contact_name = forms.CharField(max_length=150, required=False)
-    emergency_contact_phone = forms.CharField(max_length=32, required=False)
+    emergency_contact_phone = PhoneNumberField(required=False)
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -162,9 +168,11 @@ class PatientProfileForm(forms.ModelForm):
             "phone",
             "emergency_contact_name",
             "emergency_contact_phone",
+            "message_channels",
             "appointment_reminders",
             "rebooking_nudges",
         )
+        widgets = {"message_channels": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from clinic.managers import UserManager
@@ -138,12 +139,42 @@ class Patient(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     date_of_birth = models.DateField(help_text="Used for age-based eligibility (e.g. under 18).")
-    phone = models.CharField(max_length=32, help_text="A number the clinic can call about bookings.")
-    emergency_contact_name = models.CharField(max_length=150, blank=True)
-    emergency_contact_phone = models.CharField(max_length=32, blank=True)
-    appointment_reminders = models.BooleanField(default=True, help_text="Email a reminder before each booked session.")
+
+    class MessageChannels(models.TextChoices):
+        """How the patient wants the clinic's messages: the outbox plans one row per channel."""
+
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message (SMS)"
+        BOTH = "both", "Email and text message"
+
+    phone = PhoneNumberField(
+        help_text="A number the clinic can call or text about bookings, stored in international form "
+        "(+447911123456); a number typed without a country code is read in the clinic's region."
+    )
+    emergency_contact_name = models.CharField(
+        max_length=150, blank=True, help_text="Whom the clinic calls if something goes wrong during a session."
+    )
+    emergency_contact_phone = PhoneNumberField(
+        blank=True, help_text="The emergency contact's number, stored in international form."
+    )
+    message_channels = models.CharField(
+        "send messages by",
+        max_length=8,
+        choices=MessageChannels.choices,
+        default=MessageChannels.EMAIL,
+        help_text="How reminders and booking messages reach the patient. A patient without an email "
+        "address gets text messages whatever this says.",
+    )
+    sms_stopped_at = models.DateTimeField(
+        "texts stopped at",
+        null=True,
+        blank=True,
+        help_text="When this number replied STOP: no text message goes to it until it replies START "
+        "(emails are not affected).",
+    )
+    appointment_reminders = models.BooleanField(default=True, help_text="Send a reminder before each booked session.")
     rebooking_nudges = models.BooleanField(
-        default=True, help_text="Email when a care plan's next session is due and nothing is booked."
+        default=True, help_text="Send a message when a care plan's next session is due and nothing is booked."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -158,6 +189,32 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return self.user.get_full_name()
+
+    @property
+    def email_reachable(self) -> bool:
+        return bool(self.user.email)
+
+    @property
+    def sms_reachable(self) -> bool:
+        """A valid number that has not replied STOP."""
+        return bool(self.phone) and self.phone.is_valid() and self.sms_stopped_at is None
+
+    def message_channel_names(self) -> list[str]:
+        """The channels the clinic's messages go by ("email", "sms"): the patient's choice among those
+        that reach them.  When the choice reaches nobody (SMS chosen but the number replied STOP, or
+        email chosen and there is no address) the other channel carries the message, because STOP
+        ends texts, not reminders; with neither, "email" (its send is cancelled, and the log says why).
+        """
+        wanted = {
+            self.MessageChannels.EMAIL: ["email"],
+            self.MessageChannels.SMS: ["sms"],
+            self.MessageChannels.BOTH: ["email", "sms"],
+        }.get(self.message_channels, ["email"])
+        reachable = {"email": self.email_reachable, "sms": self.sms_reachable}
+        chosen = [name for name in wanted if reachable[name]]
+        if chosen:
+            return chosen
+        return [name for name in ("email", "sms") if reachable[name]][:1] or ["email"]
 
     def age_on(self, day: date) -> int:
         born = self.date_of_birth

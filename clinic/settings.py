@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
+    "phonenumber_field",
     "clinic",
     "notifications",
     "screening",
@@ -185,6 +186,30 @@ if globals().get("EMAIL_FILE_PATH") and not str(EMAIL_FILE_PATH).startswith("/")
     EMAIL_FILE_PATH = "/" + str(EMAIL_FILE_PATH)  # noqa: F821
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default=f"{CLINIC_NAME} <clinic@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Phone numbers and SMS ----------------------------------------------------
+# Numbers are stored in E.164 (+447700900123); one typed without a country code is read
+# in the clinic's region (an ISO 3166 code: GB, IE, DE, US...).
+PHONENUMBER_DEFAULT_REGION = env.str("CLINIC_PHONE_REGION", default="GB").upper()
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
+# Backends shaped like Django's email backends (notifications.sms): console (development),
+# file (SMS_FILE_PATH), locmem (tests: notifications.sms.outbox) or twilio (production).
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="notifications.sms.backends.locmem.SmsBackend"
+    if TESTING
+    else "notifications.sms.backends.console.SmsBackend",
+)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+# The sender: a number in E.164 or an alphanumeric sender id where the provider allows one.
+SMS_FROM = env.str("SMS_FROM", default="")
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=15)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Overridden in tests with a local fake server; a Messaging Service SID may replace SMS_FROM.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 
 # --- Celery -----------------------------------------------------------------
 # With REDIS_URL unset the broker is a SQLite file under var/ (clinic.sqlite_broker,

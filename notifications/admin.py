@@ -29,7 +29,7 @@ class ReminderAdmin(admin.ModelAdmin):
     admin_section = "Messages"
     list_display = ["due_at", "kind_label", "channel", "patient", "state", "attempts", "sent_at", "short_error"]
     list_filter = [KindFilter, "channel", "state", "due_at"]
-    search_fields = ["patient__user__email", "patient__user__last_name", "key"]
+    search_fields = ["patient__user__email", "patient__user__last_name", "key", "provider_message_id"]
     date_hierarchy = "due_at"
     list_select_related = ["patient__user"]
     actions = ["send_again"]
@@ -49,6 +49,8 @@ class ReminderAdmin(admin.ModelAdmin):
         "last_error",
         "enqueued_at",
         "sent_at",
+        "provider_message_id",
+        "provider_status",
         "created_at",
         "updated_at",
     ]

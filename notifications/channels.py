@@ -1,9 +1,15 @@
 """Channels: how a written message reaches the patient.
 
 A channel turns a ``MessageContent`` into what its backend sends.  Email goes through
-Django's email backends (console or file in development, SMTP in production).  Another
-channel (SMS) is a class with the same three methods, registered in ``CHANNELS`` under a
-``Channel`` value, with a backend chosen in settings the way ``EMAIL_BACKEND`` is.
+Django's email backends (console or file in development, SMTP in production); SMS through
+the backends of ``notifications.sms`` (``SMS_BACKEND``: console, file, locmem, Twilio).
+Each is registered in ``CHANNELS`` under a ``Channel`` value.
+
+``resend_recognisable`` is the capability the outbox needs after a hand-over whose outcome is
+unknown (the worker died before recording it): a copy sent again can be recognised by the
+receiver as the same message.  Email: always (the same Message-ID, from the row's key).  SMS:
+only when the backend passes an idempotency key the provider honours; otherwise such a row must
+stop for a person to decide.
 """
 
 from __future__ import annotations
@@ -14,15 +20,28 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.urls import reverse
+from django.utils.module_loading import import_string
 
+from clinic.models import Patient
 from notifications.kinds import MessageContent
 from notifications.models import Channel, Reminder
+from notifications.sms import SmsMessage, SmsOutcomeUnknown, SmsRefused, SmsTransientError, get_sms_connection
+from notifications.sms.segments import sms_normalise
 
 SMTP_TIMEOUT_SECONDS = 30
 
 
 class MessageChannel(Protocol):
+    @property
+    def resend_recognisable(self) -> bool:
+        """Whether a copy sent again after an unknown outcome is recognisable as the same message."""
+
+    def why_unreachable(self, patient: Patient) -> str:
+        """Why this channel cannot reach the patient ("" when it can)."""
+
     def connection(self) -> AbstractContextManager[Any]:
         """One connection to the backend, opened and closed around a send."""
 
@@ -41,6 +60,11 @@ def message_id(reminder: Reminder) -> str:
 
 
 class EmailChannel:
+    resend_recognisable = True
+
+    def why_unreachable(self, patient: Patient) -> str:
+        return "" if patient.email_reachable else "The patient has no email address."
+
     def connection(self) -> AbstractContextManager[Any]:
         return get_connection(timeout=SMTP_TIMEOUT_SECONDS)
 
@@ -69,7 +93,55 @@ class EmailChannel:
         return isinstance(error, smtplib.SMTPException | OSError)
 
 
-CHANNELS: dict[str, MessageChannel] = {Channel.EMAIL: EmailChannel()}
+def sms_idempotency_key(reminder: Reminder) -> str:
+    """The same key for every copy of one outbox row (the provider drops a repeat, if it honours keys)."""
+    return "reminder-" + hashlib.sha256(reminder.key.encode()).hexdigest()[:32]
+
+
+def sms_status_callback_url(reminder: Reminder) -> str:
+    return settings.SITE_URL + reverse("notifications:sms_status", kwargs={"reminder_id": reminder.pk})
+
+
+class SmsChannel:
+    @property
+    def resend_recognisable(self) -> bool:
+        return bool(getattr(import_string(settings.SMS_BACKEND), "supports_idempotency_key", False))
+
+    def why_unreachable(self, patient: Patient) -> str:
+        if patient.sms_stopped_at is not None:
+            return "The patient's number replied STOP to our texts."
+        if not patient.phone or not patient.phone.is_valid():
+            return "The patient has no valid mobile number."
+        return ""
+
+    def connection(self) -> AbstractContextManager[Any]:
+        return get_sms_connection()
+
+    def message(self, *, reminder: Reminder, content: MessageContent) -> SmsMessage:
+        body = content.sms or f"{settings.CLINIC_NAME}: {content.subject}"
+        return SmsMessage(
+            to=reminder.patient.phone.as_e164,
+            body=sms_normalise(body),
+            idempotency_key=sms_idempotency_key(reminder),
+            status_callback=sms_status_callback_url(reminder) if reminder.pk else "",
+        )
+
+    def send(self, *, reminder: Reminder, content: MessageContent, connection: Any) -> None:
+        message = self.message(reminder=reminder, content=content)
+        connection.send_messages([message])
+        reminder.provider_message_id = message.provider_message_id[:64]
+        reminder.provider_status = message.provider_status[:24]
+
+    def is_transient(self, error: Exception) -> bool:
+        if isinstance(error, SmsOutcomeUnknown):
+            # Sending again is safe only when the provider can drop the copy.
+            return self.resend_recognisable
+        if isinstance(error, SmsRefused | ImproperlyConfigured):
+            return False
+        return isinstance(error, SmsTransientError | OSError)
+
+
+CHANNELS: dict[str, MessageChannel] = {Channel.EMAIL: EmailChannel(), Channel.SMS: SmsChannel()}
 
 
 def channel_get(name: str) -> MessageChannel:

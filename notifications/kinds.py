@@ -42,6 +42,9 @@ class MessageContent:
     # (file name, content, MIME type), e.g. an appointment's .ics
     attachments: list[tuple[str, str | bytes, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # The text message: one line that fits one SMS segment where it can (160 GSM-7 characters).
+    # Empty: the SMS channel sends the subject with the clinic's name instead.
+    sms: str = ""
 
 
 def _always_wanted(reminder: Reminder, now: datetime) -> str:

@@ -38,7 +38,8 @@ class ReminderSettings(SingletonSettings):
     upcoming_hours_before = models.PositiveSmallIntegerField(
         "appointment reminder (hours before)",
         default=24,
-        help_text="How long before a booked session its reminder email goes out.",
+        help_text="How long before a booked session its reminder goes out, for treatments without reminder "
+        "times of their own (see the appointment reminder times of Bookings).",
     )
     screening_expiry_days_before = models.PositiveSmallIntegerField(
         "screening expiry notice (days before)",
@@ -103,6 +104,7 @@ class Channel(models.TextChoices):
     """How a message travels; each has a sender in ``notifications.channels``."""
 
     EMAIL = "email", "Email"
+    SMS = "sms", "Text message (SMS)"
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -176,6 +178,17 @@ class Reminder(models.Model):
         null=True, blank=True, help_text="When a worker was last asked to send it (the lease of the dispatcher)."
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="The SMS provider's id for the text (e.g. Twilio's SM...), to match its delivery reports.",
+    )
+    provider_status = models.CharField(
+        max_length=24,
+        blank=True,
+        help_text="The last delivery status the SMS provider reported (queued, sent, delivered, undelivered, failed).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -105,6 +105,19 @@ def _reminder_fields(
     }
 
 
+def reminder_channel_key(*, key: str, channel: str) -> str:
+    """The row's key on a channel: email keeps the plain key (every row before SMS was email);
+    another channel's row adds its name, so one message may go by email and by SMS once each."""
+    return key if channel == Channel.EMAIL else f"{key}|{channel}"
+
+
+def _per_channel(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """One plan per channel: the channel the caller named, or each channel the patient's messages go by
+    (their choice among email and SMS; see ``Patient.message_channel_names``).  Applies to every kind."""
+    names = [plan["channel"]] if plan.get("channel") else plan["patient"].message_channel_names()
+    return [{**plan, "key": reminder_channel_key(key=plan["key"], channel=name), "channel": name} for name in names]
+
+
 def _send_after_commit(reminder_ids: list[int]) -> None:
     from notifications.tasks import reminder_send  # the task module imports this one
 
@@ -122,27 +135,37 @@ def reminder_plan(
     about: models.Model | None = None,
     about_at: datetime | None = None,
     context: dict | None = None,
-    channel: str = Channel.EMAIL,
+    channel: str | None = None,
     send_now: bool = False,
 ) -> tuple[Reminder, bool]:
     """The message with this key, created if it does not exist yet (never a second row).
 
-    ``send_now`` asks a worker to send a newly created row as soon as the caller's transaction
-    commits (confirmations, review outcomes); otherwise the dispatcher hands it out when due.
-    If the caller's transaction rolls back, so does the row, and nothing is sent.
+    ``channel`` None plans one row per channel the patient's messages go by (email, SMS or both);
+    the first is returned.  A named channel plans that one only.  ``send_now`` asks a worker to
+    send a newly created row as soon as the caller's transaction commits (confirmations, review
+    outcomes); otherwise the dispatcher hands it out when due.  If the caller's transaction rolls
+    back, so do the rows, and nothing is sent.
     """
-    fields = _reminder_fields(
-        kind=kind,
-        patient=patient,
-        due_at=due_at,
-        about=about,
-        about_at=about_at,
-        context=context,
-        channel=channel,
-        send_now=send_now,
-    )
-    reminder, created = Reminder.objects.get_or_create(key=key, defaults=fields)
-    if created and send_now:
+    plan = {
+        "key": key,
+        "kind": kind,
+        "patient": patient,
+        "due_at": due_at,
+        "about": about,
+        "about_at": about_at,
+        "context": context,
+        "channel": channel,
+        "send_now": send_now,
+    }
+    first, *_others = [_plan_one_row(one) for one in _per_channel(plan)]  # every channel's row, not just the first
+    return first
+
+
+def _plan_one_row(plan: dict[str, Any]) -> tuple[Reminder, bool]:
+    """get_or_create of one row whose key and channel are already resolved (see ``_per_channel``)."""
+    fields = _reminder_fields(**{name: value for name, value in plan.items() if name != "key"})
+    reminder, created = Reminder.objects.get_or_create(key=plan["key"], defaults=fields)
+    if created and plan.get("send_now"):
         _send_after_commit([reminder.pk])
     return reminder, created
 
@@ -151,17 +174,20 @@ def reminder_plan(
 def reminders_plan_together(*, plans: list[dict[str, Any]]) -> list[tuple[Reminder, bool]]:
     """Several ``reminder_plan`` calls (their keyword arguments) in one INSERT when none of the keys
     exists yet, as for a new appointment; otherwise one ``reminder_plan`` each.  Either way no key
-    ever gets a second row (the unique key refuses it), and each answer says whether it was created.
+    ever gets a second row (the unique key refuses it).  Each plan becomes one row per channel (see
+    ``reminder_plan``); the answers, one per row, say whether it was created.
     """
+    channel_plans = [one for plan in plans for one in _per_channel(plan)]
     rows = [
-        Reminder(key=plan["key"], **_reminder_fields(**{k: v for k, v in plan.items() if k != "key"})) for plan in plans
+        Reminder(key=plan["key"], **_reminder_fields(**{k: v for k, v in plan.items() if k != "key"}))
+        for plan in channel_plans
     ]
     try:
         with transaction.atomic():
             Reminder.objects.bulk_create(rows)
     except IntegrityError:
-        return [reminder_plan(**plan) for plan in plans]
-    _send_after_commit([row.pk for row, plan in zip(rows, plans, strict=True) if plan.get("send_now")])
+        return [_plan_one_row(plan) for plan in channel_plans]
+    _send_after_commit([row.pk for row, plan in zip(rows, channel_plans, strict=True) if plan.get("send_now")])
     return [(row, True) for row in rows]
 
 
@@ -223,16 +249,28 @@ def message_base_context(reminder: Reminder) -> dict[str, Any]:
 
 
 def message_content_render(*, template: str, context: dict[str, Any]) -> MessageContent:
-    """A message from ``<template>_subject.txt``, ``<template>.txt`` and, if it exists, ``<template>.html``."""
+    """A message from ``<template>_subject.txt``, ``<template>.txt`` and, if they exist, ``<template>.html``
+    and the text message (``<app>/sms/<kind>.txt`` beside ``<app>/email/<kind>``)."""
     try:
         html = render_to_string(f"{template}.html", context)
     except TemplateDoesNotExist:
         html = ""
+    try:
+        sms = " ".join(render_to_string(_sms_template_name(template), context).split())
+    except TemplateDoesNotExist:
+        sms = ""
     return MessageContent(
         subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
         text=render_to_string(f"{template}.txt", context),
         html=html,
+        sms=sms,
     )
+
+
+def _sms_template_name(template: str) -> str:
+    """The text message beside an email template: ``app/email/kind`` → ``app/sms/kind.txt``."""
+    head, _, name = template.rpartition("/email/")
+    return f"{head}/sms/{name}.txt" if head else f"{template}_sms.txt"
 
 
 def _about_load(reminder: Reminder, kind: MessageKind) -> None:
@@ -256,9 +294,7 @@ def reminder_content(*, reminder: Reminder) -> MessageContent:
 def _why_not_wanted(reminder: Reminder, kind: MessageKind, now: datetime) -> str:
     if not reminder.patient.user.is_active:
         return "The patient's account is inactive."
-    if reminder.channel == Channel.EMAIL and not reminder.patient.user.email:
-        return "The patient has no email address (registered by phone)."
-    return kind.still_wanted(reminder, now)
+    return channel_get(reminder.channel).why_unreachable(reminder.patient) or kind.still_wanted(reminder, now)
 
 
 def reminder_deliver(*, reminder_id: int) -> Delivery:
@@ -323,7 +359,12 @@ def reminder_deliver(*, reminder_id: int) -> Delivery:
             reminder.state = State.SENT
             reminder.sent_at = timezone.now()
             reminder.last_error = ""
-            reminder.save(update_fields=["attempts", "state", "sent_at", "last_error", "updated_at"])
+            reminder.save(
+                update_fields=[
+                    *("attempts", "state", "sent_at", "last_error", "updated_at"),
+                    *("provider_message_id", "provider_status"),
+                ]
+            )
             return Delivery("sent")
     if retry is not None:
         raise retry

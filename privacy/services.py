@@ -71,6 +71,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from phonenumber_field.phonenumber import PhoneNumber
 
 from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan
 from bookings.services.appointments import appointment_can_change_online, appointment_cancel
@@ -133,7 +134,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, models.Model):
+    if isinstance(value, models.Model | PhoneNumber):
         return str(value)
     return value
 

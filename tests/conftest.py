@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from clinic.models import Modality
+from notifications import sms
 from tests.factories import PatientFactory, PractitionerFactory
 
 
@@ -72,6 +73,8 @@ def _plain_static_files_and_outbox(settings: pytest.FixtureRequest) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "notifications.sms.backends.locmem.SmsBackend"
+    sms.outbox.clear()
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -42,7 +42,7 @@ class PatientFactory(DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory, role=Role.PATIENT)
     date_of_birth = date(1980, 6, 15)
-    phone = factory.Sequence(lambda n: f"+44 7700 9{n:05d}")
+    phone = factory.Sequence(lambda n: f"+447911{n:06d}")
 
 
 class PractitionerFactory(DjangoModelFactory):

@@ -1,3 +1,3 @@
 """Bookings' admin, one module per concern."""
 
-from bookings.admin import appointments, plans, waitlist  # noqa: F401
+from bookings.admin import appointments, plans, reminders, waitlist  # noqa: F401

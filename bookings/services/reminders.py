@@ -15,15 +15,15 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan
+from bookings.models import Appointment, AppointmentReminderOffset, CarePlan
 from clinic.clinic_time import clinic_zone
 from clinic.models import Modality, Patient
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import due_outside_quiet_hours, reminder_plan, reminders_cancel
+from notifications.services import due_outside_quiet_hours, reminder_plan, reminders_cancel, reminders_plan_together
 from screening.notifications import screening_expiry_reminders_plan
 
 
@@ -57,51 +57,75 @@ def reminders_cancel_for_appointment(*, appointment: Appointment, reason: str) -
     return reminders_cancel(reminders=stale, reason=reason)
 
 
-def upcoming_reminder_due_at(*, starts_at: datetime, rules: ReminderSettings) -> datetime:
-    """``upcoming_hours_before`` on the clinic's wall clock (24 h before 09:00 is 09:00 the day
-    before, also across a daylight-saving change), then moved out of the quiet hours."""
+def upcoming_reminder_due_at(
+    *, starts_at: datetime, rules: ReminderSettings, hours_before: int | None = None
+) -> datetime:
+    """``hours_before`` (default: the clinic-wide ``upcoming_hours_before``) on the clinic's wall clock
+    (24 h before 09:00 is 09:00 the day before, also across a daylight-saving change), then moved out of
+    the quiet hours, never past the appointment itself."""
+    hours = rules.upcoming_hours_before if hours_before is None else hours_before
     local = timezone.localtime(starts_at)
-    wall = (local.replace(tzinfo=None) - timedelta(hours=rules.upcoming_hours_before)).replace(tzinfo=clinic_zone())
+    wall = (local.replace(tzinfo=None) - timedelta(hours=hours)).replace(tzinfo=clinic_zone())
     return due_outside_quiet_hours(due_at=wall, rules=rules, latest=starts_at)
 
 
-def upcoming_reminder_planned(
+def upcoming_reminder_offsets(*, modality: Modality, rules: ReminderSettings) -> list[tuple[int | None, str]]:
+    """The modality's reminder times as (hours before, channel): its admin rows, or the clinic-wide
+    default by the patient's channels ("" channel) when it has none.  ``None`` hours marks that default,
+    whose key stays the one reminders had before offsets existed."""
+    offsets = [(offset.hours_before, offset.channel) for offset in modality.reminder_offsets.all()]
+    return offsets or [(None, "")]
+
+
+def upcoming_reminders_planned(
     *, appointment: Appointment, rules: ReminderSettings | None = None
-) -> dict[str, Any] | None:
-    """The ``reminder_plan`` arguments of the reminder before a booked appointment, or None when none
-    is wanted: the confirmation already does its job (booked after the reminder's time), the
-    appointment is not booked or is over, or the patient turned appointment reminders off."""
+) -> list[dict[str, Any]]:
+    """The ``reminder_plan`` arguments of each reminder before a booked appointment, one per offset of its
+    modality (see ``AppointmentReminderOffset``).  None is wanted when the appointment is not booked or is
+    over, or the patient turned appointment reminders off; an offset is left out when the confirmation
+    already does its job (booked after that reminder's time) or when its fixed channel is not one the
+    patient's messages go by."""
     if appointment.status != Appointment.Status.BOOKED or not appointment.patient.appointment_reminders:
-        return None
-    rules = rules or ReminderSettings.load()
-    due_at = upcoming_reminder_due_at(starts_at=appointment.starts_at, rules=rules)
-    if appointment.created_at and appointment.created_at >= due_at:
-        return None
+        return []
     if appointment.starts_at <= timezone.now():
-        return None
-    return {
-        "key": f"upcoming:{appointment.pk}:{appointment.starts_at.astimezone(UTC).isoformat()}",
-        "kind": BookingMessage.UPCOMING_APPOINTMENT,
-        "patient": appointment.patient,
-        "about": appointment,
-        "about_at": appointment.starts_at,
-        "due_at": due_at,
-    }
+        return []
+    rules = rules or ReminderSettings.load()
+    patient = appointment.patient
+    base_key = f"upcoming:{appointment.pk}:{appointment.starts_at.astimezone(UTC).isoformat()}"
+    plans = []
+    for hours_before, channel in upcoming_reminder_offsets(modality=appointment.modality, rules=rules):
+        if channel and channel not in patient.message_channel_names():
+            continue
+        due_at = upcoming_reminder_due_at(starts_at=appointment.starts_at, rules=rules, hours_before=hours_before)
+        if appointment.created_at and appointment.created_at >= due_at:
+            continue
+        plans.append(
+            {
+                "key": base_key if hours_before is None else f"{base_key}:{hours_before}h",
+                "kind": BookingMessage.UPCOMING_APPOINTMENT,
+                "patient": patient,
+                "about": appointment,
+                "about_at": appointment.starts_at,
+                "due_at": due_at,
+                "channel": channel or None,
+            }
+        )
+    return plans
 
 
 def reminder_plan_upcoming(*, appointment: Appointment, rules: ReminderSettings | None = None) -> Reminder | None:
-    """Plan the reminder before a booked appointment, unless the confirmation already does its job
-    (booked after the reminder's time) or the patient turned appointment reminders off."""
-    plan = upcoming_reminder_planned(appointment=appointment, rules=rules)
-    if plan is None:
+    """Plan the reminders before a booked appointment (see ``upcoming_reminders_planned``); returns the
+    first row, or None when no reminder is wanted."""
+    plans = upcoming_reminders_planned(appointment=appointment, rules=rules)
+    if not plans:
         return None
-    reminder, _ = reminder_plan(**plan)
-    return reminder
+    return next(row for row, _ in reminders_plan_together(plans=plans))
 
 
 def reminders_plan_upcoming(*, now: datetime, rules: ReminderSettings) -> int:
-    """Plan reminders for appointments whose reminder time is within the next day."""
-    horizon = now + timedelta(hours=rules.upcoming_hours_before) + timedelta(days=1)
+    """Plan reminders for appointments whose earliest reminder time is within the next day."""
+    longest = AppointmentReminderOffset.objects.aggregate(longest=Max("hours_before"))["longest"] or 0
+    horizon = now + timedelta(hours=max(longest, rules.upcoming_hours_before)) + timedelta(days=1)
     planned_already = Reminder.objects.filter(
         about_type=ContentType.objects.get_for_model(Appointment),
         about_id=OuterRef("pk"),
@@ -113,7 +137,8 @@ def reminders_plan_upcoming(*, now: datetime, rules: ReminderSettings) -> int:
         .filter(starts_at__lte=horizon)
         .filter(patient__appointment_reminders=True)
         .exclude(Exists(planned_already))
-        .select_related("patient")
+        .select_related("patient__user", "modality")
+        .prefetch_related("modality__reminder_offsets")
     )
     planned = 0
     for appointment in appointments:
@@ -205,6 +230,10 @@ def nudge_opt_out_url(*, patient: Patient) -> str:
 
 def manage_booking_url(*, appointment: Appointment) -> str:
     return _absolute(reverse("bookings:appointment_detail", kwargs={"pk": appointment.pk}))
+
+
+def my_bookings_url() -> str:
+    return _absolute(reverse("bookings:appointment_list"))
 
 
 def book_modality_url(*, modality: Modality | None) -> str:

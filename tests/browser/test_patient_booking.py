@@ -44,7 +44,7 @@ def test_new_patient_registers_screens_consents_books_wbc_gets_ics_and_cancels(v
     field(page, "Last name").fill("Reyes")
     field(page, "Email").fill("morgan@example.com")
     field(page, "Date of birth").fill("1984-05-06")
-    field(page, "Phone").fill("+44 7700 900555")
+    field(page, "Phone").fill("+44 7911 123555")
     field(page, "Password").fill(PASSWORD)
     field(page, "Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()

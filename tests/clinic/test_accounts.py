@@ -17,9 +17,9 @@ REGISTRATION = {
     "last_name": "Moreno",
     "email": "Alex.Moreno@Example.com",
     "date_of_birth": "1985-03-02",
-    "phone": "+44 7700 900123",
+    "phone": "07911 123456",
     "emergency_contact_name": "Sam Moreno",
-    "emergency_contact_phone": "+44 7700 900124",
+    "emergency_contact_phone": "+44 7911 123457",
     "password1": "a-long-unusual-passphrase",
     "password2": "a-long-unusual-passphrase",
 }
@@ -39,7 +39,8 @@ def test_new_patient_registers_confirms_their_email_and_is_logged_in(client):
     patient = Patient.objects.get(user__email="alex.moreno@example.com")
     assert patient.user.role == Role.PATIENT
     assert not patient.user.is_staff
-    assert patient.phone == "+44 7700 900123"
+    assert patient.phone == "+447911123456", "typed in the national form, stored in E.164"
+    assert patient.emergency_contact_phone == "+447911123457"
 
     confirmed = client.get(_link_in_last_email("alex.moreno@example.com"), follow=True)
 
@@ -166,9 +167,10 @@ def test_patient_edits_own_profile_and_reminder_preferences(client):
         {
             "first_name": "Renamed",
             "last_name": "Person",
-            "phone": "+44 1234",
+            "phone": "020 7946 0123",
             "emergency_contact_name": "",
             "emergency_contact_phone": "",
+            "message_channels": "both",
             "appointment_reminders": "on",
         },
     )
@@ -177,6 +179,8 @@ def test_patient_edits_own_profile_and_reminder_preferences(client):
     assert patient.user.first_name == "Renamed"
     assert patient.appointment_reminders is True
     assert patient.rebooking_nudges is False
+    assert patient.phone == "+442079460123"
+    assert patient.message_channels == Patient.MessageChannels.BOTH
 
 
 def test_patient_cannot_reach_the_django_admin(client):

@@ -128,6 +128,9 @@ RULES: dict[str, Rule] = {
     "privacy:overview": Rule(Access.PATIENT),
     "privacy:export": Rule(Access.PATIENT),
     "privacy:delete": Rule(Access.PATIENT),
+    # the SMS provider's webhooks: POST only, refused (403) without the provider's signature
+    "notifications:sms_status": Rule(Access.TOKEN, lambda w: {"reminder_id": 1}, get_ok=False),
+    "notifications:sms_inbound": Rule(Access.TOKEN, get_ok=False),
 }
 
 # Pages that staff of patient A reach too, besides A (a patient-facing page shared with the chart).
