@@ -90,8 +90,3 @@ class DeskPatientForm(forms.Form):
     def clean_email(self) -> str | None:
         return self.cleaned_data["email"].strip().lower() or None
 
-    def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"].strip()
-        if sum(character.isdigit() for character in phone) < 7:
-            raise forms.ValidationError("Enter a phone number the clinic can call.", code="phone_too_short")
-        return phone

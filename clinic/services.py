@@ -224,7 +224,7 @@ def patient_register_at_desk(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         date_of_birth=date_of_birth,
-        phone=phone.strip(),
+        phone=str(phone).strip(),
         email_verified=False,
     )
     audit_record(

@@ -34,7 +34,7 @@ def desk():
 
 
 def _register(desk, **overrides):
-    fields = {"first_name": "Nell", "last_name": "Phoneonly", "date_of_birth": BORN, "phone": "07700 900555"}
+    fields = {"first_name": "Nell", "last_name": "Phoneonly", "date_of_birth": BORN, "phone": "07911 123555"}
     return patient_register_at_desk(actor=desk, **{**fields, **overrides})
 
 
@@ -151,7 +151,7 @@ def test_desk_page_registers_and_shows_the_link_once(client, desk):
     client.force_login(desk)
     response = client.post(
         reverse("bookings:desk_patient_register"),
-        {"first_name": "Nell", "last_name": "Phoneonly", "date_of_birth": "1962-05-04", "phone": "07700 900555"},
+        {"first_name": "Nell", "last_name": "Phoneonly", "date_of_birth": "1962-05-04", "phone": "07911 123555"},
         follow=True,
     )
     page = response.content.decode()
@@ -175,7 +175,7 @@ def test_desk_page_registers_and_shows_the_link_once(client, desk):
 )
 def test_desk_registration_with_bad_input_changes_nothing(client, desk, bad):
     client.force_login(desk)
-    data = {"first_name": "Nell", "last_name": "Phoneonly", "date_of_birth": "1962-05-04", "phone": "07700 900555"}
+    data = {"first_name": "Nell", "last_name": "Phoneonly", "date_of_birth": "1962-05-04", "phone": "07911 123555"}
     before = (User.objects.count(), AccountClaim.objects.count(), AuditEvent.objects.count())
     response = client.post(reverse("bookings:desk_patient_register"), {**data, **bad})
     assert response.status_code == 200
