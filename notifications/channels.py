@@ -23,6 +23,12 @@ SMTP_TIMEOUT_SECONDS = 30
 
 
 class MessageChannel(Protocol):
+    #: Whether a second copy of one message is recognisable as the same message by whoever receives it
+    #: (email: the same Message-ID, built from the row's key).  The outbox sends such a message again
+    #: when its worker died between hand-over and recording the result; a message on a channel without
+    #: it stops as "unknown" for a person to decide, and is claimed one at a time (see services).
+    resend_is_recognisable: bool
+
     def connection(self) -> AbstractContextManager[Any]:
         """One connection to the backend, opened and closed around a send."""
 
@@ -41,6 +47,8 @@ def message_id(reminder: Reminder) -> str:
 
 
 class EmailChannel:
+    resend_is_recognisable = True
+
     def connection(self) -> AbstractContextManager[Any]:
         return get_connection(timeout=SMTP_TIMEOUT_SECONDS)
 
