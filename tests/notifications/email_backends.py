@@ -13,6 +13,7 @@ import time
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.filebased import EmailBackend as FileBackend
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 
 class SlowFileBackend(FileBackend):
@@ -26,3 +27,27 @@ class SlowFileBackend(FileBackend):
 class FailingBackend(BaseEmailBackend):
     def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: not an ``Exception``, so no ``except Exception`` in the sender records it."""
+
+
+# What the next hand-over does: None (send), "before" (die before the server accepts) or "after"
+# (die after the server accepted, before the result is recorded).  Tests set and reset it.
+CRASH: dict[str, str | None] = {"when": None}
+
+
+class CrashingLocmemBackend(LocmemBackend):
+    """The in-memory backend with a worker that may die around the hand-over of the next message."""
+
+    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+        sent = 0
+        for message in email_messages:
+            when, CRASH["when"] = CRASH["when"], None
+            if when == "before":
+                raise WorkerKilled("killed before the mail server accepted the message")
+            sent += super().send_messages([message])
+            if when == "after":
+                raise WorkerKilled("killed after the mail server accepted the message")
+        return sent
