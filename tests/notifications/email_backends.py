@@ -1,8 +1,9 @@
 """Mail backends that stand in for a misbehaving mail server (selected by settings or environment).
 
 ``SlowFileBackend`` is what the real-worker tests give the Celery worker: it waits
-``REMINDER_TEST_SEND_SECONDS`` before "the server accepts" (writing the file), so a test
-can kill the worker in the middle of a send.  ``FailingBackend`` is a mail server that is down.
+``REMINDER_TEST_SEND_SECONDS`` before "the server accepts" (writing the file) and
+``REMINDER_TEST_AFTER_ACCEPT_SECONDS`` after, so a test can kill the worker before or after
+the hand-over.  ``FailingBackend`` is a mail server that is down.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ class SlowFileBackend(FileBackend):
         if os.environ.get("REMINDER_TEST_SMTP_DOWN"):
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed (test mail server is down)")
         time.sleep(float(os.environ.get("REMINDER_TEST_SEND_SECONDS", "0")))
-        return super().send_messages(email_messages)
+        sent = super().send_messages(email_messages)
+        # The server has accepted the message; a worker killed during this pause dies between the
+        # hand-over and recording the result (the window the outbox's "sending" state covers).
+        time.sleep(float(os.environ.get("REMINDER_TEST_AFTER_ACCEPT_SECONDS", "0")))
+        return sent
 
 
 class FailingBackend(BaseEmailBackend):
