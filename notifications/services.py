@@ -1,30 +1,38 @@
 """The outbox: writing message rows, handing them to workers, and sending each once.
 
-Every app that sends anything writes a row through ``reminder_plan`` (or its batch form
-``reminders_plan_together``); nothing else sends mail.  What a message says is written at
-send time by the kind its app registered (``notifications.kinds``).
+Every app that sends anything writes a row through ``reminder_plan`` (or its set forms
+``reminders_plan_together`` and ``reminders_plan_many``); nothing else sends.  What a message
+says is written at send time by the kind its app registered (``notifications.kinds``).
 
-What the outbox guarantees (DESIGN.md invariant 4), and where it stops:
+What the outbox guarantees (DESIGN.md invariant 4), stated honestly:
 
-* A message is a row with a unique ``key`` before it is a message; planning uses
-  get_or_create on the key, so two beat processes or two dispatcher runs find the
-  same row instead of creating a second one.
-* ``reminder_deliver`` claims the row inside one transaction (``SELECT ... FOR UPDATE
-  SKIP LOCKED`` on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers),
-  hands the message to the channel, and marks the row sent in that same transaction.
-  A second worker holding the same id skips the locked row and then sees it sent.  A
-  worker killed before the mail server accepted the message dies with its transaction:
-  the row is still pending and the next dispatcher run hands it out again.
-* The remaining window is honest: if the process dies *after* the mail server has
-  accepted the message but *before* the COMMIT reaches the database, the row stays
-  pending (its attempt count rolled back with it) and the message is sent a second
-  time.  Both copies carry the same Message-ID (derived from the key, see
-  ``notifications.channels.message_id``), so a mail server or client that de-duplicates
-  by Message-ID shows it once; one that does not shows it twice.  Closing the window
-  (a committed "sending" state before hand-over) is issue 15.
-* Nothing is lost: the row, not the broker message, is the truth.  A message lost in
-  a Redis restart or held by a killed worker is re-issued by ``reminders_dispatch_due``
-  once the row's lease (``requeue_after_seconds``) has run out.
+* A message is a row with a unique ``key`` before it is a message, so planning twice (two beat
+  processes, two dispatchers) finds the same row instead of creating a second one.
+* Sending has three committed steps.  The CLAIM (``_claim``, one transaction, ``SELECT ... FOR
+  UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's IMMEDIATE transactions serialise it) marks the
+  row "sending", counts the attempt and sets a lease (``requeue_after_seconds``).  The
+  HAND-OVER to the channel happens outside any transaction.  The RESULT ("sent", or pending
+  after a back-off, or "failed") is its own UPDATE, recorded as it happens.  Attempts are
+  never rolled back, so the admin log shows every hand-over (a row released unsent when its
+  batch runs out of time gets its reserved attempt back).
+* A worker killed before the claim commits leaves the row pending.  One killed after the
+  claim leaves it "sending": once the lease has run out the outcome is UNKNOWN (the message
+  may or may not have reached the server), and then it depends on the channel
+  (``resend_is_recognisable``):
+
+  - email: sent again with the SAME Message-ID, built from the key
+    (``notifications.channels.message_id``), so servers and clients that de-duplicate by
+    Message-ID drop the copy.  Email is therefore at least once, with every copy
+    recognisable as the same message; never two different messages for one key.  After
+    ``max_attempts`` claims it stops as "unknown" instead (a crash loop is not retried forever).
+  - a channel whose copies nobody can recognise (e.g. SMS without a provider idempotency
+    key): never sent again by itself; the row stops as "unknown" and a clinic admin decides
+    in the admin ("mark sent" or "send again", both audited).  Such messages are claimed one
+    at a time, just before their hand-over, so a crash leaves at most one of them unknown.
+    At most once.
+* Nothing is lost: the row, not the broker message, is the truth.  A queue message lost in a
+  Redis restart or held by a killed worker is re-issued by ``reminders_dispatch_due`` once
+  the row's dispatch lease has run out, and a worker claims only what is still due.
 """
 
 from __future__ import annotations
@@ -166,6 +174,24 @@ def reminders_plan_together(*, plans: list[dict[str, Any]]) -> list[tuple[Remind
         return [reminder_plan(**plan) for plan in plans]
     _send_after_commit([row.pk for row, plan in zip(rows, plans, strict=True) if plan.get("send_now")])
     return [(row, True) for row in rows]
+
+
+@transaction.atomic
+def reminders_plan_many(*, plans: list[dict[str, Any]]) -> int:
+    """Planners' set form of ``reminder_plan`` (its keyword arguments, without ``send_now``): one
+    query for the keys that exist and one INSERT ... ON CONFLICT DO NOTHING for the rest, whatever
+    the number of plans.  A key planned meanwhile by another process is skipped, never doubled.
+    Returns how many rows are new."""
+    if not plans:
+        return 0
+    existing = set(Reminder.objects.filter(key__in=[plan["key"] for plan in plans]).values_list("key", flat=True))
+    rows = [
+        Reminder(key=plan["key"], **_reminder_fields(**{k: v for k, v in plan.items() if k != "key"}))
+        for plan in plans
+        if plan["key"] not in existing
+    ]
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
 
 
 @transaction.atomic

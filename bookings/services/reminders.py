@@ -23,7 +23,7 @@ from bookings.models import Appointment, CarePlan
 from clinic.clinic_time import clinic_zone
 from clinic.models import Modality, Patient
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import due_outside_quiet_hours, reminder_plan, reminders_cancel
+from notifications.services import due_outside_quiet_hours, reminder_plan, reminders_cancel, reminders_plan_many
 from screening.notifications import screening_expiry_reminders_plan
 
 
@@ -114,11 +114,8 @@ def reminders_plan_upcoming(*, now: datetime, rules: ReminderSettings) -> int:
         .exclude(Exists(planned_already))
         .select_related("patient")
     )
-    planned = 0
-    for appointment in appointments:
-        if reminder_plan_upcoming(appointment=appointment, rules=rules):
-            planned += 1
-    return planned
+    plans = [upcoming_reminder_planned(appointment=appointment, rules=rules) for appointment in appointments]
+    return reminders_plan_many(plans=[plan for plan in plans if plan is not None])
 
 
 def reminders_plan_due(*, now: datetime | None = None) -> dict[str, int]:
