@@ -450,6 +450,8 @@ def _sooner(a: float | None, b: float | None) -> float | None:
 
 def _reopen(connection: Any) -> None:
     """After a refused send, open the connection afresh for the next message (it may be broken)."""
+    if not (hasattr(connection, "close") and hasattr(connection, "open")):
+        return
     try:
         connection.close()
         connection.open()
