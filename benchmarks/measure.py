@@ -46,7 +46,7 @@ from bookings.services.appointments import appointment_book
 from bookings.services.reminders import BookingMessage, reminders_plan_due
 from clinic.models import Modality, Patient, Practitioner, Role, User
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import reminder_deliver, reminder_plan, reminders_dispatch_due
+from notifications.services import reminders_dispatch_due, reminders_plan_many, reminders_send_batch
 
 # Transaction bookkeeping, not work: SQLite logs its BEGIN IMMEDIATE, and nesting adds savepoints.
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
@@ -217,8 +217,9 @@ class ReminderRun:
 
 
 def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
-    """Plan ``count`` due reminders through ``reminder_plan`` and send them as the worker does
-    (``reminders_dispatch_due`` leases a batch, ``reminder_deliver`` sends each) to locmem mail.
+    """Plan ``count`` due reminders through ``reminders_plan_many`` and send them as the worker does
+    (``reminders_dispatch_due`` leases a batch, ``reminders_send_batch`` claims and sends it over one
+    connection) to locmem mail.
 
     The quiet hours are switched off for the run (and restored), so the figure does not depend
     on the time of day it runs at.  Also measures the clinic-wide planner ``reminders_plan_due``
@@ -251,16 +252,19 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
             raise RuntimeError("No future booked appointment to remind about.")
         due_at = now - timedelta(seconds=1)
         started = clock.perf_counter()
-        for index in range(count):
-            appointment = appointments[index % len(appointments)]
-            reminder_plan(
-                key=f"{BENCH_REMINDER_PREFIX}{index}",
-                kind=BookingMessage.UPCOMING_APPOINTMENT,
-                patient=appointment.patient,
-                about=appointment,
-                about_at=appointment.starts_at,
-                due_at=due_at,
-            )
+        plans = [
+            {
+                "key": f"{BENCH_REMINDER_PREFIX}{index}",
+                "kind": BookingMessage.UPCOMING_APPOINTMENT,
+                "patient": appointments[index % len(appointments)].patient,
+                "about": appointments[index % len(appointments)],
+                "about_at": appointments[index % len(appointments)].starts_at,
+                "due_at": due_at,
+            }
+            for index in range(count)
+        ]
+        for start in range(0, count, batch):
+            reminders_plan_many(plans=plans[start : start + batch])
         plan_seconds = clock.perf_counter() - started
 
         mail.outbox = []
@@ -276,14 +280,15 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
                 ids = reminders_dispatch_due(limit=batch)
             if not ids:
                 break
-            for reminder_id in ids:
-                if not deliver_queries:
-                    with CaptureQueriesContext(connection) as captured:
-                        outcome = reminder_deliver(reminder_id=reminder_id).outcome
-                    deliver_queries = data_queries(captured)
-                else:
-                    outcome = reminder_deliver(reminder_id=reminder_id).outcome
-                sent += outcome == "sent"
+            # As the worker does: one batch task claims the ids, sends over one connection and
+            # records each result (deliver_queries: the data queries of one whole batch).
+            if not deliver_queries:
+                with CaptureQueriesContext(connection) as captured:
+                    result = reminders_send_batch(ids=ids, limit=len(ids))
+                deliver_queries = data_queries(captured)
+            else:
+                result = reminders_send_batch(ids=ids, limit=len(ids))
+            sent += result.count("sent")
             mail.outbox = []
         send_seconds = clock.perf_counter() - started
     finally:

@@ -89,4 +89,3 @@ class DeskPatientForm(forms.Form):
 
     def clean_email(self) -> str | None:
         return self.cleaned_data["email"].strip().lower() or None
-

@@ -1,4 +1,5 @@
-"""Admin for the outbox: a read-only log of every message with "send again", and the reminder rules."""
+"""Admin for the outbox: a read-only log of every message, "send again" and "mark sent" for a message
+whose outcome is unknown, and the reminder rules."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.http import HttpRequest
 
 from notifications.kinds import message_kinds
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import reminder_send_again
+from notifications.services import reminder_mark_sent, reminder_send_again
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -32,7 +33,7 @@ class ReminderAdmin(admin.ModelAdmin):
     search_fields = ["patient__user__email", "patient__user__last_name", "key", "provider_message_id"]
     date_hierarchy = "due_at"
     list_select_related = ["patient__user"]
-    actions = ["send_again"]
+    actions = ["send_again", "mark_sent"]
     fields = [
         "key",
         "kind",
@@ -48,6 +49,7 @@ class ReminderAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
         "enqueued_at",
+        "lease_expires_at",
         "sent_at",
         "provider_message_id",
         "provider_status",
@@ -70,13 +72,32 @@ class ReminderAdmin(admin.ModelAdmin):
     def short_error(self, obj: Reminder) -> str:
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
+    def _only_clinic_admins(self, request: HttpRequest) -> bool:
+        if request.user.is_active and (request.user.is_clinic_admin or request.user.is_superuser):
+            return True
+        self.message_user(request, "Only clinic admins decide about sending a message.", messages.ERROR)
+        return False
+
     @admin.action(description="Send again (same row: queued now, sent by the next dispatcher run)")
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        if not self._only_clinic_admins(request):
+            return
         count = 0
         for reminder in queryset:
             reminder_send_again(reminder=reminder, actor=request.user)
             count += 1
         self.message_user(request, f"{count} reminder(s) queued to be sent again.", messages.SUCCESS)
+
+    @admin.action(description="Mark sent (an 'unknown' message the patient did receive)")
+    def mark_sent(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        if not self._only_clinic_admins(request):
+            return
+        unknown = list(queryset.filter(state=Reminder.State.UNKNOWN))
+        for reminder in unknown:
+            reminder_mark_sent(reminder=reminder, actor=request.user)
+        skipped = queryset.count() - len(unknown)
+        note = f" {skipped} not of unknown outcome left as they were." if skipped else ""
+        self.message_user(request, f"{len(unknown)} message(s) marked sent.{note}", messages.SUCCESS)
 
 
 @admin.register(ReminderSettings)

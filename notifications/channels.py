@@ -5,11 +5,12 @@ Django's email backends (console or file in development, SMTP in production); SM
 the backends of ``notifications.sms`` (``SMS_BACKEND``: console, file, locmem, Twilio).
 Each is registered in ``CHANNELS`` under a ``Channel`` value.
 
-``resend_recognisable`` is the capability the outbox needs after a hand-over whose outcome is
-unknown (the worker died before recording it): a copy sent again can be recognised by the
-receiver as the same message.  Email: always (the same Message-ID, from the row's key).  SMS:
-only when the backend passes an idempotency key the provider honours; otherwise such a row must
-stop for a person to decide.
+``resend_is_recognisable`` is the capability the outbox needs after a hand-over whose outcome is
+unknown (the worker died before recording it, or the provider never answered): a copy sent again
+can be recognised by the receiver as the same message.  Email: always (the same Message-ID, from
+the row's key).  SMS: only when the backend passes an idempotency key the provider honours;
+otherwise such a row stops as "unknown" for a person to decide, and the outbox claims such rows
+one at a time (``notifications.services``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,8 @@ SMTP_TIMEOUT_SECONDS = 30
 
 
 class MessageChannel(Protocol):
-    @property
-    def resend_recognisable(self) -> bool:
-        """Whether a copy sent again after an unknown outcome is recognisable as the same message."""
+    #: Whether a second copy of one message is recognisable as the same message by whoever receives it.
+    resend_is_recognisable: bool
 
     def why_unreachable(self, patient: Patient) -> str:
         """Why this channel cannot reach the patient ("" when it can)."""
@@ -51,6 +51,9 @@ class MessageChannel(Protocol):
     def is_transient(self, error: Exception) -> bool:
         """Whether trying again later may succeed (server down) rather than never (address refused)."""
 
+    def is_outcome_unknown(self, error: Exception) -> bool:
+        """Whether the backend cannot tell if the message went out (it timed out after sending)."""
+
 
 def message_id(reminder: Reminder) -> str:
     """The same Message-ID for every copy of one outbox row, so a receiver can tell a re-send apart."""
@@ -60,7 +63,7 @@ def message_id(reminder: Reminder) -> str:
 
 
 class EmailChannel:
-    resend_recognisable = True
+    resend_is_recognisable = True
 
     def why_unreachable(self, patient: Patient) -> str:
         return "" if patient.email_reachable else "The patient has no email address."
@@ -92,6 +95,9 @@ class EmailChannel:
             return False
         return isinstance(error, smtplib.SMTPException | OSError)
 
+    def is_outcome_unknown(self, error: Exception) -> bool:
+        return False  # an SMTP server answers, or the message was not accepted
+
 
 def sms_idempotency_key(reminder: Reminder) -> str:
     """The same key for every copy of one outbox row (the provider drops a repeat, if it honours keys)."""
@@ -104,7 +110,7 @@ def sms_status_callback_url(reminder: Reminder) -> str:
 
 class SmsChannel:
     @property
-    def resend_recognisable(self) -> bool:
+    def resend_is_recognisable(self) -> bool:
         return bool(getattr(import_string(settings.SMS_BACKEND), "supports_idempotency_key", False))
 
     def why_unreachable(self, patient: Patient) -> str:
@@ -135,10 +141,13 @@ class SmsChannel:
     def is_transient(self, error: Exception) -> bool:
         if isinstance(error, SmsOutcomeUnknown):
             # Sending again is safe only when the provider can drop the copy.
-            return self.resend_recognisable
+            return self.resend_is_recognisable
         if isinstance(error, SmsRefused | ImproperlyConfigured):
             return False
         return isinstance(error, SmsTransientError | OSError)
+
+    def is_outcome_unknown(self, error: Exception) -> bool:
+        return isinstance(error, SmsOutcomeUnknown)
 
 
 CHANNELS: dict[str, MessageChannel] = {Channel.EMAIL: EmailChannel(), Channel.SMS: SmsChannel()}

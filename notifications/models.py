@@ -61,8 +61,9 @@ class ReminderSettings(SingletonSettings):
     )
     requeue_after_seconds = models.PositiveIntegerField(
         default=300,
-        help_text="A due reminder handed to a worker and still unsent after this long is handed out again "
-        "(covers a lost queue message or a killed worker; the send itself stays at most once).",
+        help_text="The lease of a send: a message a worker claimed and has not recorded as sent after this "
+        "long is presumed lost with its worker. An email is then sent again with the same Message-ID; a message "
+        "on a channel without a recognisable resend stops as 'unknown' for a person to decide.",
     )
 
     class Meta:
@@ -115,6 +116,10 @@ class ReminderQuerySet(models.QuerySet):
         """Pending rows whose time (and back-off after a failed try) has come."""
         return self.pending().filter(next_attempt_at__lte=now)
 
+    def lease_expired(self, now: datetime) -> ReminderQuerySet:
+        """Rows still "sending" after their worker's claim ran out: the outcome of the hand-over is unknown."""
+        return self.filter(state=Reminder.State.SENDING, lease_expires_at__lte=now)
+
     def about(self, obj: models.Model) -> ReminderQuerySet:
         """Rows about this object (an appointment, a care plan, a review)."""
         return self.filter(**Reminder.about_fields(obj))
@@ -125,7 +130,9 @@ class Reminder(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        UNKNOWN = "unknown", "Unknown (decide in the admin)"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -172,12 +179,21 @@ class Reminder(models.Model):
         help_text="Earliest time of the next send attempt: the due time, later after a failed try."
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Send attempts that failed or succeeded.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Hand-overs to the channel, counted (and committed) before each one; never rolled back.",
+    )
     last_error = models.TextField(blank=True, help_text="Why the last attempt failed.")
     enqueued_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker was last asked to send it (the lease of the dispatcher)."
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While 'sending': when the worker's claim runs out. A row still 'sending' after it has an "
+        "unknown outcome (its worker died between hand-over and recording the result).",
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the channel accepted the message.")
     provider_message_id = models.CharField(
         max_length=64,
         blank=True,
@@ -189,8 +205,8 @@ class Reminder(models.Model):
         blank=True,
         help_text="The last delivery status the SMS provider reported (queued, sent, delivered, undelivered, failed).",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the message was planned.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="When the row last changed.")
 
     objects = ReminderQuerySet.as_manager()
 
@@ -200,10 +216,14 @@ class Reminder(models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="reminder_state_next_idx"),
             models.Index(fields=["about_type", "about_id"], name="reminder_about_idx"),
+            models.Index(fields=["lease_expires_at"], name="reminder_sending_lease_idx", condition=Q(state="sending")),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_sent_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(lease_expires_at__isnull=False), name="reminder_sending_has_lease"
             ),
         ]
 

@@ -1,35 +1,46 @@
 """The outbox: writing message rows, handing them to workers, and sending each once.
 
-Every app that sends anything writes a row through ``reminder_plan`` (or its batch form
-``reminders_plan_together``); nothing else sends mail.  What a message says is written at
-send time by the kind its app registered (``notifications.kinds``).
+Every app that sends anything writes a row through ``reminder_plan`` (or its set forms
+``reminders_plan_together`` and ``reminders_plan_many``); nothing else sends.  What a message
+says is written at send time by the kind its app registered (``notifications.kinds``).
 
-What the outbox guarantees (DESIGN.md invariant 4), and where it stops:
+What the outbox guarantees (DESIGN.md invariant 4), stated honestly:
 
-* A message is a row with a unique ``key`` before it is a message; planning uses
-  get_or_create on the key, so two beat processes or two dispatcher runs find the
-  same row instead of creating a second one.
-* ``reminder_deliver`` claims the row inside one transaction (``SELECT ... FOR UPDATE
-  SKIP LOCKED`` on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers),
-  hands the message to the channel, and marks the row sent in that same transaction.
-  A second worker holding the same id skips the locked row and then sees it sent.  A
-  worker killed before the mail server accepted the message dies with its transaction:
-  the row is still pending and the next dispatcher run hands it out again.
-* The remaining window is honest: if the process dies *after* the mail server has
-  accepted the message but *before* the COMMIT reaches the database, the row stays
-  pending (its attempt count rolled back with it) and the message is sent a second
-  time.  Both copies carry the same Message-ID (derived from the key, see
-  ``notifications.channels.message_id``), so a mail server or client that de-duplicates
-  by Message-ID shows it once; one that does not shows it twice.  Closing the window
-  (a committed "sending" state before hand-over) is issue 15.
-* Nothing is lost: the row, not the broker message, is the truth.  A message lost in
-  a Redis restart or held by a killed worker is re-issued by ``reminders_dispatch_due``
-  once the row's lease (``requeue_after_seconds``) has run out.
+* A message is a row with a unique ``key`` before it is a message, so planning twice (two beat
+  processes, two dispatchers) finds the same row instead of creating a second one.
+* Sending has three committed steps.  The CLAIM (``_claim``, one transaction, ``SELECT ... FOR
+  UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's IMMEDIATE transactions serialise it) marks the
+  row "sending", counts the attempt and sets a lease (``requeue_after_seconds``).  The
+  HAND-OVER to the channel happens outside any transaction.  The RESULT ("sent", or pending
+  after a back-off, or "failed") is its own UPDATE, recorded as it happens.  Attempts are
+  never rolled back, so the admin log shows every hand-over (a row released unsent when its
+  batch runs out of time gets its reserved attempt back).
+* A worker killed before the claim commits leaves the row pending.  One killed after the
+  claim leaves it "sending": once the lease has run out the outcome is UNKNOWN (the message
+  may or may not have reached the server), and then it depends on the channel
+  (``resend_is_recognisable``):
+
+  - email: sent again with the SAME Message-ID, built from the key
+    (``notifications.channels.message_id``), so servers and clients that de-duplicate by
+    Message-ID drop the copy.  Email is therefore at least once, with every copy
+    recognisable as the same message; never two different messages for one key.  After
+    ``max_attempts`` claims it stops as "unknown" instead (a crash loop is not retried forever).
+  - a channel whose copies nobody can recognise (e.g. SMS without a provider idempotency
+    key): never sent again by itself; the row stops as "unknown" and a clinic admin decides
+    in the admin ("mark sent" or "send again", both audited).  Such messages are claimed one
+    at a time, just before their hand-over, so a crash leaves at most one of them unknown.
+    At most once.
+* Nothing is lost: the row, not the broker message, is the truth.  A queue message lost in a
+  Redis restart or held by a killed worker is re-issued by ``reminders_dispatch_due`` once
+  the row's dispatch lease has run out, and a worker claims only what is still due.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,14 +48,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, Patient, User
-from notifications.channels import channel_get
+from notifications.channels import CHANNELS, MessageChannel, channel_get
 from notifications.kinds import MessageContent, MessageKind, message_kind_get
 from notifications.models import Channel, Reminder, ReminderSettings
 
@@ -192,6 +203,25 @@ def reminders_plan_together(*, plans: list[dict[str, Any]]) -> list[tuple[Remind
 
 
 @transaction.atomic
+def reminders_plan_many(*, plans: list[dict[str, Any]]) -> int:
+    """Planners' set form of ``reminder_plan`` (its keyword arguments, without ``send_now``): one
+    query for the keys that exist and one INSERT ... ON CONFLICT DO NOTHING for the rest, whatever
+    the number of plans.  A key planned meanwhile by another process is skipped, never doubled.
+    Each plan becomes one row per channel, as with ``reminder_plan``.  Returns how many rows are new."""
+    plans = [one for plan in plans for one in _per_channel(plan)]
+    if not plans:
+        return 0
+    existing = set(Reminder.objects.filter(key__in=[plan["key"] for plan in plans]).values_list("key", flat=True))
+    rows = [
+        Reminder(key=plan["key"], **_reminder_fields(**{k: v for k, v in plan.items() if k != "key"}))
+        for plan in plans
+        if plan["key"] not in existing
+    ]
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
+@transaction.atomic
 def reminders_cancel(*, reminders: models.QuerySet[Reminder], reason: str) -> int:
     """Cancel the pending rows among ``reminders`` (the reason shows in the admin log)."""
     return reminders.filter(state=State.PENDING).update(
@@ -201,20 +231,26 @@ def reminders_cancel(*, reminders: models.QuerySet[Reminder], reason: str) -> in
 
 # --- Dispatching ----------------------------------------------------------------------------
 
+# How many rows one worker claims and sends over one connection.
+BATCH_SIZE = 200
 
-def reminders_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Lease due pending rows to the workers: returns the ids to enqueue.
 
-    A row leased less than ``requeue_after_seconds`` ago is left alone (its message is on its
-    way); an older lease means the message was lost or its worker died, so it is issued again.
-    Rows a worker is sending right now are locked and skipped.
+def reminders_dispatch_due(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
+    """Lease due rows to the workers: returns the ids to enqueue (in batches, see ``tasks``).
+
+    Due are pending rows whose time has come and rows still "sending" after their claim ran
+    out (the worker's claim decides what happens to those).  A row leased less than
+    ``requeue_after_seconds`` ago is left alone (its queue message is on its way); an older lease
+    means the message was lost (a Redis restart) or its worker died, so it is issued again.
+    Rows another dispatcher is leasing right now are skipped.
     """
     now = now or timezone.now()
     rules = ReminderSettings.load()
     lease_expired = now - timedelta(seconds=rules.requeue_after_seconds)
     with transaction.atomic():
+        due = Q(state=State.PENDING, next_attempt_at__lte=now) | Q(state=State.SENDING, lease_expires_at__lte=now)
         rows = (
-            Reminder.objects.sendable(now)
+            Reminder.objects.filter(due)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=lease_expired))
             .order_by("next_attempt_at")
             .select_for_update(skip_locked=True)
@@ -231,8 +267,19 @@ def reminders_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> 
 
 @dataclass(frozen=True)
 class Delivery:
-    outcome: str  # "sent", "skipped", "cancelled", "deferred", "failed"
+    outcome: str  # "sent", "skipped", "cancelled", "deferred", "failed", "retry", "unknown", "released"
     detail: str = ""
+
+
+@dataclass
+class BatchResult:
+    """What one ``reminders_send_batch`` did, row by row, and the soonest retry it asks for."""
+
+    outcomes: dict[int, Delivery]
+    retry_in: float | None = None
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for delivery in self.outcomes.values() if delivery.outcome == outcome)
 
 
 def message_base_context(reminder: Reminder) -> dict[str, Any]:
@@ -273,15 +320,25 @@ def _sms_template_name(template: str) -> str:
     return f"{head}/sms/{name}.txt" if head else f"{template}_sms.txt"
 
 
+def _abouts_load(reminders: list[Reminder], kinds: dict[str, MessageKind]) -> None:
+    """Load what the rows are about: one query per kind and model, with what the kind's renderer reads."""
+    wanted: dict[tuple[str, int], list[Reminder]] = {}
+    for reminder in reminders:
+        if reminder.about_type_id is not None:
+            wanted.setdefault((reminder.kind, reminder.about_type_id), []).append(reminder)
+    for (kind_name, _), rows in wanted.items():
+        model = rows[0].about_type.model_class()
+        if model is None:
+            continue
+        found = model._default_manager.select_related(*kinds[kind_name].about_select_related).in_bulk(
+            {row.about_id for row in rows}
+        )
+        for row in rows:
+            row.about = found.get(row.about_id)  # None when the object is gone; the kind's still_wanted decides
+
+
 def _about_load(reminder: Reminder, kind: MessageKind) -> None:
-    """Load what the row is about in one query, with what the kind's renderer reads."""
-    if reminder.about_type_id is None:
-        return
-    model = reminder.about_type.model_class()
-    if model is None:
-        return
-    obj = model._default_manager.select_related(*kind.about_select_related).filter(pk=reminder.about_id).first()
-    reminder.about = obj  # None when the object is gone; the kind's still_wanted decides
+    _abouts_load([reminder], {reminder.kind: kind})
 
 
 def reminder_content(*, reminder: Reminder) -> MessageContent:
@@ -297,90 +354,267 @@ def _why_not_wanted(reminder: Reminder, kind: MessageKind, now: datetime) -> str
     return channel_get(reminder.channel).why_unreachable(reminder.patient) or kind.still_wanted(reminder, now)
 
 
-def reminder_deliver(*, reminder_id: int) -> Delivery:
-    """Send one message if it is pending and due; mark it sent in the same transaction.
+UNKNOWN_OUTCOME = (
+    "Its worker stopped after handing the message to the channel and before recording the result, "
+    "so whether it arrived is unknown. Decide in the admin: mark it sent, or send it again."
+)
 
-    Idempotent: a sent, failed, cancelled, not-yet-due or locked row is left as it is.
-    Raises ``ReminderRetryLater`` after recording a transient failure, so the task can retry.
+
+@dataclass
+class _Claim:
+    """The rows one claim took ("sending", attempt counted, committed) and what it did to the others."""
+
+    sending: list[Reminder]
+    kinds: dict[str, MessageKind]
+    outcomes: dict[int, Delivery]
+    lease: timedelta
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.sending or self.outcomes)
+
+
+def _claim(
+    *, now: datetime, rules: ReminderSettings, channels: list[str], limit: int, ids: list[int] | None = None
+) -> _Claim:
+    """Claim due rows in one COMMITTED transaction, before anything is handed to a channel.
+
+    A pending row due now becomes "sending" with its attempt counted and a lease; one still
+    "sending" after its lease (its worker died between hand-over and recording) is claimed again
+    when its channel's resend is recognisable and attempts remain, otherwise it stops as
+    "unknown".  Rows no longer wanted are cancelled, rows in the quiet hours deferred.
+    ``SKIP LOCKED`` lets concurrent workers take disjoint rows (PostgreSQL); SQLite's IMMEDIATE
+    transactions serialise the claims.  A constant number of queries, whatever the batch size.
     """
-    retry: ReminderRetryLater | None = None
+    lease = timedelta(seconds=rules.requeue_after_seconds)
+    outcomes: dict[int, Delivery] = {}
     with transaction.atomic():
-        now = timezone.now()
-        reminder = (
-            Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("patient__user", "about_type")
-            .filter(pk=reminder_id, state=State.PENDING)
-            .first()
+        due = Q(state=State.PENDING, next_attempt_at__lte=now) | Q(state=State.SENDING, lease_expires_at__lte=now)
+        rows = Reminder.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
+            "patient__user", "about_type"
         )
-        if reminder is None:
-            return Delivery("skipped", "not pending, or being sent by another worker")
-        if reminder.next_attempt_at > now:
-            return Delivery("skipped", "not due yet")
-        try:
-            kind = message_kind_get(reminder.kind)
-        except LookupError as error:
-            reminder.state = State.FAILED
-            reminder.last_error = str(error)
-            reminder.save(update_fields=["state", "last_error", "updated_at"])
-            return Delivery("failed", reminder.last_error)
-        _about_load(reminder, kind)
-        reason = _why_not_wanted(reminder, kind, now)
-        if reason:
-            reminder.state = State.CANCELLED
-            reminder.last_error = reason
-            reminder.save(update_fields=["state", "last_error", "updated_at"])
-            return Delivery("cancelled", reason)
-        rules = ReminderSettings.load()
-        if not kind.transactional and rules.is_quiet(now):
-            reminder.next_attempt_at = rules.after_quiet_hours(now)
-            reminder.enqueued_at = None
-            reminder.save(update_fields=["next_attempt_at", "enqueued_at", "updated_at"])
-            return Delivery("deferred", "quiet hours")
-        reminder.attempts += 1
-        channel = channel_get(reminder.channel)
-        try:
-            content = kind.render(reminder)
-            with channel.connection() as connection:
-                channel.send(reminder=reminder, content=content, connection=connection)
-        except Exception as error:
-            reminder.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if channel.is_transient(error) and reminder.attempts < rules.max_attempts:
-                wait = rules.backoff(reminder.attempts)
-                reminder.next_attempt_at = now + wait
-                retry = ReminderRetryLater(
-                    reminder_id=reminder.pk, seconds=wait.total_seconds(), error=reminder.last_error
-                )
-                logger.warning("Reminder %s failed (attempt %s), retrying: %s", reminder.pk, reminder.attempts, error)
+        rows = rows.filter(due, channel__in=channels)
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        candidates = list(rows.order_by("next_attempt_at", "pk")[:limit])
+
+        unknown, failed, cancelled, deferred, claimable = [], [], [], [], []
+        kinds: dict[str, MessageKind] = {}
+        for reminder in candidates:
+            if reminder.state == State.SENDING and (
+                not channel_get(reminder.channel).resend_is_recognisable or reminder.attempts >= rules.max_attempts
+            ):
+                reminder.last_error = UNKNOWN_OUTCOME
+                unknown.append(reminder)
+                continue
+            try:
+                kinds[reminder.kind] = message_kind_get(reminder.kind)
+            except LookupError as error:
+                reminder.last_error = str(error)
+                failed.append(reminder)
+                continue
+            claimable.append(reminder)
+        _abouts_load(claimable, kinds)
+        quiet = rules.is_quiet(now)
+        sending = []
+        for reminder in claimable:
+            kind = kinds[reminder.kind]
+            reason = _why_not_wanted(reminder, kind, now)
+            if reason:
+                reminder.last_error = reason
+                cancelled.append(reminder)
+            elif quiet and not kind.transactional:
+                deferred.append(reminder)
             else:
-                reminder.state = State.FAILED
-                logger.error("Reminder %s failed for good after %s attempts: %s", reminder.pk, reminder.attempts, error)
-            reminder.save(update_fields=["attempts", "last_error", "next_attempt_at", "state", "updated_at"])
-        else:
-            reminder.state = State.SENT
-            reminder.sent_at = timezone.now()
-            reminder.last_error = ""
-            reminder.save(
-                update_fields=[
-                    *("attempts", "state", "sent_at", "last_error", "updated_at"),
-                    *("provider_message_id", "provider_status"),
-                ]
+                sending.append(reminder)
+
+        def mark(group: list[Reminder], state: str, outcome: str) -> None:
+            if not group:
+                return
+            for reminder in group:
+                reminder.state, reminder.lease_expires_at, reminder.updated_at = state, None, now
+                outcomes[reminder.pk] = Delivery(outcome, reminder.last_error)
+            Reminder.objects.bulk_update(group, ["state", "last_error", "lease_expires_at", "updated_at"])
+
+        mark(unknown, State.UNKNOWN, "unknown")
+        mark(failed, State.FAILED, "failed")
+        mark(cancelled, State.CANCELLED, "cancelled")
+        if deferred:
+            later = rules.after_quiet_hours(now)
+            Reminder.objects.filter(pk__in=[r.pk for r in deferred]).update(
+                state=State.PENDING, next_attempt_at=later, enqueued_at=None, lease_expires_at=None, updated_at=now
             )
-            return Delivery("sent")
-    if retry is not None:
-        raise retry
-    return Delivery("failed", reminder.last_error)
+            outcomes |= {reminder.pk: Delivery("deferred", "quiet hours") for reminder in deferred}
+        if sending:
+            Reminder.objects.filter(pk__in=[r.pk for r in sending]).update(
+                state=State.SENDING, attempts=F("attempts") + 1, lease_expires_at=now + lease, updated_at=now
+            )
+            for reminder in sending:
+                reminder.state, reminder.attempts, reminder.lease_expires_at = (
+                    State.SENDING,
+                    reminder.attempts + 1,
+                    now + lease,
+                )
+    if unknown:
+        logger.error(
+            "%s message(s) of unknown outcome need a decision in the admin: %s", len(unknown), [r.pk for r in unknown]
+        )
+    return _Claim(sending=sending, kinds=kinds, outcomes=outcomes, lease=lease)
+
+
+def _record_failure(
+    reminder: Reminder, error: Exception, *, channel: MessageChannel, rules: ReminderSettings
+) -> tuple[Delivery, float | None]:
+    """Record a refused hand-over at once: pending again after the back-off, failed for good, or
+    "unknown" when the backend cannot say whether it went and a copy could not be told apart.
+    Returns the delivery and, for a retry, the seconds until it."""
+    now = timezone.now()
+    message = f"{type(error).__name__}: {error}"[:2000]
+    wait: float | None = None
+    if channel.is_outcome_unknown(error) and not channel.resend_is_recognisable:
+        # The provider may have sent it; a copy could not be told apart, so a person decides.
+        changes = {"state": State.UNKNOWN}
+        message = f"{UNKNOWN_OUTCOME} ({message})"[:2000]
+        logger.error("Reminder %s has an unknown outcome: %s", reminder.pk, error)
+    elif channel.is_transient(error) and reminder.attempts < rules.max_attempts:
+        wait = rules.backoff(reminder.attempts).total_seconds()
+        changes = {"state": State.PENDING, "next_attempt_at": now + timedelta(seconds=wait), "enqueued_at": None}
+        logger.warning("Reminder %s failed (attempt %s), retrying: %s", reminder.pk, reminder.attempts, error)
+    else:
+        changes = {"state": State.FAILED}
+        logger.error("Reminder %s failed for good after %s attempts: %s", reminder.pk, reminder.attempts, error)
+    Reminder.objects.filter(pk=reminder.pk, state=State.SENDING).update(
+        last_error=message, lease_expires_at=None, updated_at=now, **changes
+    )
+    outcome = "unknown" if changes["state"] == State.UNKNOWN else "retry" if wait is not None else "failed"
+    return Delivery(outcome, message), wait
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _reopen(connection: Any) -> None:
+    """After a refused send, open the connection afresh for the next message (it may be broken)."""
+    if not (hasattr(connection, "close") and hasattr(connection, "open")):
+        return
+    try:
+        connection.close()
+        connection.open()
+    except Exception:  # the next send records the failure on its own row
+        logger.warning("Could not reopen the channel connection", exc_info=True)
+
+
+def _hand_over(claim: _Claim, *, rules: ReminderSettings, started: float) -> tuple[dict[int, Delivery], float | None]:
+    """Send the claimed rows, one connection per channel, recording each result as it happens.
+
+    Outside any transaction: the claim is committed before the first hand-over and each result
+    is its own autocommitted UPDATE, so a crash loses at most the result of the message being
+    handed over (its row stays "sending" and its lease decides).  Rows not handed over before
+    half the lease has passed are released (their reserved attempt returned) for the next run.
+    """
+    outcomes: dict[int, Delivery] = {}
+    retry_in: float | None = None
+    stop_at = started + claim.lease.total_seconds() / 2
+    by_channel: dict[str, list[Reminder]] = {}
+    for reminder in claim.sending:
+        by_channel.setdefault(reminder.channel, []).append(reminder)
+    for channel_name, reminders in by_channel.items():
+        channel = channel_get(channel_name)
+        pending = deque(reminders)
+        with ExitStack() as stack:
+            try:
+                connection = stack.enter_context(channel.connection())
+            except Exception as error:  # the server is down: every row records the failed attempt
+                for reminder in pending:
+                    outcomes[reminder.pk], wait = _record_failure(reminder, error, channel=channel, rules=rules)
+                    retry_in = _sooner(retry_in, wait)
+                continue
+            while pending:
+                if time.monotonic() >= stop_at:
+                    Reminder.objects.filter(pk__in=[r.pk for r in pending], state=State.SENDING).update(
+                        state=State.PENDING, attempts=F("attempts") - 1, lease_expires_at=None, enqueued_at=None
+                    )
+                    outcomes |= {r.pk: Delivery("released", "the batch ran out of time") for r in pending}
+                    break
+                reminder = pending.popleft()
+                try:
+                    content = claim.kinds[reminder.kind].render(reminder)
+                    channel.send(reminder=reminder, content=content, connection=connection)
+                except Exception as error:
+                    outcomes[reminder.pk], wait = _record_failure(reminder, error, channel=channel, rules=rules)
+                    retry_in = _sooner(retry_in, wait)
+                    _reopen(connection)
+                    continue
+                Reminder.objects.filter(pk=reminder.pk, state=State.SENDING).update(
+                    state=State.SENT,
+                    sent_at=timezone.now(),
+                    last_error="",
+                    lease_expires_at=None,
+                    updated_at=timezone.now(),
+                    # The SMS provider's id and first status, to match its delivery reports (email: blank).
+                    provider_message_id=reminder.provider_message_id,
+                    provider_status=reminder.provider_status,
+                )
+                outcomes[reminder.pk] = Delivery("sent")
+    return outcomes, retry_in
+
+
+def reminders_send_batch(
+    *, ids: list[int] | None = None, limit: int = BATCH_SIZE, now: datetime | None = None
+) -> BatchResult:
+    """Claim up to ``limit`` due rows (those of ``ids`` only, if given) and send them.
+
+    Settings are loaded once; rows on channels whose resend is recognisable (email) are claimed
+    together and sent over one connection per channel; rows on other channels are claimed one
+    at a time, each just before its hand-over, so a crash leaves at most one "unknown".
+    Idempotent: a row sent, cancelled, failed, not due or claimed by another worker is left alone.
+    """
+    rules = ReminderSettings.load()
+    together = [name for name, channel in CHANNELS.items() if channel.resend_is_recognisable]
+    one_by_one = [name for name, channel in CHANNELS.items() if not channel.resend_is_recognisable]
+    result = BatchResult(outcomes={})
+
+    def run(claim: _Claim) -> None:
+        result.outcomes.update(claim.outcomes)
+        outcomes, retry_in = _hand_over(claim, rules=rules, started=time.monotonic())
+        result.outcomes.update(outcomes)
+        result.retry_in = _sooner(result.retry_in, retry_in)
+
+    run(_claim(now=now or timezone.now(), rules=rules, channels=together, limit=limit, ids=ids))
+    while one_by_one and len(result.outcomes) < limit:
+        claim = _claim(now=now or timezone.now(), rules=rules, channels=one_by_one, limit=1, ids=ids)
+        if not claim.touched:
+            break
+        run(claim)
+    return result
+
+
+def reminder_deliver(*, reminder_id: int) -> Delivery:
+    """Send one message if it is due (``reminders_send_batch`` for one id); "skipped" when it is not."""
+    result = reminders_send_batch(ids=[reminder_id], limit=1)
+    delivery = result.outcomes.get(reminder_id)
+    if delivery is None:
+        return Delivery("skipped", "not due, already handled, or being sent by another worker")
+    if delivery.outcome == "retry":
+        raise ReminderRetryLater(reminder_id=reminder_id, seconds=result.retry_in or 0, error=delivery.detail)
+    return delivery
+
+
+def _require_clinic_admin(actor: User, what: str) -> None:
+    if not (actor.is_active and (actor.is_clinic_admin or actor.is_superuser)):
+        raise PermissionDenied(f"Only clinic admins {what}.")
 
 
 @transaction.atomic
 def reminder_send_again(*, reminder: Reminder, actor: User) -> Reminder:
-    """Admin: put a sent, failed or cancelled message back in the queue (same row, same key).
+    """Admin: put a sent, failed, cancelled or unknown message back in the queue (same row, same key).
 
     Only someone who may change messages in the admin does it, and the audit trail names them.
     """
-    if not (actor.is_active and (actor.is_clinic_admin or actor.is_superuser)):
-        raise PermissionDenied("Only clinic admins send a message again.")
+    _require_clinic_admin(actor, "send a message again")
     reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
-    if reminder.state == State.PENDING:
+    if reminder.state in (State.PENDING, State.SENDING):
         return reminder
     audit_record(
         request=None,
@@ -388,12 +622,42 @@ def reminder_send_again(*, reminder: Reminder, actor: User) -> Reminder:
         patient=reminder.patient,
         action=AuditEvent.Action.CHANGE,
         target=reminder,
-        description=f"Message sent again: {reminder.kind}",
+        description=f"Message sent again ({reminder.get_state_display()} before): {reminder.kind}",
     )
     now = timezone.now()
     reminder.state = State.PENDING
     reminder.next_attempt_at = now
     reminder.enqueued_at = None
     reminder.sent_at = None
-    reminder.save(update_fields=["state", "next_attempt_at", "enqueued_at", "sent_at", "updated_at"])
+    reminder.lease_expires_at = None
+    reminder.save(
+        update_fields=["state", "next_attempt_at", "enqueued_at", "sent_at", "lease_expires_at", "updated_at"]
+    )
+    return reminder
+
+
+@transaction.atomic
+def reminder_mark_sent(*, reminder: Reminder, actor: User) -> Reminder:
+    """Admin: decide that a message of unknown outcome did arrive (e.g. the patient confirms it).
+
+    Only a row in "unknown" changes; the audit trail names who decided.
+    """
+    _require_clinic_admin(actor, "decide a message's outcome")
+    reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if reminder.state != State.UNKNOWN:
+        return reminder
+    audit_record(
+        request=None,
+        actor=actor,
+        patient=reminder.patient,
+        action=AuditEvent.Action.CHANGE,
+        target=reminder,
+        description=f"Message of unknown outcome marked sent: {reminder.kind}",
+    )
+    reminder.state = State.SENT
+    reminder.sent_at = reminder.updated_at
+    reminder.last_error = (
+        f"Outcome unknown; marked sent by {actor.get_username()} on {timezone.now():%Y-%m-%d %H:%M} UTC."
+    )
+    reminder.save(update_fields=["state", "sent_at", "last_error", "updated_at"])
     return reminder

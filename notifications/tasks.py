@@ -40,10 +40,23 @@ def reminder_send(self: Task, reminder_id: int) -> str:
         raise self.retry(countdown=later.seconds, exc=later) from later
 
 
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
+def reminders_send_batch(self: Task, reminder_ids: list[int]) -> dict[str, int]:
+    """Claim and send the due rows among ``reminder_ids`` over one connection (see the service).
+
+    A second copy of this task finds the rows claimed or sent and does nothing; a transient
+    failure is recorded on its row and the task retries after the shortest back-off.
+    """
+    result = services.reminders_send_batch(ids=reminder_ids, limit=len(reminder_ids))
+    if result.retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=result.retry_in)
+    return {outcome: result.count(outcome) for outcome in {d.outcome for d in result.outcomes.values()}}
+
+
 @shared_task(ignore_result=True)
 def reminders_send_due() -> int:
-    """Enqueue a send for every due message not already on its way."""
+    """Enqueue a batch send for the due messages not already on their way."""
     ids = services.reminders_dispatch_due()
-    for reminder_id in ids:
-        reminder_send.delay(reminder_id)
+    for start in range(0, len(ids), services.BATCH_SIZE):
+        reminders_send_batch.delay(ids[start : start + services.BATCH_SIZE])
     return len(ids)

@@ -23,7 +23,13 @@ from bookings.models import Appointment, AppointmentReminderOffset, CarePlan
 from clinic.clinic_time import clinic_zone
 from clinic.models import Modality, Patient
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import due_outside_quiet_hours, reminder_plan, reminders_cancel, reminders_plan_together
+from notifications.services import (
+    due_outside_quiet_hours,
+    reminder_plan,
+    reminders_cancel,
+    reminders_plan_many,
+    reminders_plan_together,
+)
 from screening.notifications import screening_expiry_reminders_plan
 
 
@@ -140,11 +146,12 @@ def reminders_plan_upcoming(*, now: datetime, rules: ReminderSettings) -> int:
         .select_related("patient__user", "modality")
         .prefetch_related("modality__reminder_offsets")
     )
-    planned = 0
-    for appointment in appointments:
-        if reminder_plan_upcoming(appointment=appointment, rules=rules):
-            planned += 1
-    return planned
+    plans = [
+        plan
+        for appointment in appointments
+        for plan in upcoming_reminders_planned(appointment=appointment, rules=rules)
+    ]
+    return reminders_plan_many(plans=plans)
 
 
 def reminders_plan_due(*, now: datetime | None = None) -> dict[str, int]:

@@ -143,11 +143,11 @@ def test_an_unknown_outcome_is_not_sent_again_by_a_provider_without_idempotency_
 def test_the_channels_say_whether_a_copy_sent_again_is_recognisable(settings):
     from notifications.channels import channel_get
 
-    assert channel_get(Channel.EMAIL).resend_recognisable is True
+    assert channel_get(Channel.EMAIL).resend_is_recognisable is True
     settings.SMS_BACKEND = "notifications.sms.backends.twilio.SmsBackend"
-    assert channel_get(Channel.SMS).resend_recognisable is False
+    assert channel_get(Channel.SMS).resend_is_recognisable is False
     settings.SMS_BACKEND = "notifications.sms.backends.locmem.SmsBackend"
-    assert channel_get(Channel.SMS).resend_recognisable is True
+    assert channel_get(Channel.SMS).resend_is_recognisable is True
 
 
 def test_the_same_idempotency_key_is_sent_for_every_copy_and_a_keyed_backend_drops_the_copy(texting_patient):

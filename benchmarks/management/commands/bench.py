@@ -426,14 +426,16 @@ class Command(BaseCommand):
         main = results[primary]
         reminders = main.get("reminders")
         if reminders:
-            self.stdout.write(f"\nReminders at {primary:,} (planned with reminder_plan, sent with reminder_deliver):")
+            self.stdout.write(
+                f"\nReminders at {primary:,} (planned with reminders_plan_many, sent with reminders_send_batch):"
+            )
             self.stdout.write(
                 f"  {reminders['planned']:,} planned in {reminders['plan_seconds']} s, {reminders['sent']:,} sent in "
                 f"{reminders['send_seconds']} s: {reminders['per_second']:,} reminders/s"
             )
             self.stdout.write(
                 f"  queries: {reminders['dispatch_queries']} per dispatched batch of 500 + "
-                f"{reminders['deliver_queries']} per reminder sent; reminders_plan_due on the generated data: "
+                f"{reminders['deliver_queries']} per sent batch of 500; reminders_plan_due on the generated data: "
                 f"{reminders['plan_due_queries']} queries, {reminders['plan_due_ms']} ms, "
                 f"created {reminders['plan_due_created']}"
             )

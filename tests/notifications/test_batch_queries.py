@@ -1,0 +1,95 @@
+"""The batch sender and the planners cost a constant number of queries per batch, whatever its size.
+
+The sender's only per-message query is the UPDATE that records the result as it happens.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bookings.models import Appointment
+from bookings.services.reminders import reminders_plan_upcoming
+from notifications.kinds import _KINDS, MessageContent, MessageKind
+from notifications.models import Reminder, ReminderSettings
+from notifications.services import reminders_plan_many, reminders_send_batch
+from tests.factories import PatientFactory, appointment_create
+from tests.reminders.factories import local
+
+pytestmark = pytest.mark.django_db
+
+NOON = local(2026, 5, 4, 12)
+PLAIN = "test_plain"
+
+
+@pytest.fixture(autouse=True)
+def plain_kind(monkeypatch) -> None:
+    """A kind whose writing costs no query, so the counts below are the outbox's own."""
+    kind = MessageKind(name=PLAIN, label="Plain", render=lambda reminder: MessageContent(subject="Hi", text="Hello"))
+    monkeypatch.setitem(_KINDS, PLAIN, kind)
+
+
+def _plans(patients, count: int, prefix: str) -> list[dict]:
+    return [
+        {"key": f"{prefix}:{n}", "kind": PLAIN, "patient": patients[n % len(patients)], "due_at": NOON}
+        for n in range(count)
+    ]
+
+
+def _queries(function) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        function()
+    return sum(1 for q in captured.captured_queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE")))
+
+
+def test_planning_many_costs_the_same_queries_for_ten_and_fifty(patient, other_patient):
+    # (Fifty rows fit one INSERT even within SQLite's 999 parameters; PostgreSQL takes a thousand.)
+    small = _queries(lambda: reminders_plan_many(plans=_plans([patient, other_patient], 10, "small")))
+    large = _queries(lambda: reminders_plan_many(plans=_plans([patient, other_patient], 50, "large")))
+    assert small == large
+    assert Reminder.objects.count() == 60
+    # Planning the same keys again creates nothing.
+    assert reminders_plan_many(plans=_plans([patient, other_patient], 50, "large")) == 0
+    assert Reminder.objects.count() == 60
+
+
+def test_a_batch_costs_constant_queries_plus_one_update_per_result(patient, other_patient):
+    reminders_plan_many(plans=_plans([patient, other_patient], 5, "small"))
+    with time_machine.travel(NOON, tick=False):
+        small = _queries(lambda: reminders_send_batch(limit=5))
+    reminders_plan_many(plans=_plans([patient, other_patient, PatientFactory()], 40, "large"))
+    with time_machine.travel(NOON, tick=False):
+        large = _queries(lambda: reminders_send_batch(limit=40))
+    assert large - small == 40 - 5  # one result UPDATE per message, the rest is per batch
+    assert len(mail.outbox) == 45
+    assert set(Reminder.objects.values_list("state", flat=True)) == {Reminder.State.SENT}
+
+
+def test_the_upcoming_planner_costs_the_same_queries_for_few_and_many_appointments(patient, practitioner, wbc):
+    def book(count: int, start) -> None:
+        for n in range(count):
+            appointment_create(
+                patient=PatientFactory(),
+                practitioner=practitioner,
+                modality=wbc,
+                starts_at=start + timedelta(minutes=30 * n),
+            )
+
+    with time_machine.travel(NOON - timedelta(days=3), tick=False):
+        book(2, NOON + timedelta(hours=1))
+    with time_machine.travel(NOON, tick=False):
+        rules = ReminderSettings.load()
+        ContentType.objects.get_for_model(Appointment)  # cached for the process, as in a worker
+        few = _queries(lambda: reminders_plan_upcoming(now=NOON, rules=rules))
+    with time_machine.travel(NOON - timedelta(days=3), tick=False):
+        book(8, NOON + timedelta(days=1, hours=-3))
+    with time_machine.travel(NOON, tick=False):
+        many = _queries(lambda: reminders_plan_upcoming(now=NOON, rules=rules))
+    assert Reminder.objects.filter(kind="upcoming").count() == Appointment.objects.count() == 10
+    assert few == many
