@@ -129,6 +129,15 @@ def _per_channel(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**plan, "key": reminder_channel_key(key=plan["key"], channel=name), "channel": name} for name in names]
 
 
+def _users_load(patients: list[Patient]) -> None:
+    """Load the accounts of ``patients`` in one query (choosing a patient's channels reads it)."""
+    field = Patient._meta.get_field("user")
+    missing = [patient for patient in patients if not field.is_cached(patient)]
+    users = User.objects.in_bulk({patient.user_id for patient in missing})
+    for patient in missing:
+        patient.user = users[patient.user_id]
+
+
 def _send_after_commit(reminder_ids: list[int]) -> None:
     from notifications.tasks import reminder_send  # the task module imports this one
 
@@ -208,6 +217,7 @@ def reminders_plan_many(*, plans: list[dict[str, Any]]) -> int:
     query for the keys that exist and one INSERT ... ON CONFLICT DO NOTHING for the rest, whatever
     the number of plans.  A key planned meanwhile by another process is skipped, never doubled.
     Each plan becomes one row per channel, as with ``reminder_plan``.  Returns how many rows are new."""
+    _users_load([plan["patient"] for plan in plans if not plan.get("channel")])
     plans = [one for plan in plans for one in _per_channel(plan)]
     if not plans:
         return 0

@@ -63,6 +63,12 @@ class FakeTextChannel:
     def is_transient(self, error: Exception) -> bool:
         return False
 
+    def is_outcome_unknown(self, error: Exception) -> bool:
+        return False
+
+    def why_unreachable(self, patient) -> str:  # type: ignore[no-untyped-def]
+        return ""
+
 
 @pytest.fixture
 def text_channel(monkeypatch) -> FakeTextChannel:

@@ -128,14 +128,15 @@ def test_a_provider_outage_is_retried_later(provider, texting_patient, note_kind
 def test_an_unknown_outcome_is_not_sent_again_by_a_provider_without_idempotency_keys(
     provider, texting_patient, note_kind
 ):
-    """The request reached the provider and the answer was lost: a second send could be a second text."""
+    """The request reached the provider and the answer was lost: a second send could be a second text,
+    so the row stops as "unknown" for a person to decide in the admin."""
     provider.answers = ["hang_up"]
     reminder = _note(texting_patient)
     with time_machine.travel(NOON, tick=False):
-        assert reminder_deliver(reminder_id=reminder.pk).outcome == "failed"
+        assert reminder_deliver(reminder_id=reminder.pk).outcome == "unknown"
         reminders_send_due()
     reminder.refresh_from_db()
-    assert reminder.state == Reminder.State.FAILED
+    assert reminder.state == Reminder.State.UNKNOWN
     assert "No answer from the SMS provider" in reminder.last_error
     assert len(provider.requests) == 1
 
