@@ -30,7 +30,7 @@ from clinic.models import AuditEvent, Modality, Patient
 from screening.selectors import screening_statuses
 from screening.services import screening_gate
 from treatments.forms import AdverseEventFormSet, AdverseEventFormSetHelper, ReportFilterForm, SessionLogForm
-from treatments.models import SessionLog
+from treatments.models import OutcomeSettings, SessionLog
 from treatments.selectors import patient_outcomes, patient_session_history, session_report
 from treatments.services import (
     SessionLogRefused,
@@ -318,6 +318,7 @@ class SessionReportView(AuditedPatientDataMixin, PractitionerRequiredMixin, Temp
         context["form"] = form
         if form.is_valid():
             context["rows"] = session_report(**form.cleaned_data)
+            context["baseline_floor"] = OutcomeSettings.load().baseline_floor
             context["csv_query"] = urlencode({name: str(value) for name, value in form.cleaned_data.items()})
         return context
 
@@ -335,6 +336,10 @@ CSV_HEADER = [
     "responder_rate_percent",
     "sessions_with_adverse_events",
     "adverse_event_rate_percent",
+    "courses_below_baseline_floor",
+    "questionnaire_courses_assessed",
+    "questionnaire_courses_improved",
+    "questionnaire_improved_rate_percent",
 ]
 
 
@@ -367,6 +372,10 @@ class SessionReportCsvView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
                     _blank_if_none(row.responder_rate),
                     row.sessions_with_adverse_events,
                     _blank_if_none(row.adverse_event_rate),
+                    row.low_baseline,
+                    row.questionnaires_assessed,
+                    row.questionnaires_improved,
+                    _blank_if_none(row.questionnaire_improved_rate),
                 ]
             )
         audit_record(
