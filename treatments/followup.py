@@ -107,13 +107,14 @@ def questionnaires_plan_due(*, now: datetime | None = None) -> int:
     Returns how many were sent.  Idempotent (the occasion is part of the unique key).
     """
     now = now or timezone.now()
+    today = timezone.localdate(now)  # "every 28 days" in local dates, across a daylight-saving change
     rules = OutcomeSettings.load()
     instruments = list(Instrument.objects.active().filter(items__isnull=False).distinct())
     if not instruments:
         return 0
-    plans = CarePlan.objects.filter(
-        status=CarePlan.Status.ACTIVE, start_date__lte=timezone.localdate(now)
-    ) | CarePlan.objects.filter(status=CarePlan.Status.ENDED, ended_at__gte=now - DISCHARGE_LOOKBACK)
+    plans = CarePlan.objects.filter(status=CarePlan.Status.ACTIVE, start_date__lte=today) | CarePlan.objects.filter(
+        status=CarePlan.Status.ENDED, ended_at__gte=now - DISCHARGE_LOOKBACK
+    )
     plans = plans.select_related("patient__user").prefetch_related(
         Prefetch("patient__questionnaires", queryset=QuestionnaireRequest.objects.order_by("created_at"))
     )
@@ -136,7 +137,7 @@ def questionnaires_plan_due(*, now: datetime | None = None) -> int:
                 sent += _questionnaire_send(
                     plan=plan, instrument=instrument, occasion="intake", occasion_key="intake", now=now, rules=rules
                 )
-            elif own[-1].created_at + timedelta(days=rules.questionnaire_every_days) <= now:
+            elif timezone.localdate(own[-1].created_at) + timedelta(days=rules.questionnaire_every_days) <= today:
                 number = sum(request.occasion == QuestionnaireRequest.Occasion.DURING for request in own) + 1
                 sent += _questionnaire_send(
                     plan=plan, instrument=instrument, occasion="during", occasion_key=f"during:{number}", now=now,

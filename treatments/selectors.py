@@ -377,3 +377,67 @@ def _questionnaire_changes(*, courses: list[_Course], ends: datetime) -> Iterato
         if len(scores) > 1:
             instrument = instruments[instrument_id]
             yield (patient_id, family), instrument.is_meaningful_improvement(first=scores[0], latest=scores[-1])
+
+
+# --- Questionnaires -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionnairePoint:
+    day: date
+    score: Decimal
+    occasion: str
+
+
+@dataclass(frozen=True)
+class QuestionnaireTrend:
+    """One patient's scores on one instrument, oldest first, against their first score."""
+
+    instrument: Instrument
+    points: list[QuestionnairePoint]
+
+    @property
+    def first(self) -> Decimal:
+        return self.points[0].score
+
+    @property
+    def latest(self) -> Decimal:
+        return self.points[-1].score
+
+    @property
+    def improvement(self) -> Decimal:
+        """How much better the latest score is than the first (negative: worse)."""
+        return self.instrument.improvement(first=self.first, latest=self.latest)
+
+    @property
+    def worsening(self) -> Decimal:
+        return -self.improvement
+
+    @property
+    def is_meaningful(self) -> bool:
+        return len(self.points) > 1 and self.instrument.is_meaningful_improvement(first=self.first, latest=self.latest)
+
+    @property
+    def meaningful_score(self) -> Decimal:
+        """The score a meaningful improvement reaches (first score minus, or plus, the meaningful change)."""
+        change = self.instrument.minimal_important_change
+        bound = self.first - change if self.instrument.higher_is_worse else self.first + change
+        return min(max(bound, Decimal(self.instrument.scale_min)), Decimal(self.instrument.scale_max))
+
+
+def patient_questionnaire_trends(*, actor: User, patient: Patient) -> list[QuestionnaireTrend]:
+    """The patient's answered questionnaires per instrument, for the chart and "My progress"."""
+    _require_readable(actor=actor, patient=patient)
+    trends: dict[int, QuestionnaireTrend] = {}
+    answered = (
+        QuestionnaireRequest.objects.answered()
+        .filter(patient=patient)
+        .select_related("instrument")
+        .order_by("answered_at", "pk")
+    )
+    for answer in answered:
+        trend = trends.setdefault(answer.instrument_id, QuestionnaireTrend(instrument=answer.instrument, points=[]))
+        trend.points.append(
+            QuestionnairePoint(day=timezone.localdate(answer.answered_at), score=answer.score, occasion=answer.occasion)
+        )
+    return sorted(trends.values(), key=lambda trend: trend.instrument.name)
