@@ -160,3 +160,12 @@ def test_an_instrument_added_in_the_admin_is_sent_answered_and_scored(plan, admi
     assert "Back function" in message.subject
     _answer(_link(message), [4, 2, 0], START)
     assert QuestionnaireRequest.objects.get().score == Decimal(50)
+
+
+def test_the_patients_data_export_holds_their_questionnaires(plan, patient):
+    from privacy.services import patient_data
+
+    _run(START)
+    _answer(_link(mail.outbox[0]), [3, 2, 1], START)
+    [row] = patient_data(patient=patient)["questionnaires"]
+    assert (row["answers"], row["score"], row["occasion"]) == ([3, 2, 1], "2.000", "Start of the plan")
