@@ -16,7 +16,7 @@ from bookings.models import CarePlan, PlanTemplate
 from bookings.services.plans import care_plan_relief_settings_set
 from notifications.models import Reminder
 from notifications.tasks import reminders_send_due
-from tests.factories import care_team_join
+from tests.factories import PractitionerFactory, care_team_join
 from tests.reminders.factories import local
 from tests.treatments.factories import session_logged
 from treatments.followup import FollowUpMessage, followups_plan_due
@@ -150,3 +150,27 @@ def test_a_check_in_link_shows_the_score_and_records_it_only_on_the_button(plan,
         assert Client().post(path).status_code == 410
     assert Client().get(path[:-3] + "xx/").status_code == 404
     assert timezone.localdate(ReliefCheckIn.objects.get(day=7).answered_at) == FIRST + timedelta(days=7)
+
+
+def test_the_chart_shows_the_evidence_and_the_clinician_sets_bounds_and_lock(
+    plan, patient, practitioner, wbc, settings
+):
+    settings.CLINIC_STAFF_2FA_REQUIRED = False
+    _course(FIRST, {7: 3, 14: 6}, patient, practitioner, wbc)
+    with time_machine.travel(at(FIRST + timedelta(days=15)), tick=False):
+        client = Client()
+        client.force_login(practitioner.user)
+        chart = client.get(f"/treatments/patients/{patient.pk}/").content.decode()
+        assert "Relief lasts about <strong>14 days</strong>" in chart
+        assert "day 7: 3, day 14: 6" in chart
+        assert "(following the patient&#x27;s relief)" in chart or "(following the patient's relief)" in chart
+        url = f"/treatments/plans/{plan.pk}/cadence/"
+        client.post(url, {"min_days": 20, "max_days": 10})
+        plan.refresh_from_db()
+        assert (plan.relief_min_days, plan.relief_max_days) == (14, 28)  # refused: the form says why
+        client.post(url, {"min_days": 18, "max_days": 30, "locked": "on"})
+        plan.refresh_from_db()
+        assert (plan.relief_min_days, plan.relief_max_days, plan.cadence_locked) == (18, 30, True)
+        outsider = Client()
+        outsider.force_login(PractitionerFactory().user)
+        assert outsider.post(url, {"min_days": 1, "max_days": 2}).status_code == 404
