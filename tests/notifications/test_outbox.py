@@ -123,6 +123,7 @@ def test_beat_schedules_install_is_idempotent_and_keeps_the_admins_tuning():
     assert sorted(tasks.values_list("task", flat=True)) == [
         "bookings.tasks.reminders_plan_due",
         "notifications.tasks.reminders_send_due",
+        "treatments.tasks.followups_plan",
     ]
     send = tasks.get(task="notifications.tasks.reminders_send_due")
     assert send.interval.every == 60
@@ -131,7 +132,7 @@ def test_beat_schedules_install_is_idempotent_and_keeps_the_admins_tuning():
     call_command("beat_schedules_install", verbosity=0)
     send.refresh_from_db()
     assert send.enabled is False
-    assert PeriodicTask.objects.filter(name__in=beat_schedules_declared()).count() == 2
+    assert PeriodicTask.objects.filter(name__in=beat_schedules_declared()).count() == 3
 
 
 def test_clinic_admins_keep_the_message_log_and_the_reminder_settings_after_the_move(client, patient):
