@@ -1,8 +1,9 @@
 """Demo treatment history for ``make run``: a few weeks of logged sessions to chart.
 
 Idempotent: runs only while no session has been logged.  Pat has a whole-body
-cryotherapy course (pre-session pain 8, 7, 6, 5: a responder), Sam an acupuncture
-course; past appointments of the demo without a log get one as well.
+cryotherapy course (pre-session pain 8, 7, 6, 5: a responder) and two answered PEG
+questionnaires (7.3, then 4.3: a meaningful improvement), Sam an acupuncture course;
+past appointments of the demo without a log get one as well.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from clinic.care_team import care_team_grant_for_booking
 from clinic.clinic_time import clinic_datetime, local_midnight
 from clinic.demo import DemoPeople
 from clinic.models import Modality, Patient, Practitioner
-from treatments.models import SessionLog
+from treatments.models import Instrument, QuestionnaireRequest, SessionLog
 from treatments.services import session_log_create
 
 WBC_COURSE = [(63, 8, 6), (42, 7, 5), (21, 6, 5), (1, 5, 3)]  # days ago, pain before, pain after
 ACUPUNCTURE_COURSE = [(35, 7, 6), (28, 6, 5), (21, 6, 4), (14, 5, 4), (7, 4, 3)]
+PEG_ANSWERS = [(63, [8, 7, 7]), (1, [5, 4, 4])]  # days ago, answers
 
 
 def demo_sessions_create(*, people: DemoPeople) -> None:
@@ -36,6 +38,7 @@ def demo_sessions_create(*, people: DemoPeople) -> None:
     if wbc:
         for days_ago, before, after in WBC_COURSE:
             _session(pat, cryo_practitioner, wbc, days_ago, time(8, 0), before, after, people)
+        _questionnaires(pat)
     if initial and follow_up:
         for number, (days_ago, before, after) in enumerate(ACUPUNCTURE_COURSE):
             modality = initial if number == 0 else follow_up
@@ -52,6 +55,20 @@ def demo_sessions_create(*, people: DemoPeople) -> None:
             values=_readings(appointment.modality, 6, 4),
             sign=True,
         )
+
+
+def _questionnaires(patient: Patient) -> None:
+    peg = Instrument.objects.filter(code="peg").first()
+    if peg is None:
+        return
+    for days_ago, answers in PEG_ANSWERS:
+        at = clinic_datetime(timezone.localdate() - timedelta(days=days_ago), time(18, 0))
+        QuestionnaireRequest.objects.create(
+            patient=patient, instrument=peg, family=Modality.Kind.WHOLE_BODY_CRYO,
+            occasion="intake" if days_ago == PEG_ANSWERS[0][0] else "during", occasion_key=f"demo:{days_ago}",
+            created_at=at, expires_at=at + timedelta(days=14), answered_at=at, answers=answers,
+            score=peg.score(answers),
+        )  # fmt: skip
 
 
 def _session(
