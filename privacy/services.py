@@ -82,7 +82,7 @@ from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Patient, User
 from notifications.models import Reminder
 from screening.models import Answer, Consent, Submission
-from treatments.models import AdverseEvent, SessionLog
+from treatments.models import AdverseEvent, QuestionnaireRequest, ReliefCheckIn, SessionLog
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
 # Fields the staff's forms promise are "seen by staff only": the self-service export
@@ -206,6 +206,10 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
             _record(r, exclude=["key", "about_type", "about_id", "enqueued_at", "last_error"])
             for r in Reminder.objects.filter(patient=patient).order_by("due_at")
         ],
+        "questionnaires": [
+            _record(q) for q in QuestionnaireRequest.objects.filter(patient=patient).select_related("instrument")
+        ],
+        "relief_checkins": [_record(c) for c in ReliefCheckIn.objects.filter(patient=patient).order_by("due_on")],
     }
 
 
@@ -242,6 +246,8 @@ def _tables(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "session_logs": logs,
         "adverse_events": events,
         "reminders": data["reminders"],
+        "questionnaires": data["questionnaires"],
+        "relief_checkins": data["relief_checkins"],
     }
 
 

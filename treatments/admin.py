@@ -16,7 +16,17 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import AuditedClinicalAdminMixin
-from treatments.models import AdverseEvent, Amendment, SafetyThresholds, SessionLog
+from treatments.models import (
+    AdverseEvent,
+    Amendment,
+    Instrument,
+    InstrumentItem,
+    OutcomeSettings,
+    QuestionnaireRequest,
+    ReliefCheckIn,
+    SafetyThresholds,
+    SessionLog,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -95,3 +105,58 @@ class SafetyThresholdsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- Questionnaires, relief check-ins and the outcome settings ---------------------------------
+
+
+@admin.register(OutcomeSettings)
+class OutcomeSettingsAdmin(admin.ModelAdmin):
+    admin_section = "Catalogue"
+    list_display = ("__str__", "baseline_floor", "relief_checkin_days", "questionnaire_every_days")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not OutcomeSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InstrumentItemInline(admin.TabularInline):
+    model = InstrumentItem
+    extra = 1
+    fields = ("position", "text", "min_label", "max_label")
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    """A clinic adds a questionnaire it may use (e.g. one it holds a licence for) here, without code."""
+
+    admin_section = "Catalogue"
+
+    list_display = ("name", "code", "scoring", "minimal_important_change", "families", "is_active")
+    list_filter = ("is_active", "scoring")
+    prepopulated_fields = {"code": ("name",)}
+    inlines = [InstrumentItemInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Answers point at it; untick "is active" instead.
+        return obj is None or not obj.requests.exists()
+
+
+@admin.register(QuestionnaireRequest)
+class QuestionnaireRequestAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    admin_section = "Clinical records"
+    list_display = ("created_at", "patient", "instrument", "occasion", "answered_at", "score")
+    list_filter = ("instrument", "occasion", "family")
+    search_fields = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
+    list_select_related = ("patient__user", "instrument")
+
+
+@admin.register(ReliefCheckIn)
+class ReliefCheckInAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    admin_section = "Clinical records"
+    list_display = ("due_on", "patient", "day", "pain", "answered_at")
+    list_filter = ("day", "due_on")
+    search_fields = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
+    list_select_related = ("patient__user", "session_log__modality")

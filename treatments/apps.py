@@ -6,6 +6,9 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from clinic.links import Link, register_link
+        from treatments.notifications import treatment_message_kinds_register
+
+        treatment_message_kinds_register()
 
         # The day and week pages (bookings) link each appointment to its chart and session log,
         # for practitioners (the front desk shares those pages but never opens clinical records).

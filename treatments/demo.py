@@ -3,12 +3,13 @@ signed on the day they happened, so the charts and reports have something to sho
 
 Idempotent: runs only while no session has been logged.  The appointments come from
 ``bookings.demo`` (``COURSES`` says who, when and how the pain went); today's session that has
-already started is left unlogged, for the practitioner to log.
+already started is left unlogged, for the practitioner to log.  Pat has also answered two PEG
+questionnaires (7.3, then 4.3: a meaningful improvement).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +17,13 @@ from django.utils import timezone
 
 from bookings.demo import COURSES, course_session_days
 from bookings.models import Appointment
+from clinic.clinic_time import clinic_datetime
 from clinic.demo import DemoPeople
-from clinic.models import Modality
-from treatments.models import SessionLog
+from clinic.models import Modality, Patient
+from treatments.models import Instrument, QuestionnaireRequest, SessionLog
 from treatments.services import session_log_create
+
+PEG_ANSWERS = [(63, [8, 7, 7]), (1, [5, 4, 4])]  # days ago, answers
 
 
 def demo_sessions_create(*, people: DemoPeople) -> None:
@@ -45,6 +49,23 @@ def demo_sessions_create(*, people: DemoPeople) -> None:
             # Written and signed at the end of the session, not when the demo was loaded.
             finished = appointment.ends_at + timedelta(minutes=5)
             SessionLog.objects.filter(pk=log.pk).update(created_at=finished, signed_at=finished)
+    pat = Patient.objects.filter(user__email="pat@example.com").first()
+    if pat is not None:
+        _questionnaires(pat)
+
+
+def _questionnaires(patient: Patient) -> None:
+    peg = Instrument.objects.filter(code="peg").first()
+    if peg is None:
+        return
+    for days_ago, answers in PEG_ANSWERS:
+        at = clinic_datetime(timezone.localdate() - timedelta(days=days_ago), time(18, 0))
+        QuestionnaireRequest.objects.create(
+            patient=patient, instrument=peg, family=Modality.Kind.WHOLE_BODY_CRYO,
+            occasion="intake" if days_ago == PEG_ANSWERS[0][0] else "during", occasion_key=f"demo:{days_ago}",
+            created_at=at, expires_at=at + timedelta(days=14), answered_at=at, answers=answers,
+            score=peg.score(answers),
+        )  # fmt: skip
 
 
 def _readings(modality: Modality, before: int, after: int) -> dict[str, Any]:

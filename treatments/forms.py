@@ -290,7 +290,7 @@ class ReportFilterForm(forms.Form):
     date_from = CalendarDateField(label="From", widget=DateInput())
     date_to = CalendarDateField(label="To", widget=DateInput())
     group_by = forms.ChoiceField(
-        label="Per", choices=[("modality", "Modality"), ("practitioner", "Practitioner")], initial="modality"
+        label="Per", choices=[("modality", "Treatment"), ("practitioner", "Practitioner")], initial="modality"
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

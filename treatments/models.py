@@ -504,3 +504,7 @@ class Amendment(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ClinicalRecordDeletion("Amendments are the record's history and are never deleted.")
+
+
+# Questionnaires, relief check-ins and the outcome settings live in their own module.
+from treatments.outcome_models import *  # noqa: E402, F403

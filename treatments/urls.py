@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import views
+from treatments import followup_views, views
 
 app_name = "treatments"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("progress/", views.MyProgressView.as_view(), name="my_progress"),
     path("reports/", views.SessionReportView.as_view(), name="report"),
     path("reports/sessions.csv", views.SessionReportCsvView.as_view(), name="report_csv"),
+    path("q/<str:token>/", followup_views.QuestionnaireAnswerView.as_view(), name="questionnaire_answer"),
+    path("checkin/<str:token>/", followup_views.ReliefCheckInView.as_view(), name="checkin_answer"),
+    path("plans/<int:pk>/cadence/", followup_views.ReliefCadenceView.as_view(), name="relief_cadence"),
 ]

@@ -29,9 +29,15 @@ from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Modality, Patient
 from screening.selectors import screening_statuses
 from screening.services import screening_gate
+from treatments.followup_views import relief_cadence_form
 from treatments.forms import AdverseEventFormSet, AdverseEventFormSetHelper, ReportFilterForm, SessionLogForm
-from treatments.models import SessionLog
-from treatments.selectors import patient_outcomes, patient_session_history, session_report
+from treatments.models import OutcomeSettings, SessionLog
+from treatments.selectors import (
+    patient_outcomes,
+    patient_questionnaire_trends,
+    patient_session_history,
+    session_report,
+)
 from treatments.services import (
     SessionLogRefused,
     session_log_create,
@@ -259,11 +265,13 @@ class PatientChartView(AuditedPatientDataMixin, PractitionerRequiredMixin, Templ
         modalities = list(Modality.objects.active())
         decisions = screening_statuses(patients=[patient], modalities=modalities, on_date=today).get(patient.pk, {})
         history = list(patient_session_history(actor=self.request.user, patient=patient))
+        care_plans = _care_plans(patient)
         context.update(
             patient=patient,
             screening=[(modality, decisions.get(modality.pk)) for modality in modalities],
-            care_plans=_care_plans(patient),
+            care_plans=[(plan, relief_cadence_form(plan)) for plan in care_plans],
             outcomes=patient_outcomes(actor=self.request.user, patient=patient),
+            questionnaires=patient_questionnaire_trends(actor=self.request.user, patient=patient),
             history=history,
             adverse_events=[(log, event) for log in history for event in log.adverse_events.all()],
             upcoming=Appointment.objects.filter(patient=patient)
@@ -296,6 +304,7 @@ class MyProgressView(PatientRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["outcomes"] = patient_outcomes(actor=self.request.user, patient=self.patient)
+        context["questionnaires"] = patient_questionnaire_trends(actor=self.request.user, patient=self.patient)
         context["history"] = patient_session_history(actor=self.request.user, patient=self.patient)
         return context
 
@@ -318,6 +327,7 @@ class SessionReportView(AuditedPatientDataMixin, PractitionerRequiredMixin, Temp
         context["form"] = form
         if form.is_valid():
             context["rows"] = session_report(**form.cleaned_data)
+            context["baseline_floor"] = OutcomeSettings.load().baseline_floor
             context["csv_query"] = urlencode({name: str(value) for name, value in form.cleaned_data.items()})
         return context
 
@@ -335,6 +345,10 @@ CSV_HEADER = [
     "responder_rate_percent",
     "sessions_with_adverse_events",
     "adverse_event_rate_percent",
+    "courses_below_baseline_floor",
+    "questionnaire_courses_assessed",
+    "questionnaire_courses_improved",
+    "questionnaire_improved_rate_percent",
 ]
 
 
@@ -367,6 +381,10 @@ class SessionReportCsvView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
                     _blank_if_none(row.responder_rate),
                     row.sessions_with_adverse_events,
                     _blank_if_none(row.adverse_event_rate),
+                    row.low_baseline,
+                    row.questionnaires_assessed,
+                    row.questionnaires_improved,
+                    _blank_if_none(row.questionnaire_improved_rate),
                 ]
             )
         audit_record(

@@ -104,7 +104,20 @@ class CarePlanAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
     search_fields = ["patient__user__first_name", "patient__user__last_name", "patient__user__email"]
     date_hierarchy = "start_date"
     autocomplete_fields = ["patient", "practitioner"]
-    readonly_fields = ["assigned_by", "ended_at", "ended_by", "created_at", "updated_at"]
+    # The relief-led cadence is set on the patient's chart (audited) and learned from check-ins.
+    readonly_fields = [
+        "assigned_by",
+        "ended_at",
+        "ended_by",
+        "created_at",
+        "updated_at",
+        "relief_min_days",
+        "relief_max_days",
+        "cadence_locked",
+        "learned_interval_days",
+        "learned_interval_evidence",
+        "learned_interval_at",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlan]:
         return super().get_queryset(request).with_cadence(today=timezone.localdate())

@@ -141,6 +141,8 @@ class PlanCadence:
     next_due_on: date | None  # earliest day the next session is due; None when complete
     latest_due_on: date | None  # end of the clinically sensible window (equal for a fixed rhythm)
     next_booked_at: datetime | None
+    # The interval came from the patient's own relief (treatments' check-ins), within the plan's bounds.
+    interval_learned: bool = False
 
     @property
     def is_complete(self) -> bool:
@@ -159,6 +161,7 @@ def _cadence_compute(
     attended: int,
     last_attended_on: date | None,
     next_booked_at: datetime | None,
+    learned_interval_days: int | None = None,
 ) -> PlanCadence:
     phase, number, done = None, None, 0
     for candidate in phases:
@@ -170,6 +173,8 @@ def _cadence_compute(
         earliest = latest = None
     elif last_attended_on is None:
         earliest = latest = start_date
+    elif learned_interval_days is not None:
+        earliest = latest = last_attended_on + timedelta(days=learned_interval_days)
     else:
         earliest = last_attended_on + timedelta(days=phase.interval_min_days)
         latest = last_attended_on + timedelta(days=phase.interval_max_days)
@@ -182,6 +187,7 @@ def _cadence_compute(
         next_due_on=earliest,
         latest_due_on=latest,
         next_booked_at=next_booked_at,
+        interval_learned=phase is not None and last_attended_on is not None and learned_interval_days is not None,
     )
 
 
@@ -286,6 +292,37 @@ class CarePlan(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # --- Cadence learned from the patient's relief (written by treatments' check-ins) ---------------
+    relief_min_days = models.PositiveSmallIntegerField(
+        "shortest interval from relief (days)",
+        default=14,
+        help_text="The next session is never due sooner than this after the last one, whatever the "
+        "relief check-ins suggest.",
+    )
+    relief_max_days = models.PositiveSmallIntegerField(
+        "longest interval from relief (days)",
+        default=28,
+        help_text="The next session is never due later than this after the last one, whatever the "
+        "relief check-ins suggest.",
+    )
+    cadence_locked = models.BooleanField(
+        "keep the plan's own interval",
+        default=False,
+        help_text="Ticked: the plan's phases set the next due date and the relief check-ins only inform.",
+    )
+    learned_interval_days = models.PositiveSmallIntegerField(
+        "relief lasts (days)",
+        null=True,
+        blank=True,
+        help_text="How long relief lasts for this patient, estimated from their check-in answers; "
+        "empty until they have answered.",
+    )
+    learned_interval_evidence = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The sessions the estimate rests on: date, pre-session score, days of relief.",
+    )
+    learned_interval_at = models.DateTimeField(null=True, blank=True, help_text="When the estimate was last updated.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -307,6 +344,10 @@ class CarePlan(models.Model):
                 condition=Q(status="active", ended_at__isnull=True) | Q(status="ended", ended_at__isnull=False),
                 name="care_plan_ended_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(relief_min_days__gte=1, relief_max_days__gte=F("relief_min_days")),
+                name="care_plan_relief_bounds_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -323,6 +364,18 @@ class CarePlan(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def relief_interval_days(self) -> int | None:
+        """The learned interval within the clinician's bounds; None when locked or not learned yet."""
+        if self.cadence_locked or self.learned_interval_days is None:
+            return None
+        return min(max(self.learned_interval_days, self.relief_min_days), self.relief_max_days)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.relief_min_days and self.relief_max_days and self.relief_max_days < self.relief_min_days:
+            raise ValidationError({"relief_max_days": "Must not be shorter than the shortest interval."})
 
     def cadence(self, today: date | None = None) -> PlanCadence:
         """Current phase and next due date as of ``today`` (the clinic's local date)."""
@@ -345,6 +398,7 @@ class CarePlan(models.Model):
             attended=self.cadence_attended,
             last_attended_on=timezone.localdate(last) if last else None,
             next_booked_at=self.cadence_next_booked_at,
+            learned_interval_days=self.relief_interval_days,
         )
 
     def next_due_date(self, today: date | None = None) -> date | None:

@@ -250,3 +250,43 @@ def plan_cancel_remaining(*, plan: CarePlan, by: User, reason: str = "") -> list
         appointment_cancel(appointment=appointment, by=by, reason=reason)
         for appointment in plan_remaining_appointments(plan=plan)
     ]
+
+
+@transaction.atomic
+def care_plan_relief_record(*, plan: CarePlan, interval_days: int | None, evidence: list[dict]) -> CarePlan:
+    """Store how long relief lasts for the plan's patient (estimated by treatments from check-ins).
+
+    The next due date follows it within the plan's bounds unless the clinician locked the cadence
+    (``CarePlan.relief_interval_days``).  ``None`` means "no estimate": nothing changes.
+    """
+    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    if interval_days is None or not plan.is_active:
+        return plan
+    if plan.learned_interval_days == interval_days and plan.learned_interval_evidence == evidence:
+        return plan
+    plan.learned_interval_days = interval_days
+    plan.learned_interval_evidence = evidence
+    plan.learned_interval_at = timezone.now()
+    plan.save(update_fields=["learned_interval_days", "learned_interval_evidence", "learned_interval_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def care_plan_relief_settings_set(*, plan: CarePlan, by: User, min_days: int, max_days: int, locked: bool) -> CarePlan:
+    """The clinician's bounds for a relief-led cadence, and whether the plan's own interval is kept."""
+    plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+    care_team_require_member(actor=by, patient=plan.patient, doing="change their care plan's cadence")
+    if not 1 <= min_days <= max_days <= 365:
+        raise CarePlanRefused("Give a shortest interval of at least 1 day and a longest one no shorter than it.")
+    plan.relief_min_days, plan.relief_max_days, plan.cadence_locked = min_days, max_days, locked
+    plan.save(update_fields=["relief_min_days", "relief_max_days", "cadence_locked", "updated_at"])
+    audit_record(
+        request=None,
+        actor=by,
+        patient=plan.patient,
+        action=AuditEvent.Action.CHANGE,
+        target=plan,
+        description=f"Care plan cadence: relief-led within {min_days}-{max_days} days"
+        + (", locked to the plan's interval" if locked else ""),
+    )
+    return plan

@@ -125,6 +125,7 @@ def test_beat_schedules_install_is_idempotent_and_keeps_the_admins_tuning():
         "bookings.tasks.reminders_plan_due",
         "bookings.tasks.waitlist_offers_advance",
         "notifications.tasks.reminders_send_due",
+        "treatments.tasks.followups_plan",
     ]
     send = tasks.get(task="notifications.tasks.reminders_send_due")
     assert send.interval.every == 60

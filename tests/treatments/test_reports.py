@@ -70,6 +70,10 @@ HEADER = [
     "responder_rate_percent",
     "sessions_with_adverse_events",
     "adverse_event_rate_percent",
+    "courses_below_baseline_floor",
+    "questionnaire_courses_assessed",
+    "questionnaire_courses_improved",
+    "questionnaire_improved_rate_percent",
 ]
 
 
@@ -77,8 +81,8 @@ def test_csv_per_modality_has_one_header_row_and_the_seeded_figures(practitioner
     rows = _csv(practitioner_client, **seeded, group_by="modality")
     assert rows == [
         HEADER,
-        ["Acupuncture follow-up", "1", "3.00", "0", "0", "", "1", "100.0"],
-        ["Whole-body cryotherapy", "5", "1.20", "2", "1", "50.0", "1", "20.0"],
+        ["Acupuncture", "1", "3.00", "0", "0", "", "1", "100.0", "0", "0", "0", ""],
+        ["Whole-body cryotherapy", "5", "1.20", "2", "1", "50.0", "1", "20.0", "0", "0", "0", ""],
     ]
 
 
@@ -86,8 +90,8 @@ def test_csv_per_practitioner_has_the_seeded_figures(practitioner_client, seeded
     rows = _csv(practitioner_client, **seeded, group_by="practitioner")
     assert rows == [
         HEADER,
-        ["Freya Frost", "5", "1.20", "2", "1", "50.0", "1", "20.0"],
-        ["Nikhil Needham", "1", "3.00", "0", "0", "", "1", "100.0"],
+        ["Freya Frost", "5", "1.20", "2", "1", "50.0", "1", "20.0", "0", "0", "0", ""],
+        ["Nikhil Needham", "1", "3.00", "0", "0", "", "1", "100.0", "0", "0", "0", ""],
     ]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 
-from treatments.selectors import TreatmentOutcome
+from treatments.selectors import QuestionnaireTrend, TreatmentOutcome
 
 register = template.Library()
 
@@ -51,3 +52,39 @@ def pain_chart(outcome: TreatmentOutcome, chart_id: str) -> dict[str, Any]:
 def _bar(x: int, score: int, floor: int) -> dict[str, int]:
     height = max(score * POINT_HEIGHT, 1)  # a 0 still shows a hairline so the gap reads as "0"
     return {"x": x, "y": floor - height, "width": BAR_WIDTH, "height": height, "score": score}
+
+
+SCORE_HEIGHT = 120
+POINT_GAP = 48
+
+
+@register.inclusion_tag("treatments/includes/questionnaire_chart.html")
+def questionnaire_chart(trend: QuestionnaireTrend, chart_id: str) -> dict[str, Any]:
+    """The scores as a line of dots on the instrument's scale; dashed = first score, dotted =
+    the score a meaningful improvement reaches."""
+    instrument = trend.instrument
+    low, high = Decimal(instrument.scale_min), Decimal(instrument.scale_max)
+    floor = TOP + SCORE_HEIGHT
+
+    def y(score: Decimal) -> int:
+        return int(floor - (score - low) * SCORE_HEIGHT / (high - low))
+
+    dots = [
+        {"x": LEFT + 20 + index * POINT_GAP, "y": y(point.score), "point": point, "number": index + 1}
+        for index, point in enumerate(trend.points)
+    ]
+    return {
+        "trend": trend,
+        "chart_id": chart_id,
+        "dots": dots,
+        "line": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
+        "width": max(LEFT + 40 + len(dots) * POINT_GAP, 200),
+        "height": floor + 24,
+        "left": LEFT,
+        "label_y": floor + 16,
+        "first_y": y(trend.first),
+        "meaningful_y": y(trend.meaningful_score),
+        "gridlines": [
+            {"value": value, "y": y(Decimal(value))} for value in (instrument.scale_min, instrument.scale_max)
+        ],
+    }

@@ -1,0 +1,297 @@
+"""What the clinic measures between sessions: questionnaires (PROMs) and relief check-ins.
+
+Imported by ``treatments.models`` (so Django finds these models); kept in their own module
+because the session log's module is about one thing, the log.
+
+- ``OutcomeSettings``: the clinic's outcome rules (the baseline floor, the relief check-in
+  days and margin, how often a questionnaire goes out during a plan).
+- ``Instrument`` and ``InstrumentItem``: a patient-reported outcome questionnaire as data
+  (items, scale, scoring, the change that counts, the licence).  A clinic adds another
+  instrument in the admin without code.
+- ``QuestionnaireRequest``: one questionnaire sent to one patient on one occasion (intake,
+  during a plan, discharge), answered once from a signed link, scored when answered.
+- ``ReliefCheckIn``: "How is your back pain today, 0-10?" on a chosen day after a
+  cryotherapy session, answered with one tap from the message.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Modality, Patient, SingletonSettings
+
+__all__ = [
+    "Instrument",
+    "InstrumentItem",
+    "OutcomeSettings",
+    "QuestionnaireRequest",
+    "ReliefCheckIn",
+]
+
+
+class OutcomeSettings(SingletonSettings):
+    """The clinic's outcome rules, one row the admin edits (``OutcomeSettings.load()``)."""
+
+    baseline_floor = models.PositiveSmallIntegerField(
+        "lowest baseline that can show a response (0-10)",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A course whose first pre-session pain score is below this cannot show a meaningful "
+        "response; reports count it apart, not as a non-responder.",
+    )
+    relief_checkin_days = models.CharField(
+        "relief check-in days after a cryotherapy session",
+        max_length=60,
+        default="7,14,21",
+        validators=[validate_comma_separated_integer_list],
+        help_text="Days after each cryotherapy session on which the patient is asked for their pain "
+        "score, e.g. '7,14,21'.",
+    )
+    relief_margin_points = models.PositiveSmallIntegerField(
+        "relief margin (points)",
+        default=1,
+        validators=[MaxValueValidator(5)],
+        help_text="Relief has worn off once the check-in score is within this many points of the "
+        "session's pre-session score (e.g. 1: a 7 before the session, 6 or more at check-in).",
+    )
+    relief_sessions_considered = models.PositiveSmallIntegerField(
+        "sessions the relief estimate looks at",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="The estimate is the median relief of this many most recent sessions with check-in answers.",
+    )
+    questionnaire_every_days = models.PositiveSmallIntegerField(
+        "questionnaire during a plan, every (days)",
+        default=28,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="While a care plan is active, its questionnaires are sent again this many days after "
+        "the previous one (besides intake and discharge).",
+    )
+    questionnaire_valid_days = models.PositiveSmallIntegerField(
+        "questionnaire link valid for (days)",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="How long the link in a questionnaire or check-in message can be used.",
+    )
+
+    class Meta:
+        verbose_name = "outcome settings"
+        verbose_name_plural = "outcome settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="outcome_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Outcome settings"
+
+    @property
+    def checkin_days(self) -> list[int]:
+        return sorted({int(day) for day in self.relief_checkin_days.split(",") if day.strip()})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.relief_checkin_days and any(day < 1 or day > 90 for day in self.checkin_days):
+            raise ValidationError({"relief_checkin_days": "Each day must be between 1 and 90."})
+
+
+class InstrumentQuerySet(models.QuerySet):
+    def active(self) -> InstrumentQuerySet:
+        return self.filter(is_active=True)
+
+
+class Instrument(models.Model):
+    """A patient-reported outcome questionnaire, e.g. the PEG scale."""
+
+    class Scoring(models.TextChoices):
+        MEAN = "mean", "Mean of the items"
+        SUM = "sum", "Sum of the items"
+        PERCENT = "percent", "Sum as a percentage of the highest possible sum"
+
+    code = models.SlugField(max_length=40, unique=True, help_text="Short unique name, e.g. 'peg'.")
+    name = models.CharField(max_length=120, help_text="Shown to patients and staff, e.g. 'PEG pain scale'.")
+    instructions = models.TextField(
+        blank=True, help_text="Shown to the patient above the questions, e.g. 'Think about the past week.'"
+    )
+    scale_min = models.SmallIntegerField(default=0, help_text="Lowest answer of every item.")
+    scale_max = models.SmallIntegerField(default=10, help_text="Highest answer of every item.")
+    scoring = models.CharField(
+        max_length=10, choices=Scoring.choices, default=Scoring.MEAN, help_text="How the answers become one score."
+    )
+    score_decimals = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(3)], help_text="Decimal places the score is rounded to."
+    )
+    higher_is_worse = models.BooleanField(
+        default=True, help_text="Ticked when a higher score means more pain or disability (an improvement is a fall)."
+    )
+    minimal_important_change = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        help_text="The smallest change of the score from the patient's first answer that counts as meaningful "
+        "(in score units), as published for the instrument.",
+    )
+    licence = models.TextField(help_text="Under what terms the clinic uses it (free to use, licensed from ...).")
+    citation = models.TextField(blank=True, help_text="Where the instrument and its scoring are published.")
+    families = models.CharField(
+        "treatments",
+        max_length=100,
+        blank=True,
+        help_text="Send it to patients on care plans of these treatment kinds (comma-separated: "
+        f"{', '.join(Modality.Kind.values)}); empty for every plan.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to stop sending it (answers already given stay).")
+
+    objects = InstrumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scale_max__gt=F("scale_min")), name="instrument_scale_ordered"),
+            models.CheckConstraint(condition=Q(minimal_important_change__gt=0), name="instrument_mic_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        unknown = set(self.family_list) - set(Modality.Kind.values)
+        if unknown:
+            raise ValidationError({"families": f"Unknown treatment kind: {', '.join(sorted(unknown))}."})
+
+    @property
+    def family_list(self) -> list[str]:
+        return [family.strip() for family in self.families.split(",") if family.strip()]
+
+    def is_for(self, family: str) -> bool:
+        return not self.family_list or family in self.family_list
+
+    def score(self, answers: list[int]) -> Decimal:
+        """The score of a complete set of answers, one per item in order."""
+        total = Decimal(sum(answers))
+        if self.scoring == self.Scoring.SUM:
+            value = total
+        elif self.scoring == self.Scoring.PERCENT:
+            value = total * 100 / (Decimal(self.scale_max) * len(answers))
+        else:
+            value = total / len(answers)
+        return value.quantize(Decimal(1).scaleb(-self.score_decimals), ROUND_HALF_UP)
+
+    def improvement(self, *, first: Decimal, latest: Decimal) -> Decimal:
+        """How much better ``latest`` is than ``first`` (negative: worse), whatever the scale's direction."""
+        return first - latest if self.higher_is_worse else latest - first
+
+    def is_meaningful_improvement(self, *, first: Decimal, latest: Decimal) -> bool:
+        return self.improvement(first=first, latest=latest) >= self.minimal_important_change
+
+    @property
+    def meaningful_threshold_from(self) -> str:
+        return "fall" if self.higher_is_worse else "rise"
+
+
+class InstrumentItem(models.Model):
+    """One question of an instrument, answered on the instrument's scale."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(help_text="Items are asked in this order, lowest first.")
+    text = models.TextField(help_text="The question exactly as the instrument words it.")
+    min_label = models.CharField(max_length=80, help_text="What the lowest answer means, e.g. 'No pain'.")
+    max_label = models.CharField(max_length=80, help_text="What the highest answer means, e.g. 'As bad as imaginable'.")
+
+    class Meta:
+        ordering = ["instrument", "position"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "position"], name="instrument_item_position")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.code} #{self.position}"
+
+
+class QuestionnaireRequestQuerySet(models.QuerySet):
+    def answered(self) -> QuestionnaireRequestQuerySet:
+        return self.filter(answered_at__isnull=False)
+
+
+class QuestionnaireRequest(models.Model):
+    """One questionnaire sent to a patient on one occasion; answered once, then scored."""
+
+    class Occasion(models.TextChoices):
+        INTAKE = "intake", "Start of the plan"
+        DURING = "during", "During the plan"
+        DISCHARGE = "discharge", "End of the plan"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaires")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="requests")
+    care_plan = models.ForeignKey(
+        "bookings.CarePlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The care plan it was sent for.",
+    )
+    family = models.CharField(
+        "treatment", max_length=20, choices=Modality.Kind.choices, help_text="The kind of treatment the plan is for."
+    )
+    occasion = models.CharField(max_length=10, choices=Occasion.choices)
+    occasion_key = models.CharField(
+        max_length=40, help_text="Which occasion of the plan, e.g. 'intake', 'during:2', 'discharge'."
+    )
+    created_at = models.DateTimeField(help_text="When it was sent (planned in the outbox).")
+    expires_at = models.DateTimeField(help_text="The link cannot be used after this.")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answers = models.JSONField(default=list, blank=True, help_text="One answer per item, in item order.")
+    score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+
+    objects = QuestionnaireRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["care_plan", "instrument", "occasion_key"], name="questionnaire_once_per_occasion"
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, score__isnull=True)
+                | Q(answered_at__isnull=False, score__isnull=False),
+                name="questionnaire_answered_is_scored",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "instrument", "answered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} for {self.patient} ({self.get_occasion_display()})"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+class ReliefCheckIn(models.Model):
+    """A pain score asked for on a chosen day after a cryotherapy session."""
+
+    session_log = models.ForeignKey("treatments.SessionLog", on_delete=models.PROTECT, related_name="checkins")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="relief_checkins")
+    day = models.PositiveSmallIntegerField(help_text="Days after the session (e.g. 7, 14, 21).")
+    due_on = models.DateField(help_text="The clinic's local date the question is asked.")
+    pain = models.PositiveSmallIntegerField(
+        "pain (0-10)", null=True, blank=True, validators=[MaxValueValidator(10)], help_text="The patient's answer."
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="The answer links cannot be used after this.")
+
+    class Meta:
+        ordering = ["session_log", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["session_log", "day"], name="relief_checkin_once_per_day"),
+            models.CheckConstraint(condition=Q(pain__isnull=True) | Q(pain__lte=10), name="relief_checkin_pain_0_10"),
+            models.CheckConstraint(
+                condition=Q(pain__isnull=True, answered_at__isnull=True)
+                | Q(pain__isnull=False, answered_at__isnull=False),
+                name="relief_checkin_answered_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Day {self.day} check-in after {self.session_log}"
