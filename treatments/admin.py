@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from clinic.audit import AuditedClinicalAdminMixin
-from treatments.models import AdverseEvent, Amendment, SafetyThresholds, SessionLog
+from treatments.models import AdverseEvent, Amendment, ColdApplicationMethod, SafetyThresholds, SessionLog
 
 
 class ReadOnlyAdminMixin:
@@ -90,3 +90,16 @@ class SafetyThresholdsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ColdApplicationMethod)
+class ColdApplicationMethodAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "temperature_from_c",
+        "temperature_to_c",
+        "exposure_min_seconds",
+        "exposure_max_seconds",
+        "is_active",
+    )
+    list_editable = ("is_active",)

@@ -49,6 +49,11 @@ def _refuse_unless_loggable(appointment: Appointment) -> None:
         raise SessionLogRefused("This session is already logged; open the log to amend it.")
     if timezone.localdate(appointment.starts_at) > timezone.localdate():
         raise SessionLogRefused("This appointment is on a later day; log the session when it happens.")
+    if appointment.starts_at > timezone.now():
+        starts = timezone.localtime(appointment.starts_at)
+        raise SessionLogRefused(
+            f"This session has not started yet (it starts at {starts:%H:%M}); log it once it has begun."
+        )
 
 
 @transaction.atomic
