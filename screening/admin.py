@@ -16,6 +16,7 @@ from clinic.audit import AuditedClinicalAdminMixin
 from notifications.models import Reminder
 from screening.models import (
     Answer,
+    ClearanceCondition,
     Consent,
     ConsentText,
     Contraindication,
@@ -191,3 +192,9 @@ class ConsentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     search_fields = ["patient__user__email", "patient__user__last_name", "typed_name"]
     list_select_related = ["patient__user", "consent_text__modality", "recorded_by"]
     readonly_fields = ["patient", "consent_text", "typed_name", "signed_at", "recorded_by"]
+
+
+@admin.register(ClearanceCondition)
+class ClearanceConditionAdmin(admin.ModelAdmin):
+    list_display = ["name", "forbids_electro_stimulation", "max_exposure_seconds", "is_active"]
+    search_fields = ["name", "description"]

@@ -11,7 +11,7 @@ from django import forms
 
 from clinic.forms import DateOfBirthField
 from clinic.models import Modality
-from screening.models import Question, Questionnaire, Review
+from screening.models import ClearanceCondition, Question, Questionnaire, Review
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 QUESTION_PREFIX = "question_"
@@ -102,6 +102,13 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="Why; the patient reads this in their email and on their screening page.",
+    )
+    conditions = forms.ModelMultipleChoiceField(
+        label="Conditions of the clearance (optional)",
+        queryset=ClearanceCondition.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Enforced when a session is logged, e.g. manual needling only for a patient with a pacemaker.",
     )
 
     def __init__(self, *args: Any, modalities: list[Modality], modality: Modality | None = None, **kwargs: Any) -> None:

@@ -194,6 +194,43 @@ class Answer(models.Model):
         return f"{self.question_text}: {'yes' if self.value else 'no'}"
 
 
+class ClearanceCondition(models.Model):
+    """A structured condition a practitioner may attach to a clearance, e.g. "manual needling only".
+
+    Unlike the review's note, a condition is enforced: the session log refuses a reading that
+    breaks it (``treatments.SessionLog.clean``), with the condition as the reason.
+    """
+
+    name = models.CharField(
+        max_length=120, unique=True, help_text="Shown to the practitioner, e.g. 'Manual needling only'."
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="Why the condition exists, for the clinical team."
+    )
+    forbids_electro_stimulation = models.BooleanField(
+        default=False, help_text="Acupuncture: a session with electro-stimulation is refused (e.g. pacemaker)."
+    )
+    max_exposure_seconds = models.PositiveIntegerField(
+        "longest exposure (seconds)",
+        null=True,
+        blank=True,
+        help_text="If set, a session whose exposure (cold or needle retention) is longer is refused.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to stop offering it on new reviews.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_exposure_seconds__isnull=True) | Q(max_exposure_seconds__gte=1),
+                name="clearance_condition_exposure_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Review(models.Model):
     """A practitioner's decision on a relative contraindication for one modality.
 
@@ -211,6 +248,12 @@ class Review(models.Model):
     note = models.TextField(help_text="Why; the patient sees this note.")
     contraindications = models.ManyToManyField(
         Contraindication, related_name="reviews", help_text="The relative contraindications this decision covers."
+    )
+    conditions = models.ManyToManyField(
+        ClearanceCondition,
+        blank=True,
+        related_name="reviews",
+        help_text="Conditions of a clearance, enforced when a session is logged (e.g. manual needling only).",
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)

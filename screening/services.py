@@ -7,7 +7,7 @@ rule about contraindications, review, expiry, age and consent lives behind them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from screening.eligibility import (
 )
 from screening.models import (
     Answer,
+    ClearanceCondition,
     Consent,
     ConsentText,
     Contraindication,
@@ -41,6 +42,8 @@ __all__ = [
     "GateDecision",
     "GateStatus",
     "ScreeningRefused",
+    "clearance_in_force",
+    "clearances_in_force",
     "consent_sign",
     "review_record",
     "screening_gate",
@@ -126,8 +129,20 @@ def review_pending_contraindications(*, patient: Patient, modality: Modality, on
 
 
 @transaction.atomic
-def review_record(*, submission: Submission, modality: Modality, decision: str, note: str, by: User) -> Review:
-    """A practitioner clears or declines ``modality`` for the relative contraindications now held for review."""
+def review_record(
+    *,
+    submission: Submission,
+    modality: Modality,
+    decision: str,
+    note: str,
+    by: User,
+    conditions: Iterable[ClearanceCondition] = (),
+) -> Review:
+    """A practitioner clears or declines ``modality`` for the relative contraindications now held for review.
+
+    A clearance may carry structured ``conditions`` (e.g. manual needling only) that the session
+    log enforces; a decline carries none.
+    """
     if not by.is_practitioner:
         raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
     submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
@@ -152,12 +167,42 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
             code="nothing_to_review",
             params={"modality": modality.name},
         )
+    conditions = list(conditions)
+    if conditions and decision != Review.Decision.CLEAR:
+        raise ValidationError("Conditions go with a clearance, not a decline.", code="conditions_on_decline")
     review = Review.objects.create(
         submission=submission, modality=modality, decision=decision, note=note, decided_by=by
     )
     review.contraindications.set(pending)
+    review.conditions.set(conditions)
     review_outcome_notify(review=review)
     return review
+
+
+def clearance_in_force(*, patient: Patient, modality: Modality) -> Review | None:
+    """The practitioner's newest decision on ``modality`` for this patient if it is a clearance, with its
+    conditions loaded; ``None`` when there is none (or the newest decision declined)."""
+    review = (
+        Review.objects.filter(submission__patient=patient, modality=modality)
+        .select_related("decided_by")
+        .prefetch_related("conditions")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    return review if review is not None and review.decision == Review.Decision.CLEAR else None
+
+
+def clearances_in_force(*, patient: Patient) -> dict[int, Review]:
+    """modality id -> the clearance in force (as ``clearance_in_force``), for every modality, in two queries."""
+    newest: dict[int, Review] = {}
+    for review in (
+        Review.objects.filter(submission__patient=patient)
+        .select_related("decided_by")
+        .prefetch_related("conditions")
+        .order_by("-decided_at", "-id")
+    ):
+        newest.setdefault(review.modality_id, review)
+    return {pk: review for pk, review in newest.items() if review.decision == Review.Decision.CLEAR}
 
 
 @transaction.atomic

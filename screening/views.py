@@ -263,6 +263,7 @@ class ReviewView(
                     modality=form.cleaned_data["modality"],
                     decision=form.cleaned_data["decision"],
                     note=form.cleaned_data["note"],
+                    conditions=form.cleaned_data["conditions"],
                     by=request.user,
                 )
             except ValidationError as error:

@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient, Practitioner, Resource, SingletonSettings
+from screening.services import clearance_in_force
 
 PAIN_SCORES = [(score, str(score)) for score in range(11)]
 KIND_WBC = Modality.Kind.WHOLE_BODY_CRYO.value
@@ -504,10 +505,29 @@ class SessionLog(models.Model):
                     "Something changed since screening: do not start the session; ask a practitioner "
                     "to review the screening first.",
                 )
+        if self.patient_id and self.modality_id:
+            self._clearance_conditions_check(refuse)
         if kind == KIND_LOCAL and self.resource_id and self.resource.kind != Resource.Kind.DEVICE:
             refuse("resource", "Choose the cryotherapy device that was used.")
         if errors:
             raise ValidationError(errors)
+
+    def _clearance_conditions_check(self, refuse: Any) -> None:
+        """The conditions a practitioner attached to this patient's clearance for the modality."""
+        review = clearance_in_force(patient=self.patient, modality=self.modality)
+        if review is None:
+            return
+        decided = f"{review.decided_by.get_full_name()}, {review.decided_on:%d %b %Y}"
+        for condition in review.conditions.all():
+            given = f"Cleared on condition: {condition.name} ({decided})"
+            if condition.forbids_electro_stimulation and self.electro_stimulation:
+                refuse("electro_stimulation", f"{given}: electro-stimulation is not allowed for this patient.")
+            limit = condition.max_exposure_seconds
+            if limit and self.exposure_seconds and self.exposure_seconds > limit:
+                refuse(
+                    "exposure_seconds",
+                    f"{given}: an exposure of at most {limit} seconds ({limit // 60} min) for this patient.",
+                )
 
     def _cold_method_apply(self, refuse: Any) -> None:
         """Localized cryotherapy: the logged temperature picks the method, whose exposure bounds are copied."""
