@@ -20,6 +20,7 @@ from screening.models import (
     Review,
     Severity,
     Submission,
+    TreatmentHold,
     add_months,
 )
 
@@ -84,6 +85,7 @@ class PatientFacts:
     latest_review: dict[int, Review] = field(default_factory=dict)  # modality id -> newest review
     review_contraindication_ids: dict[int, set[int]] = field(default_factory=dict)  # review id -> covered
     signed_consent_text_ids: set[int] = field(default_factory=set)
+    holds: dict[str, TreatmentHold] = field(default_factory=dict)  # family -> newest open hold
 
 
 @dataclass
@@ -100,10 +102,10 @@ def screening_facts_load(
 ) -> tuple[ClinicFacts, dict[int, PatientFacts]]:
     """Everything the gate needs for these patients and modalities, in a fixed number of queries.
 
-    Four at most, three when no patient has a contraindication that a review could clear: the
+    Five at most, four when no patient has a contraindication that a review could clear: the
     rules, each patient's newest submission with its 'yes' contraindications, the current consent
-    texts with who has signed them, and (only if needed) the reviews with what they cover.  Joins
-    carry the many-to-many parts, so nothing is fetched per patient or per review.
+    texts with who has signed them, the open treatment holds, and (only if needed) the reviews
+    with what they cover.  Joins carry the many-to-many parts, so nothing is fetched per patient or per review.
     """
     patients = list(patients)
     modality_ids = [modality.pk for modality in modalities]
@@ -155,6 +157,10 @@ def screening_facts_load(
         if submission.yes_contraindication_id is not None:
             patient_facts.contraindication_ids.add(submission.yes_contraindication_id)
 
+    # Open holds after a severe adverse event (usually none: one cheap query).
+    for hold in TreatmentHold.objects.open().filter(patient__in=patient_ids).order_by("placed_at", "id"):
+        facts[hold.patient_id].holds[hold.family] = hold
+
     # A review only matters where a relative contraindication could apply (answered, or by age on some day).
     relative_ids = {cid for (cid, _), level in severity.items() if level == Severity.RELATIVE}
     by_age = {cid for cid, c in contraindications.items() if c.applies_under_age is not None}
@@ -196,6 +202,19 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
     age_absolute = [c for c in absolute if c.applies_under_age is not None]
     if age_absolute:
         return _not_eligible(age_absolute, modality=modality)
+
+    hold = facts.holds.get(modality.kind)
+    if hold is not None:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.NEEDS_REVIEW,
+            modality=modality,
+            reasons=(
+                f"you had a severe reaction ({hold.reason}); a clinician must review it before your next session",
+            ),
+            next_step=NextStep.AWAIT_REVIEW,
+            expires_on=None,
+        )
 
     submission = facts.submission
     if submission is None:

@@ -323,3 +323,73 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} signed {self.consent_text}"
+
+
+class TreatmentHoldQuerySet(models.QuerySet):
+    def open(self) -> TreatmentHoldQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class TreatmentHold(models.Model):
+    """A stop on further sessions of one kind of treatment for one patient, until a clinician reviews it.
+
+    Placed when a severe adverse event is logged (article 000: stop the treatment and seek
+    care); the screening gate refuses the treatment while it is open, so booking, joining a
+    waitlist and moving all respect it.  A practitioner's clearance of the treatment lifts it.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_holds")
+    family = models.CharField(
+        "treatment",
+        max_length=20,
+        choices=Modality.Kind.choices,
+        help_text="The kind of treatment held (every modality of this kind, e.g. both acupuncture visit types).",
+    )
+    reason = models.CharField(
+        max_length=300, help_text="What happened, e.g. 'Frostbite (severe) after the session on 3 May 2026'."
+    )
+    source = models.CharField(
+        max_length=100,
+        help_text="What placed the hold, e.g. 'session log 42'; one hold per source.",
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The practitioner whose log placed the hold.",
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True, help_text="When a clinician's review lifted the hold.")
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_by_review = models.ForeignKey(
+        Review,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lifted_holds",
+        help_text="The clearance that lifted the hold (its note says why).",
+    )
+
+    objects = TreatmentHoldQuerySet.as_manager()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "family", "source"], name="one_hold_per_source"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="hold_lifted_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_family_display()} held for {self.patient}: {self.reason}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None

@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import audit_record
 from clinic.care_team import care_team_is_member
-from clinic.models import Modality, Patient, User
+from clinic.models import AuditEvent, Modality, Patient, User
 from clinic.validators import date_of_birth_validate
 from screening.eligibility import (
     GateDecision,
@@ -35,8 +36,9 @@ from screening.models import (
     Review,
     Severity,
     Submission,
+    TreatmentHold,
 )
-from screening.notifications import review_outcome_notify
+from screening.notifications import review_outcome_notify, treatment_hold_notify
 
 __all__ = [
     "GateDecision",
@@ -49,6 +51,7 @@ __all__ = [
     "screening_gate",
     "screening_require_cleared",
     "submission_create",
+    "treatment_hold_place",
 ]
 
 logger = logging.getLogger(__name__)
@@ -161,7 +164,10 @@ def review_record(
     pending = review_pending_contraindications(
         patient=submission.patient, modality=modality, on_date=timezone.localdate()
     )
-    if not pending:
+    holds = list(
+        TreatmentHold.objects.open().select_for_update().filter(patient=submission.patient, family=modality.kind)
+    )
+    if not pending and not holds:
         raise ValidationError(
             "Nothing in these answers needs a review for %(modality)s.",
             code="nothing_to_review",
@@ -175,8 +181,50 @@ def review_record(
     )
     review.contraindications.set(pending)
     review.conditions.set(conditions)
+    if decision == Review.Decision.CLEAR:
+        _holds_lift(holds=holds, review=review, by=by)
     review_outcome_notify(review=review)
     return review
+
+
+def _holds_lift(*, holds: list[TreatmentHold], review: Review, by: User) -> None:
+    """A clinician's clearance of the treatment lifts the holds on it (a decline leaves them in place)."""
+    for hold in holds:
+        hold.lifted_at = review.decided_at
+        hold.lifted_by = by
+        hold.lifted_by_review = review
+        hold.save(update_fields=["lifted_at", "lifted_by", "lifted_by_review"])
+        audit_record(
+            request=None,
+            actor=by,
+            patient=hold.patient,
+            action=AuditEvent.Action.CHANGE,
+            target=hold,
+            description=f"Treatment hold lifted: {hold.get_family_display()} ({review.note})",
+        )
+
+
+@transaction.atomic
+def treatment_hold_place(*, patient: Patient, family: str, reason: str, source: str, by: User) -> TreatmentHold:
+    """Stop further sessions of ``family`` until a clinician reviews it, and tell the patient what to do.
+
+    One hold per ``source`` (e.g. a session log): amending the same log again does not hold twice or
+    send a second message.  The gate refuses the treatment while the hold is open.
+    """
+    hold, created = TreatmentHold.objects.get_or_create(
+        patient=patient, family=family, source=source, defaults={"reason": reason[:300], "placed_by": by}
+    )
+    if created:
+        audit_record(
+            request=None,
+            actor=by,
+            patient=patient,
+            action=AuditEvent.Action.CREATE,
+            target=hold,
+            description=f"Treatment hold placed: {hold.get_family_display()} ({hold.reason})",
+        )
+        treatment_hold_notify(hold=hold)
+    return hold
 
 
 def clearance_in_force(*, patient: Patient, modality: Modality) -> Review | None:

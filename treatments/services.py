@@ -19,6 +19,7 @@ from bookings.services.appointments import appointment_mark_attended
 from clinic.audit import audit_record
 from clinic.care_team import care_team_require_member
 from clinic.models import AuditEvent, User
+from screening.services import treatment_hold_place
 from treatments.models import AdverseEvent, Amendment, SessionLog
 
 
@@ -83,6 +84,7 @@ def session_log_create(
     log.full_clean(exclude=["appointment"])  # the locked appointment above is the uniqueness check
     log.save()
     _adverse_events_replace(log, adverse_events)
+    _hold_after_severe_event(log=log, by=by)
     appointment_mark_attended(appointment=appointment, by=by)
     return log
 
@@ -131,6 +133,7 @@ def session_log_update(
         return log
     log.save()
     _adverse_events_replace(log, adverse_events)
+    _hold_after_severe_event(log=log, by=by)
     if log.is_signed:
         Amendment.objects.create(
             session_log=log, changed_by=by, reason=reason, previous_values=before, changed_fields=changed
@@ -189,6 +192,21 @@ def _adverse_events_replace(log: SessionLog, adverse_events: Sequence[Mapping[st
         event = AdverseEvent(session_log=log, **_event_record(values))
         event.full_clean()
         event.save()
+
+
+def _hold_after_severe_event(*, log: SessionLog, by: User) -> None:
+    """A severe adverse event stops further sessions of this treatment until a clinician reviews it (000)."""
+    severe = [event for event in log.adverse_events.all() if event.severity == AdverseEvent.Severity.SEVERE]
+    if not severe:
+        return
+    what = ", ".join(event.get_kind_display() for event in severe)
+    treatment_hold_place(
+        patient=log.patient,
+        family=log.kind,
+        reason=f"{what} (severe) after the session on {timezone.localdate(log.started_at):%d %B %Y}",
+        source=f"session_log:{log.pk}",
+        by=by,
+    )
 
 
 def _json_value(value: Any) -> Any:
