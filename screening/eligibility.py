@@ -24,6 +24,9 @@ from screening.models import (
     add_months,
 )
 
+# Below this age a parent or guardian consents with the patient, for every treatment.
+ADULT_AGE = 18
+
 
 class GateStatus:
     ELIGIBLE = "eligible"
@@ -85,6 +88,7 @@ class PatientFacts:
     latest_review: dict[int, Review] = field(default_factory=dict)  # modality id -> newest review
     review_contraindication_ids: dict[int, set[int]] = field(default_factory=dict)  # review id -> covered
     signed_consent_text_ids: set[int] = field(default_factory=set)
+    guardian_signed_consent_text_ids: set[int] = field(default_factory=set)
     holds: dict[str, TreatmentHold] = field(default_factory=dict)  # family -> newest open hold
 
 
@@ -132,11 +136,14 @@ def screening_facts_load(
         .annotate(
             signature=FilteredRelation("consents", condition=Q(consents__patient__in=patient_ids)),
             signed_by_id=F("signature__patient_id"),
+            signed_guardian=F("signature__guardian_name"),
         )
     ):
         current_consent_text.setdefault(text.modality_id, text)
         if text.signed_by_id is not None:
             facts[text.signed_by_id].signed_consent_text_ids.add(text.pk)
+            if text.signed_guardian:
+                facts[text.signed_by_id].guardian_signed_consent_text_ids.add(text.pk)
     clinic = ClinicFacts(
         contraindications=contraindications, severity=severity, current_consent_text=current_consent_text
     )
@@ -281,12 +288,28 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             next_step=None,
             expires_on=expires_on,
         )
+    minor = facts.patient.age_on(on_date) < ADULT_AGE
     if consent_text.pk not in facts.signed_consent_text_ids:
         return GateDecision(
             allowed=False,
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
-            reasons=(f"you have not signed the current consent form for {modality.name.lower()}",),
+            reasons=(
+                f"you have not signed the current consent form for {modality.name.lower()}"
+                + (f" (under {ADULT_AGE}, a parent or guardian signs it with you)" if minor else ""),
+            ),
+            next_step=NextStep.SIGN_CONSENT,
+            expires_on=expires_on,
+        )
+    if minor and consent_text.pk not in facts.guardian_signed_consent_text_ids:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.CONSENT_NEEDED,
+            modality=modality,
+            reasons=(
+                f"you will be under {ADULT_AGE} on the day, so a parent or guardian must sign the consent form "
+                f"for {modality.name.lower()} with you",
+            ),
             next_step=NextStep.SIGN_CONSENT,
             expires_on=expires_on,
         )

@@ -301,12 +301,31 @@ class ConsentText(models.Model):
         return f"{self.modality} consent v{self.version}"
 
 
+class GuardianRelationship(models.TextChoices):
+    PARENT = "parent", "Parent"
+    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+
+
 class Consent(models.Model):
     """A patient's signature (typed name and tick) on one consent text version."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
     typed_name = models.CharField(max_length=150, help_text="The name the patient typed as a signature.")
+    guardian_name = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Under-18s: the full name of the parent or legal guardian who consents with the patient.",
+    )
+    guardian_relationship = models.CharField(
+        max_length=20,
+        choices=GuardianRelationship.choices,
+        blank=True,
+        help_text="Under-18s: how the guardian is related to the patient.",
+    )
+    guardian_signature = models.CharField(
+        max_length=150, blank=True, help_text="Under-18s: the name the guardian typed as their signature."
+    )
     signed_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who entered the signature."
@@ -319,10 +338,19 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "consent_text"], name="one_signature_per_consent_version"),
             models.CheckConstraint(condition=~Q(typed_name=""), name="consent_typed_name_required"),
+            models.CheckConstraint(
+                condition=Q(guardian_name="", guardian_relationship="", guardian_signature="")
+                | (~Q(guardian_name="") & ~Q(guardian_relationship="") & ~Q(guardian_signature="")),
+                name="consent_guardian_complete_or_absent",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.patient} signed {self.consent_text}"
+
+    @property
+    def has_guardian(self) -> bool:
+        return bool(self.guardian_name)
 
 
 class TreatmentHoldQuerySet(models.QuerySet):

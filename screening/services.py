@@ -19,6 +19,7 @@ from clinic.care_team import care_team_is_member
 from clinic.models import AuditEvent, Modality, Patient, User
 from clinic.validators import date_of_birth_validate
 from screening.eligibility import (
+    ADULT_AGE,
     GateDecision,
     GateStatus,
     ScreeningRefused,
@@ -32,6 +33,7 @@ from screening.models import (
     Consent,
     ConsentText,
     Contraindication,
+    GuardianRelationship,
     Questionnaire,
     Review,
     Severity,
@@ -254,8 +256,22 @@ def clearances_in_force(*, patient: Patient) -> dict[int, Review]:
 
 
 @transaction.atomic
-def consent_sign(*, patient: Patient, consent_text: ConsentText, typed_name: str, agreed: bool, by: User) -> Consent:
-    """Record the patient's signature on the current consent text of a modality; signing twice is a no-op."""
+def consent_sign(
+    *,
+    patient: Patient,
+    consent_text: ConsentText,
+    typed_name: str,
+    agreed: bool,
+    by: User,
+    guardian_name: str = "",
+    guardian_relationship: str = "",
+    guardian_signature: str = "",
+) -> Consent:
+    """Record the patient's signature on the current consent text of a modality; signing twice is a no-op.
+
+    A patient under 18 signs with a parent or legal guardian (name, relationship and the guardian's
+    typed signature); a minor who signed alone before signs again with one.
+    """
     if not consent_text.is_current:
         raise ValidationError("This consent form has been replaced; please read the new one.", code="not_current")
     if not agreed:
@@ -267,10 +283,36 @@ def consent_sign(*, patient: Patient, consent_text: ConsentText, typed_name: str
             code="name_mismatch",
             params={"name": patient.full_name},
         )
-    consent, _ = Consent.objects.get_or_create(
-        patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by}
+    guardian = _guardian_check(
+        patient=patient, name=guardian_name, relationship=guardian_relationship, signature=guardian_signature
     )
+    consent, created = Consent.objects.get_or_create(
+        patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by, **guardian}
+    )
+    if not created and guardian and not consent.has_guardian:
+        for name, value in guardian.items():
+            setattr(consent, name, value)
+        consent.save(update_fields=list(guardian))
     return consent
+
+
+def _guardian_check(*, patient: Patient, name: str, relationship: str, signature: str) -> dict[str, str]:
+    """The guardian's part of a consent: required under 18, ignored for an adult."""
+    if patient.age_on(timezone.localdate()) >= ADULT_AGE:
+        return {}
+    name, signature = " ".join(name.split()), " ".join(signature.split())
+    if not name or relationship not in GuardianRelationship.values:
+        raise ValidationError(
+            "You are under 18: a parent or guardian must sign with you (their name and how they are related to you).",
+            code="guardian_required",
+        )
+    if signature.casefold() != name.casefold():
+        raise ValidationError(
+            "The guardian signs by typing their own full name (%(name)s).",
+            code="guardian_signature_mismatch",
+            params={"name": name},
+        )
+    return {"guardian_name": name, "guardian_relationship": relationship, "guardian_signature": signature}
 
 
 @transaction.atomic
