@@ -20,7 +20,6 @@ from screening.models import (
     Review,
     Severity,
     Submission,
-    TreatmentHold,
     add_months,
 )
 
@@ -89,7 +88,7 @@ class PatientFacts:
     review_contraindication_ids: dict[int, set[int]] = field(default_factory=dict)  # review id -> covered
     signed_consent_text_ids: set[int] = field(default_factory=set)
     guardian_signed_consent_text_ids: set[int] = field(default_factory=set)
-    holds: dict[str, TreatmentHold] = field(default_factory=dict)  # family -> newest open hold
+    holds: dict[str, str] = field(default_factory=dict)  # treatment family -> reason of an open hold
 
 
 @dataclass
@@ -106,10 +105,11 @@ def screening_facts_load(
 ) -> tuple[ClinicFacts, dict[int, PatientFacts]]:
     """Everything the gate needs for these patients and modalities, in a fixed number of queries.
 
-    Five at most, four when no patient has a contraindication that a review could clear: the
+    Four at most, three when no patient has a contraindication that a review could clear: the
     rules, each patient's newest submission with its 'yes' contraindications, the current consent
-    texts with who has signed them, the open treatment holds, and (only if needed) the reviews
-    with what they cover.  Joins carry the many-to-many parts, so nothing is fetched per patient or per review.
+    texts with who has signed them, and (only if needed) the reviews with what they cover; open
+    treatment holds ride on the submission query.  Joins carry the many-to-many parts, so nothing
+    is fetched per patient or per review.
     """
     patients = list(patients)
     modality_ids = [modality.pk for modality in modalities]
@@ -156,6 +156,13 @@ def screening_facts_load(
         .annotate(
             yes_answer=FilteredRelation("answers", condition=Q(answers__value=True)),
             yes_contraindication_id=F("yes_answer__question__contraindications"),
+            # Open holds after a severe adverse event ride along (usually none, so no extra rows).  A hold
+            # needs a logged session, so a patient with one has a submission.
+            open_hold=FilteredRelation(
+                "patient__treatment_holds", condition=Q(patient__treatment_holds__lifted_at__isnull=True)
+            ),
+            hold_family=F("open_hold__family"),
+            hold_reason=F("open_hold__reason"),
         )
     ):
         patient_facts = facts[submission.patient_id]
@@ -163,10 +170,8 @@ def screening_facts_load(
             patient_facts.submission = submission
         if submission.yes_contraindication_id is not None:
             patient_facts.contraindication_ids.add(submission.yes_contraindication_id)
-
-    # Open holds after a severe adverse event (usually none: one cheap query).
-    for hold in TreatmentHold.objects.open().filter(patient__in=patient_ids).order_by("placed_at", "id"):
-        facts[hold.patient_id].holds[hold.family] = hold
+        if submission.hold_family is not None:
+            patient_facts.holds.setdefault(submission.hold_family, submission.hold_reason)
 
     # A review only matters where a relative contraindication could apply (answered, or by age on some day).
     relative_ids = {cid for (cid, _), level in severity.items() if level == Severity.RELATIVE}
@@ -210,14 +215,14 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
     if age_absolute:
         return _not_eligible(age_absolute, modality=modality)
 
-    hold = facts.holds.get(modality.kind)
-    if hold is not None:
+    hold_reason = facts.holds.get(modality.kind)
+    if hold_reason is not None:
         return GateDecision(
             allowed=False,
             status=GateStatus.NEEDS_REVIEW,
             modality=modality,
             reasons=(
-                f"you had a severe reaction ({hold.reason}); a clinician must review it before your next session",
+                f"you had a severe reaction ({hold_reason}); a clinician must review it before your next session",
             ),
             next_step=NextStep.AWAIT_REVIEW,
             expires_on=None,
