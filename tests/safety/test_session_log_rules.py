@@ -125,3 +125,14 @@ def test_the_database_refuses_a_cryogenic_log_stretched_past_its_method(patient,
     log = session_logged(patient=patient, practitioner=practitioner, modality=localized_cryo)
     with pytest.raises(IntegrityError), transaction.atomic():
         SessionLog.objects.filter(pk=log.pk).update(exposure_seconds=15 * 60)
+
+
+def test_an_appointment_cannot_be_marked_attended_before_it_starts(patient, practitioner, wbc):
+    from bookings.services.appointments import BookingRefused, appointment_mark_attended
+
+    starts_at = timezone.now() + timedelta(hours=2)
+    appointment = appointment_create(patient=patient, practitioner=practitioner, modality=wbc, starts_at=starts_at)
+    with pytest.raises(BookingRefused, match="has not started yet"):
+        appointment_mark_attended(appointment=appointment, by=practitioner.user)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
