@@ -28,6 +28,23 @@ COLD_METHODS = [
 ]
 
 
+def refuse_logs_shorter_than_their_exposure(apps, schema_editor):
+    """The new check constraint would fail on such rows with a bare IntegrityError; name them instead.
+
+    They are clinical records, so they are not changed here: amend them on the clinic's pages
+    (the practitioner corrects the duration or the retention), then migrate again.
+    """
+    SessionLog = apps.get_model("treatments", "SessionLog")
+    bad = list(
+        SessionLog.objects.filter(exposure_seconds__gt=models.F("duration_minutes") * 60).values_list("pk", flat=True)
+    )
+    if bad:
+        raise RuntimeError(
+            f"Session logs {bad[:50]} record a session shorter than its exposure or needle retention; "
+            "amend them before this migration adds the rule."
+        )
+
+
 def seed_cold_methods(apps, schema_editor):
     ColdApplicationMethod = apps.get_model("treatments", "ColdApplicationMethod")
     for row in COLD_METHODS:
@@ -82,6 +99,7 @@ class Migration(migrations.Migration):
             name='cold_method',
             field=models.ForeignKey(blank=True, editable=False, help_text='Localized cryotherapy: the method whose exposure bounds applied, chosen by the temperature.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='session_logs', to='treatments.coldapplicationmethod', verbose_name='cold application method'),
         ),
+        migrations.RunPython(refuse_logs_shorter_than_their_exposure, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='sessionlog',
             constraint=models.CheckConstraint(condition=models.Q(('exposure_seconds__isnull', True), ('exposure_seconds__lte', django.db.models.expressions.CombinedExpression(models.F('duration_minutes'), '*', models.Value(60))), _connector='OR'), name='log_session_not_shorter_than_exposure'),
