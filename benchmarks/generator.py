@@ -651,8 +651,9 @@ class _Builder:
             log.temperature_min_c = resource.temperature_min_c
             log.temperature_max_c = resource.temperature_max_c
         elif kind == Modality.Kind.LOCALIZED_CRYO:
-            log.temperature_c = Decimal(self.random.randint(-40, -20))
-            log.exposure_seconds = self.random.randint(240, 600)
+            # A cryogenic spray or cold-air device: 1-3 minutes (the seeded cold application method).
+            log.temperature_c = Decimal(self.random.randint(-140, -100))
+            log.exposure_seconds = self.random.randint(60, 180)
             log.body_area = "Lumbar, L4-L5"
             log.temperature_min_c = resource.temperature_min_c
             log.temperature_max_c = resource.temperature_max_c

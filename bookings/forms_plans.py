@@ -135,3 +135,14 @@ class AlternativeTimeForm(forms.Form):
         if timezone.is_naive(starts_at):
             starts_at = timezone.make_aware(starts_at)
         return starts_at
+
+
+class CarePlanImprovementForm(forms.Form):
+    """A clinician moves the plan past its "until pain decreases" phase, with the reason shown on the plan."""
+
+    evidence = forms.CharField(
+        label="Why the plan moves on now",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. 'Pain manageable at work and sleeping through'; shown on the plan.",
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", plans.CarePlanCreateView.as_view(), name="plan_create"),
     path("<int:pk>/", plans.CarePlanDetailView.as_view(), name="plan_detail"),
     path("<int:pk>/end/", plans.CarePlanEndView.as_view(), name="plan_end"),
+    path("<int:pk>/move-on/", plans.CarePlanImprovementView.as_view(), name="plan_improvement"),
     path("<int:pk>/series/new/", plans.PlanSeriesCreateView.as_view(), name="plan_series_create"),
     path("<int:pk>/cancel-remaining/", plans.CarePlanCancelRemainingView.as_view(), name="plan_cancel_remaining"),
     path("series/<int:pk>/", plans.PlanSeriesDetailView.as_view(), name="plan_series_detail"),

@@ -81,7 +81,7 @@ from clinic.care_team import care_team_end_all
 from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Patient, User
 from notifications.models import Reminder
-from screening.models import Answer, Consent, Submission
+from screening.models import Answer, Consent, Submission, TreatmentHold
 from treatments.models import AdverseEvent, QuestionnaireRequest, ReliefCheckIn, SessionLog
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -167,7 +167,9 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
         answers_by_submission.setdefault(answer.submission_id, []).append(
             {"question": answer.question_text, "answer": "yes" if answer.value else "no"}
         )
-    logs = SessionLog.objects.filter(patient=patient).select_related("modality", "practitioner__user", "resource")
+    logs = SessionLog.objects.filter(patient=patient).select_related(
+        "modality", "practitioner__user", "resource", "cold_method"
+    )
     events = AdverseEvent.objects.filter(session_log__patient=patient).order_by("session_log_id", "pk")
     events_by_log: dict[int, list[dict[str, Any]]] = {}
     for event in events:
@@ -201,6 +203,10 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
         ],
         "session_logs": [
             {**_record(log), "adverse_events": events_by_log.get(log.pk, [])} for log in logs.order_by("started_at")
+        ],
+        "treatment_holds": [
+            _record(h, exclude=["source", "lifted_by_review"])
+            for h in TreatmentHold.objects.filter(patient=patient).select_related("placed_by", "lifted_by")
         ],
         "reminders": [
             _record(r, exclude=["key", "about_type", "about_id", "enqueued_at", "last_error"])
@@ -245,6 +251,7 @@ def _tables(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "care_plans": data["care_plans"],
         "session_logs": logs,
         "adverse_events": events,
+        "treatment_holds": data["treatment_holds"],
         "reminders": data["reminders"],
         "questionnaires": data["questionnaires"],
         "relief_checkins": data["relief_checkins"],

@@ -17,6 +17,7 @@ from clinic.audit import AuditedClinicalAdminMixin
 from notifications.models import Reminder
 from screening.models import (
     Answer,
+    ClearanceCondition,
     Consent,
     ConsentText,
     Contraindication,
@@ -201,3 +202,10 @@ class ConsentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryA
     search_fields = ["patient__user__email", "patient__user__last_name", "typed_name"]
     list_select_related = ["patient__user", "consent_text__modality", "recorded_by"]
     readonly_fields = ["patient", "consent_text", "typed_name", "signed_at", "recorded_by"]
+
+
+@admin.register(ClearanceCondition)
+class ClearanceConditionAdmin(admin.ModelAdmin):
+    admin_section = "Screening"
+    list_display = ["name", "forbids_electro_stimulation", "max_exposure_seconds", "is_active"]
+    search_fields = ["name", "description"]

@@ -23,6 +23,9 @@ from screening.models import (
     add_months,
 )
 
+# Below this age a parent or guardian consents with the patient, for every treatment.
+ADULT_AGE = 18
+
 
 class GateStatus:
     ELIGIBLE = "eligible"
@@ -86,6 +89,8 @@ class PatientFacts:
     latest_review: dict[int, Review] = field(default_factory=dict)  # modality id -> newest review
     review_contraindication_ids: dict[int, set[int]] = field(default_factory=dict)  # review id -> covered
     signed_consent_text_ids: set[int] = field(default_factory=set)
+    guardian_signed_consent_text_ids: set[int] = field(default_factory=set)
+    holds: dict[str, str] = field(default_factory=dict)  # treatment family -> reason of an open hold
 
 
 @dataclass
@@ -104,8 +109,9 @@ def screening_facts_load(
 
     Four at most, three when no patient has a contraindication that a review could clear: the
     rules, each patient's newest submission with its 'yes' contraindications, the current consent
-    texts with who has signed them, and (only if needed) the reviews with what they cover.  Joins
-    carry the many-to-many parts, so nothing is fetched per patient or per review.
+    texts with who has signed them, and (only if needed) the reviews with what they cover; open
+    treatment holds ride on the submission query.  Joins carry the many-to-many parts, so nothing
+    is fetched per patient or per review.
     """
     patients = list(patients)
     modality_ids = [modality.pk for modality in modalities]
@@ -132,11 +138,14 @@ def screening_facts_load(
         .annotate(
             signature=FilteredRelation("consents", condition=Q(consents__patient__in=patient_ids)),
             signed_by_id=F("signature__patient_id"),
+            signed_guardian=F("signature__guardian_name"),
         )
     ):
         current_consent_text.setdefault(text.modality_id, text)
         if text.signed_by_id is not None:
             facts[text.signed_by_id].signed_consent_text_ids.add(text.pk)
+            if text.signed_guardian:
+                facts[text.signed_by_id].guardian_signed_consent_text_ids.add(text.pk)
     clinic = ClinicFacts(
         contraindications=contraindications, severity=severity, current_consent_text=current_consent_text
     )
@@ -149,6 +158,13 @@ def screening_facts_load(
         .annotate(
             yes_answer=FilteredRelation("answers", condition=Q(answers__value=True)),
             yes_contraindication_id=F("yes_answer__question__contraindications"),
+            # Open holds after a severe adverse event ride along (usually none, so no extra rows).  A hold
+            # needs a logged session, so a patient with one has a submission.
+            open_hold=FilteredRelation(
+                "patient__treatment_holds", condition=Q(patient__treatment_holds__lifted_at__isnull=True)
+            ),
+            hold_family=F("open_hold__family"),
+            hold_reason=F("open_hold__reason"),
         )
     ):
         patient_facts = facts[submission.patient_id]
@@ -156,6 +172,8 @@ def screening_facts_load(
             patient_facts.submission = submission
         if submission.yes_contraindication_id is not None:
             patient_facts.contraindication_ids.add(submission.yes_contraindication_id)
+        if submission.hold_family is not None:
+            patient_facts.holds.setdefault(submission.hold_family, submission.hold_reason)
 
     # A review only matters where a relative contraindication could apply (answered, or by age on some day).
     relative_ids = {cid for (cid, _), level in severity.items() if level == Severity.RELATIVE}
@@ -198,6 +216,20 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
     age_absolute = [c for c in absolute if c.applies_under_age is not None]
     if age_absolute:
         return _not_eligible(age_absolute, modality=modality)
+
+    hold_reason = facts.holds.get(modality.kind)
+    if hold_reason is not None:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.NEEDS_REVIEW,
+            modality=modality,
+            reasons=(
+                f"you had a severe reaction ({hold_reason}); a clinician must review it before your next session",
+            ),
+            staff_reasons=(f"on hold after a severe reaction ({hold_reason}): review before the next session",),
+            next_step=NextStep.AWAIT_REVIEW,
+            expires_on=None,
+        )
 
     submission = facts.submission
     if submission is None:
@@ -274,13 +306,30 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             next_step=None,
             expires_on=expires_on,
         )
+    minor = facts.patient.age_on(on_date) < ADULT_AGE
     if consent_text.pk not in facts.signed_consent_text_ids:
         return GateDecision(
             allowed=False,
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
-            reasons=(f"you have not signed the current consent form for {modality.name.lower()}",),
+            reasons=(
+                f"you have not signed the current consent form for {modality.name.lower()}"
+                + (f" (under {ADULT_AGE}, a parent or guardian signs it with you)" if minor else ""),
+            ),
             staff_reasons=(f"current consent form for {modality.name.lower()} not signed",),
+            next_step=NextStep.SIGN_CONSENT,
+            expires_on=expires_on,
+        )
+    if minor and consent_text.pk not in facts.guardian_signed_consent_text_ids:
+        return GateDecision(
+            allowed=False,
+            status=GateStatus.CONSENT_NEEDED,
+            modality=modality,
+            reasons=(
+                f"you will be under {ADULT_AGE} on the day, so a parent or guardian must sign the consent form "
+                f"for {modality.name.lower()} with you",
+            ),
+            staff_reasons=(f"under {ADULT_AGE}: no guardian's signature on the {modality.name.lower()} consent",),
             next_step=NextStep.SIGN_CONSENT,
             expires_on=expires_on,
         )

@@ -11,7 +11,7 @@ from django import forms
 
 from clinic.forms import DateOfBirthField
 from clinic.models import Modality
-from screening.models import Question, Questionnaire, Review
+from screening.models import ClearanceCondition, GuardianRelationship, Question, Questionnaire, Review
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 QUESTION_PREFIX = "question_"
@@ -83,8 +83,20 @@ class ConsentForm(forms.Form):
         error_messages={"required": "Tick the box to say you agree."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, minor: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if minor:  # under 18: a parent or guardian consents too
+            self.fields["guardian_name"] = forms.CharField(
+                label="Parent or guardian's full name", max_length=150, help_text="The adult who consents with you."
+            )
+            self.fields["guardian_relationship"] = forms.ChoiceField(
+                label="Their relationship to you", choices=GuardianRelationship.choices, widget=forms.RadioSelect
+            )
+            self.fields["guardian_signature"] = forms.CharField(
+                label="Parent or guardian: type your full name to sign",
+                max_length=150,
+                help_text="By signing you consent to this treatment for the patient.",
+            )
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Sign the consent form", css_class="btn-lg"))
 
@@ -102,6 +114,13 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="Why; the patient reads this in their email and on their screening page.",
+    )
+    conditions = forms.ModelMultipleChoiceField(
+        label="Conditions of the clearance (optional)",
+        queryset=ClearanceCondition.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Enforced when a session is logged, e.g. manual needling only for a patient with a pacemaker.",
     )
 
     def __init__(self, *args: Any, modalities: list[Modality], modality: Modality | None = None, **kwargs: Any) -> None:

@@ -194,6 +194,43 @@ class Answer(models.Model):
         return f"{self.question_text}: {'yes' if self.value else 'no'}"
 
 
+class ClearanceCondition(models.Model):
+    """A structured condition a practitioner may attach to a clearance, e.g. "manual needling only".
+
+    Unlike the review's note, a condition is enforced: the session log refuses a reading that
+    breaks it (``treatments.SessionLog.clean``), with the condition as the reason.
+    """
+
+    name = models.CharField(
+        max_length=120, unique=True, help_text="Shown to the practitioner, e.g. 'Manual needling only'."
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="Why the condition exists, for the clinical team."
+    )
+    forbids_electro_stimulation = models.BooleanField(
+        default=False, help_text="Acupuncture: a session with electro-stimulation is refused (e.g. pacemaker)."
+    )
+    max_exposure_seconds = models.PositiveIntegerField(
+        "longest exposure (seconds)",
+        null=True,
+        blank=True,
+        help_text="If set, a session whose exposure (cold or needle retention) is longer is refused.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to stop offering it on new reviews.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_exposure_seconds__isnull=True) | Q(max_exposure_seconds__gte=1),
+                name="clearance_condition_exposure_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Review(models.Model):
     """A practitioner's decision on a relative contraindication for one modality.
 
@@ -211,6 +248,12 @@ class Review(models.Model):
     note = models.TextField(help_text="Why; the patient sees this note.")
     contraindications = models.ManyToManyField(
         Contraindication, related_name="reviews", help_text="The relative contraindications this decision covers."
+    )
+    conditions = models.ManyToManyField(
+        ClearanceCondition,
+        blank=True,
+        related_name="reviews",
+        help_text="Conditions of a clearance, enforced when a session is logged (e.g. manual needling only).",
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
@@ -258,12 +301,31 @@ class ConsentText(models.Model):
         return f"{self.modality} consent v{self.version}"
 
 
+class GuardianRelationship(models.TextChoices):
+    PARENT = "parent", "Parent"
+    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+
+
 class Consent(models.Model):
     """A patient's signature (typed name and tick) on one consent text version."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
     typed_name = models.CharField(max_length=150, help_text="The name the patient typed as a signature.")
+    guardian_name = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Under-18s: the full name of the parent or legal guardian who consents with the patient.",
+    )
+    guardian_relationship = models.CharField(
+        max_length=20,
+        choices=GuardianRelationship.choices,
+        blank=True,
+        help_text="Under-18s: how the guardian is related to the patient.",
+    )
+    guardian_signature = models.CharField(
+        max_length=150, blank=True, help_text="Under-18s: the name the guardian typed as their signature."
+    )
     signed_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who entered the signature."
@@ -276,7 +338,86 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "consent_text"], name="one_signature_per_consent_version"),
             models.CheckConstraint(condition=~Q(typed_name=""), name="consent_typed_name_required"),
+            models.CheckConstraint(
+                condition=Q(guardian_name="", guardian_relationship="", guardian_signature="")
+                | (~Q(guardian_name="") & ~Q(guardian_relationship="") & ~Q(guardian_signature="")),
+                name="consent_guardian_complete_or_absent",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.patient} signed {self.consent_text}"
+
+    @property
+    def has_guardian(self) -> bool:
+        return bool(self.guardian_name)
+
+
+class TreatmentHoldQuerySet(models.QuerySet):
+    def open(self) -> TreatmentHoldQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class TreatmentHold(models.Model):
+    """A stop on further sessions of one kind of treatment for one patient, until a clinician reviews it.
+
+    Placed when a severe adverse event is logged (article 000: stop the treatment and seek
+    care); the screening gate refuses the treatment while it is open, so booking, joining a
+    waitlist and moving all respect it.  A practitioner's clearance of the treatment lifts it.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_holds")
+    family = models.CharField(
+        "treatment",
+        max_length=20,
+        choices=Modality.Kind.choices,
+        help_text="The kind of treatment held (every modality of this kind, e.g. both acupuncture visit types).",
+    )
+    reason = models.CharField(
+        max_length=300, help_text="What happened, e.g. 'Frostbite (severe) after the session on 3 May 2026'."
+    )
+    source = models.CharField(
+        max_length=100,
+        help_text="What placed the hold, e.g. 'session log 42'; one hold per source.",
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The practitioner whose log placed the hold.",
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True, help_text="When a clinician's review lifted the hold.")
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_by_review = models.ForeignKey(
+        Review,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lifted_holds",
+        help_text="The clearance that lifted the hold (its note says why).",
+    )
+
+    objects = TreatmentHoldQuerySet.as_manager()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "family", "source"], name="one_hold_per_source"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="hold_lifted_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_family_display()} held for {self.patient}: {self.reason}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None

@@ -19,7 +19,7 @@ from django.utils import timezone
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import due_outside_quiet_hours, message_base_context, message_content_render, reminder_plan
-from screening.models import Review
+from screening.models import Review, TreatmentHold
 from screening.selectors import screening_current_submission, screenings_expiring
 
 # Expiry notices go out at this clinic time on the day they fall due.
@@ -31,6 +31,7 @@ class ScreeningMessage(StrEnum):
 
     SCREENING_EXPIRING = "screening_expiring"
     REVIEW_OUTCOME = "review_outcome"
+    TREATMENT_HOLD = "treatment_hold"
 
 
 def _screening_url() -> str:
@@ -66,6 +67,33 @@ def _review_outcome_message(reminder: Reminder) -> MessageContent:
 
 def _review_outcome_still_wanted(reminder: Reminder, now: datetime) -> str:
     return "" if reminder.about is not None else "The review no longer exists."
+
+
+# --- The hold after a severe adverse event --------------------------------------------------
+
+
+def treatment_hold_notify(*, hold: TreatmentHold) -> Reminder:
+    """Tell the patient at once (after the caller commits) to stop, seek care, and that the treatment is held."""
+    reminder, _ = reminder_plan(
+        key=f"treatment_hold:{hold.pk}",
+        kind=ScreeningMessage.TREATMENT_HOLD,
+        patient=hold.patient,
+        due_at=timezone.now(),
+        about=hold,
+        send_now=True,
+    )
+    return reminder
+
+
+def _treatment_hold_message(reminder: Reminder) -> MessageContent:
+    hold: TreatmentHold = reminder.about
+    context = message_base_context(reminder) | {"hold": hold, "screening_url": _screening_url()}
+    return message_content_render(template="screening/email/treatment_hold", context=context)
+
+
+def _treatment_hold_still_wanted(reminder: Reminder, now: datetime) -> str:
+    # The advice to seek care stays true even if a clinician lifts the hold before it leaves.
+    return "" if reminder.about is not None else "The hold no longer exists."
 
 
 # --- The expiry notice ----------------------------------------------------------------------
@@ -120,6 +148,17 @@ def screening_message_kinds_register() -> None:
     )
     message_kind_register(
         MessageKind(
+            name=ScreeningMessage.TREATMENT_HOLD,
+            label="Treatment held after a severe reaction",
+            render=_treatment_hold_message,
+            still_wanted=_treatment_hold_still_wanted,
+            # Safety advice after a severe reaction: at once, in the quiet hours too.
+            transactional=True,
+            about_select_related=("patient__user",),
+        )
+    )
+    message_kind_register(
+        MessageKind(
             name=ScreeningMessage.SCREENING_EXPIRING,
             label="Screening about to expire",
             render=_expiry_message,
@@ -128,4 +167,4 @@ def screening_message_kinds_register() -> None:
     )
 
 
-__all__ = ["ScreeningMessage", "review_outcome_notify", "screening_expiry_reminders_plan"]
+__all__ = ["ScreeningMessage", "review_outcome_notify", "screening_expiry_reminders_plan", "treatment_hold_notify"]

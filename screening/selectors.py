@@ -159,7 +159,7 @@ def submission_reviews(*, submission: Submission) -> list[Review]:
     return list(
         Review.objects.filter(submission__patient=submission.patient_id)
         .select_related("modality", "decided_by", "submission")
-        .prefetch_related("contraindications")
+        .prefetch_related("contraindications", "conditions")
     )
 
 

@@ -7,17 +7,19 @@ rule about contraindications, review, expiry, age and consent lives behind them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import audit_record
 from clinic.care_team import care_team_is_member
-from clinic.models import Modality, Patient, User
+from clinic.models import AuditEvent, Modality, Patient, User
 from clinic.validators import date_of_birth_validate
 from screening.eligibility import (
+    ADULT_AGE,
     GateDecision,
     GateStatus,
     ScreeningRefused,
@@ -27,25 +29,31 @@ from screening.eligibility import (
 )
 from screening.models import (
     Answer,
+    ClearanceCondition,
     Consent,
     ConsentText,
     Contraindication,
+    GuardianRelationship,
     Questionnaire,
     Review,
     Severity,
     Submission,
+    TreatmentHold,
 )
-from screening.notifications import review_outcome_notify
+from screening.notifications import review_outcome_notify, treatment_hold_notify
 
 __all__ = [
     "GateDecision",
     "GateStatus",
     "ScreeningRefused",
+    "clearance_in_force",
+    "clearances_in_force",
     "consent_sign",
     "review_record",
     "screening_gate",
     "screening_require_cleared",
     "submission_create",
+    "treatment_hold_place",
 ]
 
 logger = logging.getLogger(__name__)
@@ -126,8 +134,20 @@ def review_pending_contraindications(*, patient: Patient, modality: Modality, on
 
 
 @transaction.atomic
-def review_record(*, submission: Submission, modality: Modality, decision: str, note: str, by: User) -> Review:
-    """A practitioner clears or declines ``modality`` for the relative contraindications now held for review."""
+def review_record(
+    *,
+    submission: Submission,
+    modality: Modality,
+    decision: str,
+    note: str,
+    by: User,
+    conditions: Iterable[ClearanceCondition] = (),
+) -> Review:
+    """A practitioner clears or declines ``modality`` for the relative contraindications now held for review.
+
+    A clearance may carry structured ``conditions`` (e.g. manual needling only) that the session
+    log enforces; a decline carries none.
+    """
     if not by.is_practitioner:
         raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
     submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
@@ -146,23 +166,112 @@ def review_record(*, submission: Submission, modality: Modality, decision: str, 
     pending = review_pending_contraindications(
         patient=submission.patient, modality=modality, on_date=timezone.localdate()
     )
-    if not pending:
+    holds = list(
+        TreatmentHold.objects.open().select_for_update().filter(patient=submission.patient, family=modality.kind)
+    )
+    if not pending and not holds:
         raise ValidationError(
             "Nothing in these answers needs a review for %(modality)s.",
             code="nothing_to_review",
             params={"modality": modality.name},
         )
+    conditions = list(conditions)
+    if conditions and decision != Review.Decision.CLEAR:
+        raise ValidationError("Conditions go with a clearance, not a decline.", code="conditions_on_decline")
     review = Review.objects.create(
         submission=submission, modality=modality, decision=decision, note=note, decided_by=by
     )
     review.contraindications.set(pending)
+    review.conditions.set(conditions)
+    if decision == Review.Decision.CLEAR:
+        _holds_lift(holds=holds, review=review, by=by)
     review_outcome_notify(review=review)
     return review
 
 
+def _holds_lift(*, holds: list[TreatmentHold], review: Review, by: User) -> None:
+    """A clinician's clearance of the treatment lifts the holds on it (a decline leaves them in place)."""
+    for hold in holds:
+        hold.lifted_at = review.decided_at
+        hold.lifted_by = by
+        hold.lifted_by_review = review
+        hold.save(update_fields=["lifted_at", "lifted_by", "lifted_by_review"])
+        audit_record(
+            request=None,
+            actor=by,
+            patient=hold.patient,
+            action=AuditEvent.Action.CHANGE,
+            target=hold,
+            description=f"Treatment hold lifted: {hold.get_family_display()} ({review.note})",
+        )
+
+
 @transaction.atomic
-def consent_sign(*, patient: Patient, consent_text: ConsentText, typed_name: str, agreed: bool, by: User) -> Consent:
-    """Record the patient's signature on the current consent text of a modality; signing twice is a no-op."""
+def treatment_hold_place(*, patient: Patient, family: str, reason: str, source: str, by: User) -> TreatmentHold:
+    """Stop further sessions of ``family`` until a clinician reviews it, and tell the patient what to do.
+
+    One hold per ``source`` (e.g. a session log): amending the same log again does not hold twice or
+    send a second message.  The gate refuses the treatment while the hold is open.
+    """
+    hold, created = TreatmentHold.objects.get_or_create(
+        patient=patient, family=family, source=source, defaults={"reason": reason[:300], "placed_by": by}
+    )
+    if created:
+        audit_record(
+            request=None,
+            actor=by,
+            patient=patient,
+            action=AuditEvent.Action.CREATE,
+            target=hold,
+            description=f"Treatment hold placed: {hold.get_family_display()} ({hold.reason})",
+        )
+        treatment_hold_notify(hold=hold)
+    return hold
+
+
+def clearance_in_force(*, patient: Patient, modality: Modality) -> Review | None:
+    """The practitioner's newest decision on ``modality`` for this patient if it is a clearance, with its
+    conditions loaded; ``None`` when there is none (or the newest decision declined)."""
+    review = (
+        Review.objects.filter(submission__patient=patient, modality=modality)
+        .select_related("decided_by")
+        .prefetch_related("conditions")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    return review if review is not None and review.decision == Review.Decision.CLEAR else None
+
+
+def clearances_in_force(*, patient: Patient) -> dict[int, Review]:
+    """modality id -> the clearance in force (as ``clearance_in_force``), for every modality, in two queries."""
+    newest: dict[int, Review] = {}
+    for review in (
+        Review.objects.filter(submission__patient=patient)
+        .select_related("decided_by")
+        .prefetch_related("conditions")
+        .order_by("-decided_at", "-id")
+    ):
+        newest.setdefault(review.modality_id, review)
+    return {pk: review for pk, review in newest.items() if review.decision == Review.Decision.CLEAR}
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    patient: Patient,
+    consent_text: ConsentText,
+    typed_name: str,
+    agreed: bool,
+    by: User,
+    guardian_name: str = "",
+    guardian_relationship: str = "",
+    guardian_signature: str = "",
+) -> Consent:
+    """Record the patient's signature on the current consent text of a modality; signing twice is a no-op.
+
+    A patient under 18 signs with a parent or legal guardian (name, relationship and the guardian's
+    typed signature); a minor who signed alone before signs again with one.
+    """
     if not consent_text.is_current:
         raise ValidationError("This consent form has been replaced; please read the new one.", code="not_current")
     if not agreed:
@@ -174,10 +283,36 @@ def consent_sign(*, patient: Patient, consent_text: ConsentText, typed_name: str
             code="name_mismatch",
             params={"name": patient.full_name},
         )
-    consent, _ = Consent.objects.get_or_create(
-        patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by}
+    guardian = _guardian_check(
+        patient=patient, name=guardian_name, relationship=guardian_relationship, signature=guardian_signature
     )
+    consent, created = Consent.objects.get_or_create(
+        patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by, **guardian}
+    )
+    if not created and guardian and not consent.has_guardian:
+        for name, value in guardian.items():
+            setattr(consent, name, value)
+        consent.save(update_fields=list(guardian))
     return consent
+
+
+def _guardian_check(*, patient: Patient, name: str, relationship: str, signature: str) -> dict[str, str]:
+    """The guardian's part of a consent: required under 18, ignored for an adult."""
+    if patient.age_on(timezone.localdate()) >= ADULT_AGE:
+        return {}
+    name, signature = " ".join(name.split()), " ".join(signature.split())
+    if not name or relationship not in GuardianRelationship.values:
+        raise ValidationError(
+            "You are under 18: a parent or guardian must sign with you (their name and how they are related to you).",
+            code="guardian_required",
+        )
+    if signature.casefold() != name.casefold():
+        raise ValidationError(
+            "The guardian signs by typing their own full name (%(name)s).",
+            code="guardian_signature_mismatch",
+            params={"name": name},
+        )
+    return {"guardian_name": name, "guardian_relationship": relationship, "guardian_signature": signature}
 
 
 @transaction.atomic

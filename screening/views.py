@@ -20,6 +20,7 @@ from screening.access import (
     screening_patient_visible_to,
     screening_patients_readable_by,
 )
+from screening.eligibility import ADULT_AGE
 from screening.forms import ConsentForm, QuestionnaireForm, ReviewForm
 from screening.models import Consent, Submission
 from screening.selectors import (
@@ -163,12 +164,20 @@ class ConsentView(PatientRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        signed = Consent.objects.filter(patient=self.patient, consent_text=self.consent_text).first()
         context.update(
             modality=self.modality,
             consent_text=self.consent_text,
-            signed=Consent.objects.filter(patient=self.patient, consent_text=self.consent_text).first(),
+            signed=signed,
+            guardian_missing=signed is not None
+            and not signed.has_guardian
+            and context["form"].fields.get("guardian_name"),
         )
         return context
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # Under 18 (today): a parent or guardian signs too; the service checks the same rule.
+        return super().get_form_kwargs() | {"minor": self.patient.age_on(timezone.localdate()) < ADULT_AGE}
 
     def form_valid(self, form: ConsentForm) -> HttpResponse:
         try:
@@ -178,9 +187,12 @@ class ConsentView(PatientRequiredMixin, FormView):
                 typed_name=form.cleaned_data["typed_name"],
                 agreed=form.cleaned_data["agreed"],
                 by=self.request.user,
+                guardian_name=form.cleaned_data.get("guardian_name", ""),
+                guardian_relationship=form.cleaned_data.get("guardian_relationship", ""),
+                guardian_signature=form.cleaned_data.get("guardian_signature", ""),
             )
         except ValidationError as error:
-            field = "typed_name" if error.code == "name_mismatch" else None
+            field = {"name_mismatch": "typed_name", "guardian_signature_mismatch": "guardian_signature"}.get(error.code)
             form.add_error(field, error)
             return self.form_invalid(form)
         messages.success(self.request, f"Thank you, your consent for {self.modality.name.lower()} is recorded.")
@@ -263,6 +275,7 @@ class ReviewView(
                     modality=form.cleaned_data["modality"],
                     decision=form.cleaned_data["decision"],
                     note=form.cleaned_data["note"],
+                    conditions=form.cleaned_data["conditions"],
                     by=request.user,
                 )
             except ValidationError as error:

@@ -19,6 +19,7 @@ from clinic.audit import AuditedClinicalAdminMixin
 from treatments.models import (
     AdverseEvent,
     Amendment,
+    ColdApplicationMethod,
     Instrument,
     InstrumentItem,
     OutcomeSettings,
@@ -160,3 +161,17 @@ class ReliefCheckInAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.Mo
     list_filter = ("day", "due_on")
     search_fields = ("patient__user__first_name", "patient__user__last_name", "patient__user__email")
     list_select_related = ("patient__user", "session_log__modality")
+
+
+@admin.register(ColdApplicationMethod)
+class ColdApplicationMethodAdmin(admin.ModelAdmin):
+    admin_section = "Catalogue"
+    list_display = (
+        "name",
+        "temperature_from_c",
+        "temperature_to_c",
+        "exposure_min_seconds",
+        "exposure_max_seconds",
+        "is_active",
+    )
+    list_editable = ("is_active",)

@@ -80,7 +80,7 @@ def _readings(modality: Modality, before: int, after: int) -> dict[str, Any]:
         values |= {"temperature_c": Decimal("-125.0"), "exposure_seconds": 150, "bp_systolic": 128,
                    "bp_diastolic": 82, "unchanged_since_screening": True}  # fmt: skip
     elif modality.kind == Modality.Kind.LOCALIZED_CRYO:
-        values |= {"body_area": "Lower back", "temperature_c": Decimal("-30.0"), "exposure_seconds": 120}
+        values |= {"body_area": "Lower back", "temperature_c": Decimal("-110.0"), "exposure_seconds": 150}
     else:
         values |= {"points_used": "BL23, BL25, GB30, DU4", "needle_count": 10, "exposure_seconds": 25 * 60,
                    "electro_stimulation": False}  # fmt: skip

@@ -18,7 +18,14 @@ from django.forms.utils import ErrorDict, ErrorList
 
 from clinic.forms import CalendarDateField, DateInput
 from clinic.models import Resource
-from treatments.models import KIND_ACUPUNCTURE, KIND_LOCAL, KIND_WBC, AdverseEvent, SessionLog
+from treatments.models import (
+    KIND_ACUPUNCTURE,
+    KIND_LOCAL,
+    KIND_WBC,
+    AdverseEvent,
+    ColdApplicationMethod,
+    SessionLog,
+)
 
 COMMON_FIELDS = ("pain_before", "pain_after", "duration_minutes", "pain_location")
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
@@ -120,7 +127,14 @@ class SessionLogForm(forms.ModelForm):
             else:
                 field = self.fields["exposure_seconds"]
                 field.label = "Exposure (seconds)" if kind == KIND_WBC else "Cold applied for (seconds)"
-                field.help_text = f"Between {low} and {high} seconds for this treatment."
+                if kind == KIND_LOCAL:
+                    field.help_text = "; ".join(
+                        f"{method.name} ({method.temperature_from_c} to {method.temperature_to_c} °C): "
+                        f"{method.exposure_min_seconds}-{method.exposure_max_seconds} seconds"
+                        for method in ColdApplicationMethod.objects.filter(is_active=True)
+                    )
+                else:
+                    field.help_text = f"Between {low} and {high} seconds for this treatment."
                 field.widget.attrs.update({"inputmode": "numeric"})
         if "temperature_c" in self.fields:
             field = self.fields["temperature_c"]

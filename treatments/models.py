@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient, Practitioner, Resource, SingletonSettings
+from screening.services import clearance_in_force
 
 PAIN_SCORES = [(score, str(score)) for score in range(11)]
 KIND_WBC = Modality.Kind.WHOLE_BODY_CRYO.value
@@ -70,6 +71,70 @@ class SafetyThresholds(SingletonSettings):
 
     def __str__(self) -> str:
         return f"Whole-body cryotherapy blood-pressure limit {self.wbc_systolic_max}/{self.wbc_diastolic_max}"
+
+
+class ColdApplicationMethodQuerySet(models.QuerySet):
+    def covering(self, temperature_c: Decimal) -> ColdApplicationMethod | None:
+        """The active method whose temperature band holds this reading (bands should not overlap)."""
+        return (
+            self.filter(is_active=True, temperature_from_c__lte=temperature_c, temperature_to_c__gte=temperature_c)
+            .order_by("temperature_from_c")
+            .first()
+        )
+
+
+class ColdApplicationMethod(models.Model):
+    """How cold is applied in localized cryotherapy, and the exposure that is safe at its temperature.
+
+    A cryogenic spray or cold-air jet at -160 °C is applied for 1-3 minutes (seed 002); a pack
+    or compress around 0 °C stays on longer.  The temperature the practitioner logs decides
+    which method's bounds apply, so 15 minutes at -160 °C is refused.
+    """
+
+    name = models.CharField(max_length=100, unique=True, help_text="e.g. 'Cryogenic spray or cold air'.")
+    temperature_from_c = models.DecimalField(
+        "temperature from (°C)",
+        max_digits=5,
+        decimal_places=1,
+        help_text="Coldest reading (inclusive) this method covers.",
+    )
+    temperature_to_c = models.DecimalField(
+        "temperature up to (°C)",
+        max_digits=5,
+        decimal_places=1,
+        help_text="Warmest reading (inclusive) this method covers; bands of active methods should not overlap.",
+    )
+    exposure_min_seconds = models.PositiveIntegerField(
+        "shortest exposure (seconds)", help_text="Shortest time the cold is applied with this method."
+    )
+    exposure_max_seconds = models.PositiveIntegerField(
+        "longest exposure (seconds)", help_text="Longest safe time the cold is applied with this method."
+    )
+    source = models.CharField(
+        max_length=200, blank=True, help_text="Where the bounds come from, e.g. 'Article 002' or 'common practice'."
+    )
+    is_active = models.BooleanField(default=True, help_text="Untick to stop using this method's bounds.")
+
+    objects = ColdApplicationMethodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["temperature_from_c"]
+        verbose_name = "cold application method"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(temperature_to_c__gte=F("temperature_from_c")), name="cold_method_band_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(exposure_min_seconds__gte=1, exposure_max_seconds__gte=F("exposure_min_seconds")),
+                name="cold_method_exposure_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} ({self.temperature_from_c} to {self.temperature_to_c} °C, "
+            f"{self.exposure_min_seconds}-{self.exposure_max_seconds} s)"
+        )
 
 
 class SessionLogQuerySet(models.QuerySet):
@@ -182,6 +247,16 @@ class SessionLog(models.Model):
         "number of needles", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     electro_stimulation = models.BooleanField("electro-stimulation used", null=True, blank=True)
+    cold_method = models.ForeignKey(
+        ColdApplicationMethod,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="session_logs",
+        verbose_name="cold application method",
+        help_text="Localized cryotherapy: the method whose exposure bounds applied, chosen by the temperature.",
+    )
 
     # --- Limits in force when logged (copied, not edited) -------------------------------
     exposure_min_seconds = models.PositiveIntegerField(editable=False)
@@ -243,6 +318,10 @@ class SessionLog(models.Model):
             models.CheckConstraint(condition=Q(pain_after__gte=0, pain_after__lte=10), name="log_pain_after_0_10"),
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=1, duration_minutes__lte=240), name="log_duration_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(exposure_seconds__isnull=True) | Q(exposure_seconds__lte=F("duration_minutes") * 60),
+                name="log_session_not_shorter_than_exposure",
             ),
             models.CheckConstraint(
                 condition=Q(exposure_seconds__isnull=True)
@@ -332,6 +411,32 @@ class SessionLog(models.Model):
         self.temperature_min_c = device.temperature_min_c if device else None
         self.temperature_max_c = device.temperature_max_c if device else None
 
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Refuse a fractional reading before Django's integer conversion would silently truncate it.
+
+        ``IntegerField.to_python`` turns 4.5 into 4, so a caller that skipped the form (whose
+        choice field refuses "4.5") would store a score the patient never gave.
+        """
+        errors: dict[str, list[str]] = {}
+        for field in self._meta.concrete_fields:
+            if not isinstance(field, models.IntegerField) or (exclude and field.name in exclude):
+                continue
+            value = getattr(self, field.attname)
+            fractional = isinstance(value, float | Decimal) and value != int(value)
+            if isinstance(value, bool) or fractional:
+                message = (
+                    "Pain is scored as a whole number from 0 to 10."
+                    if field.name in ("pain_before", "pain_after")
+                    else f"Enter the {field.verbose_name} as a whole number."
+                )
+                errors[field.name] = [message]
+        try:
+            super().clean_fields(exclude=[*(exclude or ()), *errors])
+        except ValidationError as error:
+            errors |= error.message_dict
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         """The plausibility rules of invariant 3, as field errors a practitioner can fix."""
         super().clean()
@@ -349,11 +454,19 @@ class SessionLog(models.Model):
                 label = self._meta.get_field(field).verbose_name
                 refuse(field, f"Enter the {label} for this session.")
 
+        if kind == KIND_LOCAL and self.temperature_c is not None:
+            self._cold_method_apply(refuse)
         if self.exposure_seconds is not None:
             low, high = self.exposure_min_seconds, self.exposure_max_seconds
             value = self.exposure_seconds
             if not low <= value <= high:
-                if kind == KIND_ACUPUNCTURE:
+                if kind == KIND_LOCAL and self.cold_method is not None:
+                    refuse(
+                        "exposure_seconds",
+                        f"{self.cold_method.name} at {self.temperature_c} °C is applied for {low}-{high} seconds; "
+                        f"{value} seconds is outside that. Check the timer and the temperature.",
+                    )
+                elif kind == KIND_ACUPUNCTURE:
                     refuse(
                         "exposure_seconds",
                         f"Needle retention of {value // 60} minutes is outside this treatment's "
@@ -374,8 +487,15 @@ class SessionLog(models.Model):
                     f"{value_c} °C is outside the device's range of {low_c} to {high_c} °C; check the reading.",
                 )
         exposure, duration = self.exposure_seconds, self.duration_minutes
-        if exposure and duration and kind != KIND_ACUPUNCTURE and exposure > duration * 60:
-            refuse("duration_minutes", "The session cannot be shorter than the exposure within it.")
+        if exposure and duration and exposure > duration * 60:
+            if kind == KIND_ACUPUNCTURE:
+                refuse(
+                    "duration_minutes",
+                    f"A {duration}-minute session cannot be shorter than the {exposure // 60} minutes "
+                    "the needles were retained; check both.",
+                )
+            else:
+                refuse("duration_minutes", "The session cannot be shorter than the exposure within it.")
 
         if kind == KIND_WBC:
             self._clean_blood_pressure(refuse)
@@ -385,10 +505,43 @@ class SessionLog(models.Model):
                     "Something changed since screening: do not start the session; ask a practitioner "
                     "to review the screening first.",
                 )
+        if self.patient_id and self.modality_id:
+            self._clearance_conditions_check(refuse)
         if kind == KIND_LOCAL and self.resource_id and self.resource.kind != Resource.Kind.DEVICE:
             refuse("resource", "Choose the cryotherapy device that was used.")
         if errors:
             raise ValidationError(errors)
+
+    def _clearance_conditions_check(self, refuse: Any) -> None:
+        """The conditions a practitioner attached to this patient's clearance for the modality."""
+        review = clearance_in_force(patient=self.patient, modality=self.modality)
+        if review is None:
+            return
+        decided = f"{review.decided_by.get_full_name()}, {review.decided_on:%d %b %Y}"
+        for condition in review.conditions.all():
+            given = f"Cleared on condition: {condition.name} ({decided})"
+            if condition.forbids_electro_stimulation and self.electro_stimulation:
+                refuse("electro_stimulation", f"{given}: electro-stimulation is not allowed for this patient.")
+            limit = condition.max_exposure_seconds
+            if limit and self.exposure_seconds and self.exposure_seconds > limit:
+                refuse(
+                    "exposure_seconds",
+                    f"{given}: an exposure of at most {limit} seconds ({limit // 60} min) for this patient.",
+                )
+
+    def _cold_method_apply(self, refuse: Any) -> None:
+        """Localized cryotherapy: the logged temperature picks the method, whose exposure bounds are copied."""
+        method = ColdApplicationMethod.objects.covering(Decimal(self.temperature_c))
+        self.cold_method = method
+        if method is None:
+            refuse(
+                "temperature_c",
+                f"No cold application method is set up for {self.temperature_c} °C; check the reading "
+                "(an admin defines the methods and their temperatures).",
+            )
+            return
+        self.exposure_min_seconds = method.exposure_min_seconds
+        self.exposure_max_seconds = method.exposure_max_seconds
 
     def _clean_blood_pressure(self, refuse: Any) -> None:
         systolic, diastolic = self.bp_systolic, self.bp_diastolic
@@ -426,6 +579,7 @@ class AdverseEvent(models.Model):
         TINGLING = "tingling", "Tingling"
         SKIN_IRRITATION = "skin_irritation", "Skin irritation"
         FROSTBITE = "frostbite", "Frostbite"
+        NERVE_DAMAGE = "nerve_damage", "Nerve damage"
         BRUISING = "bruising", "Bruising"
         SORENESS = "soreness", "Soreness"
         DIZZINESS = "dizziness", "Dizziness or fainting"

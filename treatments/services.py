@@ -14,11 +14,13 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from bookings.models import Appointment
+from bookings.models import Appointment, CarePlan, ImprovementBasis
 from bookings.services.appointments import appointment_mark_attended
+from bookings.services.plans import care_plan_improvement_record
 from clinic.audit import audit_record
 from clinic.care_team import care_team_require_member
 from clinic.models import AuditEvent, User
+from screening.services import treatment_hold_place
 from treatments.models import AdverseEvent, Amendment, SessionLog
 
 
@@ -49,6 +51,11 @@ def _refuse_unless_loggable(appointment: Appointment) -> None:
         raise SessionLogRefused("This session is already logged; open the log to amend it.")
     if timezone.localdate(appointment.starts_at) > timezone.localdate():
         raise SessionLogRefused("This appointment is on a later day; log the session when it happens.")
+    if appointment.starts_at > timezone.now():
+        starts = timezone.localtime(appointment.starts_at)
+        raise SessionLogRefused(
+            f"This session has not started yet (it starts at {starts:%H:%M}); log it once it has begun."
+        )
 
 
 @transaction.atomic
@@ -78,7 +85,10 @@ def session_log_create(
     log.full_clean(exclude=["appointment"])  # the locked appointment above is the uniqueness check
     log.save()
     _adverse_events_replace(log, adverse_events)
+    _hold_after_severe_event(log=log, by=by)
     appointment_mark_attended(appointment=appointment, by=by)
+    if log.is_signed:
+        care_plan_progress_check(log=log, by=by)
     return log
 
 
@@ -95,6 +105,7 @@ def session_log_sign(*, log: SessionLog, by: User) -> SessionLog:
         log.signed_at = timezone.now()
         log.signed_by = by
         log.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+        care_plan_progress_check(log=log, by=by)
     return log
 
 
@@ -126,6 +137,7 @@ def session_log_update(
         return log
     log.save()
     _adverse_events_replace(log, adverse_events)
+    _hold_after_severe_event(log=log, by=by)
     if log.is_signed:
         Amendment.objects.create(
             session_log=log, changed_by=by, reason=reason, previous_values=before, changed_fields=changed
@@ -184,6 +196,63 @@ def _adverse_events_replace(log: SessionLog, adverse_events: Sequence[Mapping[st
         event = AdverseEvent(session_log=log, **_event_record(values))
         event.full_clean()
         event.save()
+
+
+def care_plan_progress_check(*, log: SessionLog, by: User) -> CarePlan | None:
+    """Move the patient's plan past a phase that ends on improvement once the decrease is sustained.
+
+    The course's baseline is the pain before its first signed session of this treatment; the decrease
+    counts when the pain before each of the last ``improvement_sessions`` signed sessions is at least
+    ``improvement_percent`` below it (pain at the start of a session shows relief that lasted, not the
+    session's immediate effect).  Seed 004: maintenance begins once pain levels decrease.
+    """
+    plan = CarePlan.objects.active().filter(patient=log.patient, family=log.kind).first()
+    if plan is None or plan.improved_on is not None:
+        return None
+    phase = plan.cadence().phase
+    if phase is None or not phase.ends_on_improvement:
+        return None
+    scores = list(
+        SessionLog.objects.signed()
+        .filter(patient=log.patient, kind=log.kind)
+        .order_by("started_at", "pk")
+        .values_list("pain_before", "started_at")
+    )
+    needed = phase.improvement_sessions
+    if len(scores) < needed + 1:
+        return None
+    baseline = scores[0][0]
+    recent = [score for score, _ in scores[-needed:]]
+    ceiling = baseline * (100 - phase.improvement_percent) / 100
+    if baseline == 0 or any(score > ceiling for score in recent):
+        return None
+    drop = round(100 * (baseline - max(recent)) / baseline)
+    evidence = (
+        f"Pain before sessions {baseline} at the start, then {', '.join(map(str, recent))} in the last "
+        f"{needed} signed sessions (at least {drop}% lower; {phase.improvement_percent}% needed)"
+    )
+    return care_plan_improvement_record(
+        plan=plan,
+        basis=ImprovementBasis.SUSTAINED_DECREASE,
+        evidence=evidence,
+        by=by,
+        on_date=timezone.localdate(scores[-1][1]),
+    )
+
+
+def _hold_after_severe_event(*, log: SessionLog, by: User) -> None:
+    """A severe adverse event stops further sessions of this treatment until a clinician reviews it (000)."""
+    severe = [event for event in log.adverse_events.all() if event.severity == AdverseEvent.Severity.SEVERE]
+    if not severe:
+        return
+    what = ", ".join(event.get_kind_display() for event in severe)
+    treatment_hold_place(
+        patient=log.patient,
+        family=log.kind,
+        reason=f"{what} (severe) after the session on {timezone.localdate(log.started_at):%d %B %Y}",
+        source=f"session_log:{log.pk}",
+        by=by,
+    )
 
 
 def _json_value(value: Any) -> Any:

@@ -28,7 +28,7 @@ from clinic.care_team import patients_visible_to
 from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Modality, Patient
 from screening.selectors import screening_statuses
-from screening.services import screening_gate
+from screening.services import clearances_in_force, screening_gate
 from treatments.followup_views import relief_cadence_form
 from treatments.forms import AdverseEventFormSet, AdverseEventFormSetHelper, ReportFilterForm, SessionLogForm
 from treatments.models import OutcomeSettings, SessionLog
@@ -266,9 +266,10 @@ class PatientChartView(AuditedPatientDataMixin, PractitionerRequiredMixin, Templ
         decisions = screening_statuses(patients=[patient], modalities=modalities, on_date=today).get(patient.pk, {})
         history = list(patient_session_history(actor=self.request.user, patient=patient))
         care_plans = _care_plans(patient)
+        clearances = clearances_in_force(patient=patient)
         context.update(
             patient=patient,
-            screening=[(modality, decisions.get(modality.pk)) for modality in modalities],
+            screening=[(modality, decisions.get(modality.pk), clearances.get(modality.pk)) for modality in modalities],
             care_plans=[(plan, relief_cadence_form(plan)) for plan in care_plans],
             outcomes=patient_outcomes(actor=self.request.user, patient=patient),
             questionnaires=patient_questionnaire_trends(actor=self.request.user, patient=patient),

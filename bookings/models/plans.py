@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, DateField, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -26,6 +27,7 @@ from clinic.models import Modality, Patient, Practitioner
 __all__ = [
     "CarePlan",
     "CarePlanQuerySet",
+    "ImprovementBasis",
     "PlanCadence",
     "PlanPhase",
     "PlanSeries",
@@ -89,6 +91,25 @@ class PlanPhase(models.Model):
         help_text="Latest clinically sensible gap; equal to 'interval from' for a fixed rhythm "
         "(e.g. 14 to 28 for maintenance every 2-4 weeks).",
     )
+    ends_on_improvement = models.BooleanField(
+        "ends when pain decreases",
+        default=False,
+        help_text="The plan moves on from this phase once the patient's pain has decreased (sustained, as set "
+        "below) or a clinician decides, not after a number of sessions; 'sessions' then only says when to "
+        "review a patient who has not improved (acupuncture's initial phase, article 004).",
+    )
+    improvement_percent = models.PositiveSmallIntegerField(
+        "decrease that counts (%)",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How far pain before a session must be below the course's first score (e.g. 30%).",
+    )
+    improvement_sessions = models.PositiveSmallIntegerField(
+        "sustained over (sessions)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="For how many consecutive signed sessions the decrease must hold.",
+    )
 
     class Meta:
         ordering = ["template", "position"]
@@ -143,6 +164,8 @@ class PlanCadence:
     next_booked_at: datetime | None
     # The interval came from the patient's own relief (treatments' check-ins), within the plan's bounds.
     interval_learned: bool = False
+    # The current phase ends on improvement, and its planned sessions are done without one: review.
+    improvement_awaited: bool = False
 
     @property
     def is_complete(self) -> bool:
@@ -162,9 +185,22 @@ def _cadence_compute(
     last_attended_on: date | None,
     next_booked_at: datetime | None,
     learned_interval_days: int | None = None,
+    attended_by_improvement: int | None = None,
 ) -> PlanCadence:
-    phase, number, done = None, None, 0
+    """``attended_by_improvement``: sessions attended up to the day improvement was recorded (None: not yet)."""
+    phase, number, done, awaited = None, None, 0, False
     for candidate in phases:
+        if candidate.ends_on_improvement:
+            if attended_by_improvement is None:  # stays in this phase until pain decreases or a clinician decides
+                phase, number = candidate, attended - done + 1
+                awaited = candidate.sessions is not None and attended - done >= candidate.sessions
+                break
+            length = max(attended_by_improvement - done, 0)
+            if attended < done + length:
+                phase, number = candidate, attended - done + 1
+                break
+            done += length
+            continue
         if candidate.is_open_ended or attended < done + candidate.sessions:
             phase, number = candidate, attended - done + 1
             break
@@ -188,6 +224,7 @@ def _cadence_compute(
         latest_due_on=latest,
         next_booked_at=next_booked_at,
         interval_learned=phase is not None and last_attended_on is not None and learned_interval_days is not None,
+        improvement_awaited=awaited,
     )
 
 
@@ -241,6 +278,17 @@ class CarePlanQuerySet(models.QuerySet):
                 ),
                 cadence_last_attended_at=Subquery(attended.order_by("-starts_at").values("starts_at")[:1]),
                 cadence_next_booked_at=Subquery(booked.order_by("starts_at").values("starts_at")[:1]),
+                cadence_attended_by_improvement=Coalesce(
+                    Subquery(
+                        attended.filter(local_day__lte=OuterRef("improved_on"))
+                        .order_by()
+                        .values("patient")
+                        .annotate(n=Count("pk"))
+                        .values("n"),
+                        output_field=IntegerField(),
+                    ),
+                    0,
+                ),
             )
         )
 
@@ -258,6 +306,11 @@ class CarePlanQuerySet(models.QuerySet):
             if cadence.next_due_on is not None and start <= cadence.next_due_on <= end:
                 due.append(plan)
         return due
+
+
+class ImprovementBasis(models.TextChoices):
+    SUSTAINED_DECREASE = "sustained_decrease", "Sustained decrease in pain"
+    CLINICIAN = "clinician", "Clinician's decision"
 
 
 class CarePlan(models.Model):
@@ -323,6 +376,24 @@ class CarePlan(models.Model):
         help_text="The sessions the estimate rests on: date, pre-session score, days of relief.",
     )
     learned_interval_at = models.DateTimeField(null=True, blank=True, help_text="When the estimate was last updated.")
+    improved_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the patient's pain decreased enough (or a clinician decided) to move past a phase "
+        "that ends on improvement, e.g. acupuncture's initial phase to maintenance.",
+    )
+    improvement_basis = models.CharField(
+        max_length=20,
+        choices=ImprovementBasis.choices,
+        blank=True,
+        help_text="Why the plan moved on: a sustained decrease in the logged pain scores, or a clinician's decision.",
+    )
+    improvement_evidence = models.CharField(
+        max_length=300, blank=True, help_text="The scores or the clinician's reason, as shown on the plan."
+    )
+    improvement_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -347,6 +418,11 @@ class CarePlan(models.Model):
             models.CheckConstraint(
                 condition=Q(relief_min_days__gte=1, relief_max_days__gte=F("relief_min_days")),
                 name="care_plan_relief_bounds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(improved_on__isnull=True, improvement_basis="")
+                | (Q(improved_on__isnull=False) & ~Q(improvement_basis="")),
+                name="care_plan_improvement_has_basis",
             ),
         ]
 
@@ -387,6 +463,7 @@ class CarePlan(models.Model):
             self.cadence_attended = fresh.cadence_attended
             self.cadence_last_attended_at = fresh.cadence_last_attended_at
             self.cadence_next_booked_at = fresh.cadence_next_booked_at
+            self.cadence_attended_by_improvement = fresh.cadence_attended_by_improvement
             phases = list(fresh.template.phases.all())
         else:
             phases = list(self.template.phases.all())
@@ -399,6 +476,7 @@ class CarePlan(models.Model):
             last_attended_on=timezone.localdate(last) if last else None,
             next_booked_at=self.cadence_next_booked_at,
             learned_interval_days=self.relief_interval_days,
+            attended_by_improvement=None if self.improved_on is None else self.cadence_attended_by_improvement,
         )
 
     def next_due_date(self, today: date | None = None) -> date | None:

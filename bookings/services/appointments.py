@@ -571,10 +571,13 @@ def _appointment_move(
 
 @transaction.atomic
 def appointment_mark_attended(*, appointment: Appointment, by: User) -> Appointment:
-    """Record that the patient came.  Idempotent: an attended appointment stays attended."""
+    """Record that the patient came, once the appointment has started.  Idempotent: attended stays attended."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise ValueError("A cancelled appointment cannot be marked attended.")
+    if not appointment.has_started():
+        starts = timezone.localtime(appointment.starts_at)
+        raise BookingRefused(f"This appointment has not started yet (it starts at {starts:%H:%M}).")
     if appointment.status != Appointment.Status.ATTENDED:
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])

@@ -12,7 +12,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import models, transaction
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
+from bookings.models import (
+    Appointment,
+    CarePlan,
+    ImprovementBasis,
+    PlanPhase,
+    PlanSeries,
+    PlanTemplate,
+    SeriesOccurrence,
+)
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
 from clinic.audit import audit_record
 from clinic.care_team import care_team_require_member
@@ -99,6 +107,51 @@ def care_plan_end(*, plan: CarePlan, by: User) -> CarePlan:
             target=plan,
             description="Care plan ended",
         )
+    return plan
+
+
+@transaction.atomic
+def care_plan_improvement_record(
+    *, plan: CarePlan, basis: str, evidence: str, by: User, on_date: date | None = None
+) -> CarePlan:
+    """Move the plan past its phase that ends on improvement (e.g. acupuncture's initial phase to maintenance).
+
+    ``basis`` is a sustained decrease in pain (treatments decides from the signed logs and calls this)
+    or a clinician's decision (from the plan page, with their reason as ``evidence``).  Recorded once:
+    a later call changes nothing.  Only the patient's care team (or an admin) moves their plan.
+    """
+    plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+    care_team_require_member(actor=by, patient=plan.patient, doing="move their care plan on")
+    if basis not in ImprovementBasis.values:
+        raise CarePlanRefused("Say why the plan moves on: a sustained decrease or a clinician's decision.")
+    evidence = " ".join(evidence.split())
+    if not evidence:
+        raise CarePlanRefused("Give the reason the plan moves on; it is shown on the plan.")
+    if not plan.is_active or plan.improved_on is not None:
+        return plan
+    if not plan.template.phases.filter(ends_on_improvement=True).exists():
+        raise CarePlanRefused(f"“{plan.template}” has no phase that ends when pain decreases.")
+    plan.improved_on = on_date or timezone.localdate()
+    plan.improvement_basis = basis
+    plan.improvement_evidence = evidence[:300]
+    plan.improvement_recorded_by = by
+    plan.save(
+        update_fields=[
+            "improved_on",
+            "improvement_basis",
+            "improvement_evidence",
+            "improvement_recorded_by",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        request=None,
+        actor=by,
+        patient=plan.patient,
+        action=AuditEvent.Action.CHANGE,
+        target=plan,
+        description=f"Care plan moved on ({plan.get_improvement_basis_display()}): {plan.improvement_evidence}",
+    )
     return plan
 
 

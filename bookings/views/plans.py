@@ -13,13 +13,14 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from bookings.forms_plans import AlternativeTimeForm, CarePlanAssignForm, PlanSeriesForm
-from bookings.models import CarePlan, PlanSeries, SeriesOccurrence
+from bookings.forms_plans import AlternativeTimeForm, CarePlanAssignForm, CarePlanImprovementForm, PlanSeriesForm
+from bookings.models import CarePlan, ImprovementBasis, PlanSeries, SeriesOccurrence
 from bookings.services.appointments import BookingRefused
 from bookings.services.plans import (
     CarePlanRefused,
     care_plan_assign,
     care_plan_end,
+    care_plan_improvement_record,
     plan_cancel_remaining,
     plan_occurrence_book_alternative,
     plan_occurrence_cancel,
@@ -132,6 +133,7 @@ class CarePlanDetailView(AuditedPatientDataMixin, PractitionerRequiredMixin, Det
         context["series_list"] = _plan_series(plan)
         context["upcoming"] = plan.family_appointments().upcoming().select_related("modality", "practitioner__user")
         context["remaining_count"] = plan_remaining_appointments(plan=plan).count()
+        context["improvement_form"] = CarePlanImprovementForm()
         return context
 
 
@@ -140,6 +142,26 @@ class CarePlanEndView(PractitionerRequiredMixin, View):
         plan = get_object_or_404(_plans_visible_to(request), pk=pk)
         care_plan_end(plan=plan, by=request.user)
         messages.success(request, "The plan has ended; booked appointments stay booked.")
+        return redirect("bookings:plan_detail", pk=plan.pk)
+
+
+class CarePlanImprovementView(PractitionerRequiredMixin, View):
+    """A clinician's decision to move the plan past a phase that ends when pain decreases."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        plan = get_object_or_404(_plans_visible_to(request), pk=pk)
+        form = CarePlanImprovementForm(request.POST)
+        if form.is_valid():
+            try:
+                care_plan_improvement_record(
+                    plan=plan, basis=ImprovementBasis.CLINICIAN, evidence=form.cleaned_data["evidence"], by=request.user
+                )
+            except CarePlanRefused as refusal:
+                messages.error(request, str(refusal))
+            else:
+                messages.success(request, "The plan has moved on to its next phase.")
+        else:
+            messages.error(request, "Say why the plan moves on.")
         return redirect("bookings:plan_detail", pk=plan.pk)
 
 

@@ -209,9 +209,9 @@ def test_practitioner_marks_attended_and_no_show(client, booked, working_practit
     client.force_login(working_practitioner.user)
     with time_machine.travel(at(TUESDAY, 10, 30), tick=False):
         client.post(reverse("bookings:appointment_mark", args=[booked.pk]), {"outcome": "no_show"})
-    booked.refresh_from_db()
-    assert booked.status == Appointment.Status.NO_SHOW
-    client.post(reverse("bookings:appointment_mark", args=[booked.pk]), {"outcome": "attended"})
+        booked.refresh_from_db()
+        assert booked.status == Appointment.Status.NO_SHOW
+        client.post(reverse("bookings:appointment_mark", args=[booked.pk]), {"outcome": "attended"})
     booked.refresh_from_db()
     assert booked.status == Appointment.Status.ATTENDED
 

@@ -237,7 +237,10 @@ def test_no_show_only_once_the_appointment_has_started(working_practitioner, scr
 
 def test_attended_is_recorded(working_practitioner, screened_patient, wbc):
     appointment = book(screened_patient, wbc, at(TUESDAY, 10))
-    assert appointment_mark_attended(appointment=appointment, by=working_practitioner.user).status == "attended"
+    with pytest.raises(BookingRefused, match="not started yet"):  # issue 16: not before it starts
+        appointment_mark_attended(appointment=appointment, by=working_practitioner.user)
+    with time_machine.travel(at(TUESDAY, 10, 5), tick=False):
+        assert appointment_mark_attended(appointment=appointment, by=working_practitioner.user).status == "attended"
 
 
 def test_booking_sends_a_confirmation_with_a_calendar_file_after_commit(

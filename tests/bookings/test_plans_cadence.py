@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bookings.models import Appointment, CarePlan, PlanTemplate
-from bookings.services.plans import CarePlanRefused, care_plan_end
+from bookings.models import Appointment, CarePlan, ImprovementBasis, PlanTemplate
+from bookings.services.plans import CarePlanRefused, care_plan_end, care_plan_improvement_record
 from clinic.models import User
 from tests.bookings.plans_factories import ACUPUNCTURE_PLAN, CRYO_PLAN, plan_on, session_on
 from tests.factories import PatientFactory
@@ -97,9 +97,10 @@ def test_cancelled_and_still_booked_sessions_do_not_count(patient, practitioner,
     assert plan.next_due_date(date(2026, 1, 28)) == date(2026, 1, 26)
 
 
-def test_acupuncture_moves_from_weekly_to_maintenance_after_six_sessions(
+def test_acupuncture_stays_weekly_until_improvement_then_moves_to_maintenance(
     patient, practitioner, acupuncture_initial, acupuncture_follow_up
 ):
+    """Issue 16 (article 004): six sessions alone do not start maintenance; a decrease or a clinician does."""
     plan = plan_on(patient=patient, template_name=ACUPUNCTURE_PLAN, start_date=START, practitioner=practitioner)
     # The first visit is the initial consultation; it counts as the first session of the plan.
     session_on(patient=patient, modality=acupuncture_initial, practitioner=practitioner, day=START)
@@ -119,6 +120,14 @@ def test_acupuncture_moves_from_weekly_to_maintenance_after_six_sessions(
 
     sixth = START + timedelta(weeks=5)
     session_on(patient=patient, modality=acupuncture_follow_up, practitioner=practitioner, day=sixth)
+    still_initial = plan.cadence(sixth)
+    assert (still_initial.phase.label, still_initial.improvement_awaited) == ("Initial phase", True)
+    assert still_initial.next_due_on == sixth + timedelta(days=7)
+
+    care_plan_improvement_record(
+        plan=plan, basis=ImprovementBasis.CLINICIAN, evidence="Pain 7 to 4.", by=practitioner.user, on_date=sixth
+    )
+    plan.refresh_from_db()
     after_six = plan.cadence(sixth)
     assert after_six.sessions_attended == 6
     assert after_six.phase.label == "Maintenance"

@@ -13,8 +13,9 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from bookings.models import Appointment, CarePlan, PlanTemplate
+from bookings.models import Appointment, CarePlan, ImprovementBasis, PlanTemplate
 from bookings.services.appointments import appointment_mark_attended, appointment_mark_no_show
+from bookings.services.plans import care_plan_improvement_record
 from bookings.services.reminders import BookingMessage
 from bookings.tasks import reminders_plan_due
 from notifications.models import Reminder
@@ -113,9 +114,10 @@ def test_cryotherapy_nudges_21_days_after_each_attended_session_none_while_booke
     ]
 
 
-def test_acupuncture_nudges_weekly_for_six_weeks_then_at_the_maintenance_interval(
+def test_acupuncture_nudges_weekly_until_the_pain_decreases_then_at_the_maintenance_interval(
     patient, practitioner, acupuncture_initial, acupuncture_follow_up, plan_for
 ):
+    """Issue 16: maintenance starts once pain decreases (here the clinician decides after session 6)."""
     plan_for(patient, "acupuncture", date(2026, 1, 5))
     first = appointment_create(
         patient=patient, practitioner=practitioner, modality=acupuncture_initial, starts_at=local(2026, 1, 5, 10)
@@ -132,7 +134,18 @@ def test_acupuncture_nudges_weekly_for_six_weeks_then_at_the_maintenance_interva
             modality=acupuncture_follow_up,
             starts_at=local(day.year, day.month, day.day, 16),
         )
-        actions[(day, time(18, 0))] = lambda: appointment_mark_attended(appointment=appointment, by=practitioner.user)
+
+        def comes() -> None:
+            appointment_mark_attended(appointment=appointment, by=practitioner.user)
+            if day == date(2026, 2, 9):
+                care_plan_improvement_record(
+                    plan=CarePlan.objects.get(patient=patient),
+                    basis=ImprovementBasis.CLINICIAN,
+                    evidence="Pain down from 7 to 4 over the last three weeks.",
+                    by=practitioner.user,
+                )
+
+        actions[(day, time(18, 0))] = comes
 
     _simulate(first=date(2026, 1, 1), last=date(2026, 4, 8), actions=actions, on_nudge=books_that_afternoon_and_comes)
 

@@ -56,8 +56,17 @@ def consents_signed(*, patient: Patient, modalities: Iterable[Modality] | None =
     """The patient signs the current consent text of each modality (default: all active)."""
     modalities = list(Modality.objects.active() if modalities is None else modalities)
     texts = ConsentText.objects.current().filter(modality__in=modalities)
+    # Under 18 a parent signs with the patient (the service refuses a minor alone).
+    minor = patient.age_on(timezone.localdate()) < 18
+    guardian = (
+        {"guardian_name": "Alex Parent", "guardian_relationship": "parent", "guardian_signature": "Alex Parent"}
+        if minor
+        else {}
+    )
     return [
-        consent_sign(patient=patient, consent_text=text, typed_name=patient.full_name, agreed=True, by=patient.user)
+        consent_sign(
+            patient=patient, consent_text=text, typed_name=patient.full_name, agreed=True, by=patient.user, **guardian
+        )
         for text in texts
     ]
 

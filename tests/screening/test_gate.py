@@ -31,14 +31,17 @@ def _set_birthday(patient, born: date) -> None:
     patient.save(update_fields=["date_of_birth"])
 
 
-def test_under_18_is_refused_whole_body_cryotherapy_but_not_acupuncture(patient, wbc, acupuncture_initial, today):
+def test_under_18_is_refused_whole_body_cryotherapy_and_acupuncture_waits_for_review(
+    patient, wbc, acupuncture_initial, today
+):
     _set_birthday(patient, today.replace(year=today.year - 16))
     screening_cleared(patient=patient)
 
     refused = screening_gate(patient=patient, modality=wbc, on_date=today)
     assert refused.status == "not_eligible"
     assert refused.reasons == ("you will be under 18 on the day of treatment",)
-    assert screening_gate(patient=patient, modality=acupuncture_initial, on_date=today).allowed
+    # Issue 16: under-18s need a clinician's review for every treatment they may have.
+    assert screening_gate(patient=patient, modality=acupuncture_initial, on_date=today).status == "needs_review"
 
 
 def test_age_is_computed_on_the_treatment_date(patient, wbc):

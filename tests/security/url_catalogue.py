@@ -111,6 +111,7 @@ RULES: dict[str, Rule] = {
     "bookings:plan_create": Rule(Access.STAFF),
     "bookings:plan_detail": Rule(Access.STAFF_OBJECT, _pk("plan_a")),
     "bookings:plan_end": Rule(Access.STAFF_OBJECT, _pk("plan_a"), get_ok=False),
+    "bookings:plan_improvement": Rule(Access.STAFF_OBJECT, _pk("plan_a"), get_ok=False),
     "bookings:plan_series_create": Rule(Access.STAFF_OBJECT, _pk("plan_a")),
     "bookings:plan_cancel_remaining": Rule(Access.STAFF_OBJECT, _pk("plan_a"), get_ok=False),
     "bookings:plan_series_detail": Rule(Access.STAFF_OBJECT, _pk("series_a")),

@@ -55,8 +55,8 @@ def valid_values(modality: Modality, **overrides: Any) -> dict[str, Any]:
         values |= {
             "body_area": "Lower back, left",
             "resource": modality.resource,
-            "temperature_c": Decimal("-30.0"),
-            "exposure_seconds": 300,
+            "temperature_c": Decimal("-110.0"),
+            "exposure_seconds": 150,
         }
     else:
         values |= {"points_used": "BL23, BL25, GB30", "needle_count": 8, "exposure_seconds": 25 * 60,
@@ -84,8 +84,8 @@ def valid_post(modality: Modality, **overrides: Any) -> dict[str, Any]:
         data |= {"temperature_c": "-120", "exposure_seconds": "150", "bp_systolic": "130", "bp_diastolic": "85",
                  "unchanged_since_screening": "on"}  # fmt: skip
     elif modality.kind == Modality.Kind.LOCALIZED_CRYO:
-        data |= {"body_area": "Lower back, left", "resource": str(modality.resource_id), "temperature_c": "-30",
-                 "exposure_seconds": "300"}  # fmt: skip
+        data |= {"body_area": "Lower back, left", "resource": str(modality.resource_id), "temperature_c": "-110",
+                 "exposure_seconds": "150"}  # fmt: skip
     else:
         data |= {"points_used": "BL23, BL25", "needle_count": "8", "exposure_seconds": "25",
                  "electro_stimulation": "no"}  # fmt: skip

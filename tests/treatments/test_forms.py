@@ -101,7 +101,7 @@ def test_whole_body_cryotherapy_implausible_reading_is_a_field_error(wbc_appoint
         ("resource", "", "required"),
         ("temperature_c", "-170", "outside the device's range of -160.0 to 0.0"),
         ("temperature_c", "15", "outside the device's range"),
-        ("exposure_seconds", "1200", "outside this treatment's 60-900 seconds"),
+        ("exposure_seconds", "1200", "is applied for 60-180 seconds; 1200 seconds is outside that"),
         ("exposure_seconds", "abc", "whole number"),
     ],
 )
