@@ -44,6 +44,7 @@ from bookings.models import Appointment, BookingPolicy
 from bookings.selectors import availability, free_slots, week_start
 from bookings.services.appointments import appointment_book
 from bookings.services.reminders import BookingMessage, reminders_plan_due
+from clinic.clinic_time import clinic_datetime
 from clinic.models import Modality, Patient, Practitioner, Role, User
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import reminders_dispatch_due, reminders_plan_many, reminders_send_batch
@@ -104,9 +105,19 @@ class Subjects:
 
 def subjects_load() -> Subjects:
     week = week_start(timezone.localdate()) + timedelta(days=7)
+    practitioner = Practitioner.objects.select_related("user").get(user__email=f"practitioner-0@{EMAIL_DOMAIN}")
+    # The day measured is one the practitioner has patients booked (a day page with rows, whatever
+    # the date the bench runs on and however sparse a small clinic is):
+    # the first from next week on, else the latest before it.
+    theirs = Appointment.objects.filter(practitioner=practitioner).values_list("starts_at", flat=True)
+    next_week = clinic_datetime(week, time(0))
+    first_booked = (
+        theirs.filter(starts_at__gte=next_week).order_by("starts_at").first()
+        or theirs.filter(starts_at__lt=next_week).order_by("-starts_at").first()
+    )
     return Subjects(
         modality=Modality.objects.select_related("resource").get(slug=SEEDED_SLUGS["wbc"]),
-        practitioner=Practitioner.objects.select_related("user").get(user__email=f"practitioner-0@{EMAIL_DOMAIN}"),
+        practitioner=practitioner,
         booking_patient=Patient.objects.select_related("user").get(user__email=BOOKING_PATIENT_EMAIL),
         chart_patient=Patient.objects.select_related("user").get(user__email=CHART_PATIENT_EMAIL),
         contenders=list(
@@ -115,7 +126,7 @@ def subjects_load() -> Subjects:
             .order_by("pk")[:CONTENDER_COUNT]
         ),
         week=week,
-        day=week + timedelta(days=2),
+        day=timezone.localdate(first_booked) if first_booked else week + timedelta(days=2),
     )
 
 
@@ -598,7 +609,7 @@ def patient_search_measure(*, sizes: list[int], runs: int, warmup: int = 3) -> l
             _search_patients_top_up(total=size, names=names)
             sample = Patient.objects.select_related("user").filter(user__email__startswith=SEARCH_EMAIL_PREFIX).last()
             surname = sample.user.last_name if sample else "Smith"
-            typed_phone = sample.phone if sample else "07700 000001"
+            typed_phone = str(sample.phone) if sample else "07911 000001"
             born = f"{sample.date_of_birth:%d/%m/%Y}" if sample else "01/01/1970"
             name = measure(lambda: patient_search(actor=desk, query="Jonh Smyth"), runs=runs, warmup=warmup)
             by_birth = measure(
