@@ -50,8 +50,8 @@ def test_desk_registers_a_phone_only_patient_and_books_them_through_the_search(
     field(page, "Find the patient").fill("whitmore")
     page.get_by_role("button", name="Search").click()
     results = page.get_by_role("list", name="Patients found")
-    expect(results).to_contain_text("Nell Whitmore")
-    expect(results).not_to_contain_text("Nora Whitfield")
+    # The closest match first: on PostgreSQL the search is typo-tolerant, so a similar name may follow.
+    expect(results.get_by_role("listitem").first).to_contain_text("Nell Whitmore")
     visitor.check("search-results")
     results.get_by_role("link", name=re.compile("Choose Nell Whitmore")).click()
     expect(page.get_by_role("region", name="The patient")).to_contain_text("Nell Whitmore")

@@ -148,7 +148,10 @@ def test_practitioner_puts_patient_on_acupuncture_plan_and_books_initial_phase_w
     page.get_by_role("link", name="Put a patient on a plan").click()
     expect(page.get_by_role("heading", name="Put a patient on a care plan")).to_be_visible()
     visitor.check("plan-form")
-    choose(page, "Patient", "Casey Lin")
+    # The patient is found through the patient search (never a list of every patient).
+    field(page, "Find the patient").fill("Casey Lin")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("list", name="Patients found").get_by_role("link", name=re.compile("Choose Casey Lin")).click()
     choose(page, "Plan", "Acupuncture")
     field(page, "Start date").fill(first_day.isoformat())
     field(page, "Notes").fill("Chronic low back pain; acupuncture course agreed.")

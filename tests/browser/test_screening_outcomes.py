@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
@@ -74,7 +76,9 @@ def test_patient_with_raynauds_is_told_why_wbc_is_not_possible_and_books_acupunc
     page.get_by_role("button", name="Sign the consent form").click()
     expect(page.get_by_text("your consent for acupuncture initial consultation is recorded")).to_be_visible()
 
-    _treatment_row(page, "Acupuncture initial consultation").get_by_role("link", name="Book", exact=True).click()
+    _treatment_row(page, "Acupuncture initial consultation").get_by_role(
+        "link", name=re.compile(r"^Book( for |$)")
+    ).click()
     expect(page.get_by_role("heading", name="Book Acupuncture initial consultation")).to_be_visible()
     chosen = choose_first_time_on(visitor, day=a_few_days_ahead(), label="acupuncture-free-times")
     visitor.check("confirm-acupuncture")
@@ -140,7 +144,7 @@ def test_relative_contraindication_waits_for_review_then_practitioner_clears_and
     patient_visitor.goto("/screening/", "screening-cleared")
     expect(wbc.get_by_text("Consent form to sign")).to_be_visible()
     sign_consent(patient_visitor, treatment="Whole-body cryotherapy", full_name="Sam Okafor")
-    wbc.get_by_role("link", name="Book", exact=True).click()
+    wbc.get_by_role("link", name=re.compile(r"^Book( for |$)")).click()
     choose_first_time_on(patient_visitor, day=a_few_days_ahead(), label="wbc-free-times")
     page.get_by_role("button", name="Book this time").click()
     expect(page.get_by_text("Your appointment is booked")).to_be_visible()
