@@ -9,6 +9,11 @@ class BookingsConfig(AppConfig):
 
         booking_message_kinds_register()
 
+        from bookings.schedule_signals import schedule_signals_connect
+
+        # New hours and removed time off offer their slots to the waitlist (see the module for why signals).
+        schedule_signals_connect()
+
         from clinic.links import Link, register_link
 
         # A patient cleared for a treatment on their screening page (screening) can book it straight away.

@@ -54,3 +54,13 @@ def waitlist_slot_offer(modality_id: int, practitioner_id: int, starts_at: str) 
         modality=modality, starts_at=datetime.fromisoformat(starts_at), practitioner=practitioner
     )
     return offer.pk if offer else None
+
+
+@shared_task(ignore_result=True)
+def waitlist_hours_opened(practitioner_id: int, ranges: list[list[str]], time_off: bool = False) -> int:
+    """Offer the free slots of a practitioner's newly bookable time to the waitlist (idempotent)."""
+    practitioner = Practitioner.objects.filter(pk=practitioner_id).first()
+    if practitioner is None:
+        return 0
+    opened = [(datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in ranges]
+    return len(waitlist_services.waitlist_hours_opened(practitioner=practitioner, ranges=opened, time_off=time_off))

@@ -12,6 +12,11 @@ The rules, in one place:
   is an outbox message with a unique key (sent once) and holds for the booking policy's
   ``waitlist_offer_hold_minutes``; the database refuses a second open offer of one slot and a
   second offer of one slot to one patient.
+* A patient holds one open offer at a time: while they hold one, the next matching patient is
+  offered the next slot instead.
+* New bookable time (extra hours, weekly hours added or widened, time off removed or shortened;
+  ``waitlist_hours_opened``) offers its free slots, in time order, each to the first matching
+  waiting patient, without offering two overlapping times of one practitioner at once.
 * An offer not answered in time passes to the next matching entry (``waitlist_offers_advance``,
   a periodic task).  A passed offer may still be accepted while the slot is free: the first to
   accept gets it, through the booking service (screening gate, locks, constraints); anyone
@@ -23,6 +28,7 @@ The rules, in one place:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
 
@@ -264,6 +270,8 @@ def waitlist_slot_freed(*, modality: Modality, starts_at: datetime, practitioner
         .filter(modality=modality, available_from__lte=day, available_until__gte=day)
         .filter(Q(practitioner__isnull=True) | Q(practitioner=practitioner))
         .exclude(patient__in=offered.values("patient"))
+        # One held offer per patient at a time: opening a day of new hours must not email one patient ten times.
+        .exclude(patient__in=WaitlistOffer.objects.filter(status=Offer.OPEN).values("patient"))
         .select_related("patient__user")
         .in_join_order()
     )
@@ -273,6 +281,90 @@ def waitlist_slot_freed(*, modality: Modality, starts_at: datetime, practitioner
                 entry=entry, practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, policy=policy
             )
     return None
+
+
+def waitlist_hours_opened(
+    *, practitioner: Practitioner, ranges: Iterable[tuple[datetime, datetime]], time_off: bool = False
+) -> list[WaitlistOffer]:
+    """Offer the free slots that newly bookable time of ``practitioner`` (aware ``ranges``) opened to the waitlist.
+
+    A slot counts when it is bookable now (notice, horizon, hours, the room, other bookings: the
+    availability rules) and its session overlaps a range, or, when the ranges were ``time_off`` removed,
+    its session with the buffer after it (time off keeps the buffer out too, hours only the session).
+    Slots are taken in time order, each offered through ``waitlist_slot_freed`` (its own transaction,
+    like ``waitlist_offers_advance``, so one slot's trouble does not hold up the rest); a slot
+    overlapping a time this practitioner already has on offer is left alone, so two patients are never
+    offered one session of the same person.  Idempotent: a second run offers nothing the first did not.
+    Returns the offers made.
+    """
+    if not practitioner.is_active:
+        return []
+    now = timezone.now()
+    policy = BookingPolicy.load()
+    latest = policy.latest_start(now)
+    earliest = policy.earliest_start(now)
+    wanted = sorted((start, end) for start, end in ranges if start < end and end > earliest and start <= latest)
+    if not wanted:
+        return []
+    today = timezone.localdate()
+    modalities = list(practitioner.modalities.filter(is_active=True).select_related("resource"))
+    waiting = list(
+        WaitlistEntry.objects.waiting(today=today)
+        .filter(modality__in=modalities)
+        .filter(Q(practitioner__isnull=True) | Q(practitioner=practitioner))
+    )
+    holding = set(WaitlistOffer.objects.filter(status=Offer.OPEN).values_list("patient_id", flat=True))
+    waiting = [entry for entry in waiting if entry.patient_id not in holding]
+    if not waiting:  # the usual case: nobody to tell, so no availability to work out
+        return []
+    first_day = max(timezone.localdate(max(wanted[0][0], earliest)), today)
+    last_day = min(timezone.localdate(max(end for _, end in wanted)), timezone.localdate(latest))
+    candidates: list[tuple[datetime, datetime, datetime, Modality]] = []
+    for modality in modalities:
+        if not any(entry.modality_id == modality.pk for entry in waiting):
+            continue
+        for slot in selectors.free_slots(
+            modality=modality, start=first_day, end=last_day, practitioner=practitioner, policy=policy, now=now
+        ):
+            until = modality.occupies_until(slot.starts_at)
+            reach = until if time_off else slot.ends_at
+            if any(slot.starts_at < end and reach > start for start, end in wanted):
+                candidates.append((slot.starts_at, slot.ends_at, until, modality))
+    held = [
+        (offer.starts_at, offer.modality.occupies_until(offer.starts_at))
+        for offer in WaitlistOffer.objects.filter(practitioner=practitioner, status=Offer.OPEN).select_related(
+            "modality"
+        )
+    ]
+    offers = []
+    for starts_at, ends_at, until, modality in sorted(candidates, key=lambda slot: (slot[0], slot[3].pk)):
+        if not waiting:  # everyone who could be offered a time holds one now
+            break
+        if any(starts_at < held_until and until > held_from for held_from, held_until in held):
+            continue
+        if not any(
+            entry.modality_id == modality.pk and entry.can_make(starts_at=starts_at, ends_at=ends_at)
+            for entry in waiting
+        ):
+            continue
+        offer = waitlist_slot_freed(modality=modality, starts_at=starts_at, practitioner=practitioner)
+        if offer is not None:
+            offers.append(offer)
+            held.append((starts_at, until))
+            waiting = [entry for entry in waiting if entry.patient_id != offer.patient_id]
+    return offers
+
+
+def waitlist_hours_opened_on_commit(
+    *, practitioner_id: int, ranges: list[tuple[datetime, datetime]], time_off: bool = False
+) -> None:
+    """Once the caller's transaction commits, offer the slots of newly bookable ``ranges`` (in a Celery task)."""
+    from bookings.tasks import waitlist_hours_opened as task  # the task module imports this one
+
+    if ranges:
+        task.delay_on_commit(
+            practitioner_id, [[start.isoformat(), end.isoformat()] for start, end in ranges], time_off=time_off
+        )
 
 
 def _offer_make(
@@ -453,6 +545,8 @@ __all__ = [
     "WaitlistOfferGone",
     "WaitlistRefused",
     "waitlist_dates_check",
+    "waitlist_hours_opened",
+    "waitlist_hours_opened_on_commit",
     "waitlist_join",
     "waitlist_leave",
     "waitlist_offer_accept",

@@ -367,7 +367,7 @@ def test_a_lapsed_entry_is_never_offered_anything(slot, wbc, django_capture_on_c
     assert not WaitlistOffer.objects.exists()
 
 
-def test_accepting_one_time_passes_the_other_time_held_for_me_to_the_next(
+def test_a_patient_holding_an_offer_is_not_offered_a_second_time_the_next_patient_is(
     working_practitioner, screened_other_patient, wbc, django_capture_on_commit_callbacks
 ):
     ten = booked(screened_other_patient, wbc, at(TUESDAY, 10))
@@ -377,12 +377,29 @@ def test_accepting_one_time_passes_the_other_time_held_for_me_to_the_next(
     join(second, wbc)
     cancel(ten, django_capture_on_commit_callbacks)
     cancel(eleven, django_capture_on_commit_callbacks)
-    assert {offer.starts_at for offer in offers_to(first)} == {at(TUESDAY, 10), at(TUESDAY, 11)}
-    ten_offer = next(offer for offer in offers_to(first) if offer.starts_at == at(TUESDAY, 10))
+    assert [offer.starts_at for offer in offers_to(first)] == [at(TUESDAY, 10)]
+    assert [offer.starts_at for offer in offers_to(second)] == [at(TUESDAY, 11)]
+    assert len([message for message in mail.outbox if message.to == [first.user.email]]) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        waitlist_offer_accept(offer=ten_offer, actor=first.user)
-    eleven_offers = WaitlistOffer.objects.filter(starts_at=at(TUESDAY, 11))
-    assert {(offer.patient, offer.status) for offer in eleven_offers} == {
-        (first, Offer.WITHDRAWN),
-        (second, Offer.OPEN),
-    }
+        waitlist_offer_accept(offer=offers_to(first)[0], actor=first.user)
+    assert offers_to(second)[0].status == Offer.OPEN
+
+
+def test_accepting_one_time_withdraws_the_other_time_i_was_offered(
+    working_practitioner, screened_other_patient, wbc, django_capture_on_commit_callbacks, clock
+):
+    ten = booked(screened_other_patient, wbc, at(TUESDAY, 10))
+    eleven = booked(screened_other_patient, wbc, at(TUESDAY, 11))
+    (first,) = waiting_patients(1)
+    join(first, wbc)
+    cancel(ten, django_capture_on_commit_callbacks)
+    clock.shift(timedelta(minutes=31))
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist_offers_advance()  # nobody else waits: the ten o'clock offer passes, still acceptable
+    cancel(eleven, django_capture_on_commit_callbacks)
+    assert {offer.starts_at for offer in offers_to(first)} == {at(TUESDAY, 10), at(TUESDAY, 11)}
+    eleven_offer = next(offer for offer in offers_to(first) if offer.starts_at == at(TUESDAY, 11))
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist_offer_accept(offer=eleven_offer, actor=first.user)
+    ten_offer = WaitlistOffer.objects.get(patient=first, starts_at=at(TUESDAY, 10))
+    assert ten_offer.status == Offer.WITHDRAWN

@@ -1,8 +1,10 @@
-"""Random sequences of joins, cancellations, direct bookings, accepts, declines, leaves and expiries.
+"""Random sequences of joins, cancellations, direct bookings, accepts, declines, leaves, expiries and
+new hours (extra evening hours, time off taken back).
 
 Whatever the order: a slot never holds two bookings, at most one offer of a slot holds at a time,
 a slot is offered in join order (nobody who joined earlier and still waits is skipped), each offer
-has exactly one outbox message, and no patient is offered one slot twice.
+has exactly one outbox message, no patient is offered one slot twice, and no patient holds two
+offers at once.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from datetime import time, timedelta
 import pytest
 import time_machine
 from django.db import transaction
+from django.db.models import Q
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from bookings.models import Appointment, WaitlistEntry, WaitlistOffer
+from bookings.models import Appointment, ExtraHours, TimeOff, WaitlistEntry, WaitlistOffer
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
 from bookings.services.waitlist import (
     WaitlistOfferGone,
     WaitlistRefused,
+    waitlist_hours_opened,
     waitlist_join,
     waitlist_leave,
     waitlist_offer_accept,
@@ -138,6 +142,20 @@ class WaitlistMachine(RuleBasedStateMachine):
         for starts_at in held:
             self._freed(starts_at)
 
+    @precondition(lambda self: not ExtraHours.objects.exists())
+    @rule()
+    def evening_hours_added(self) -> None:
+        ExtraHours.objects.create(practitioner=self.practitioner, date=TUESDAY, start_time=time(17), end_time=time(18))
+        waitlist_hours_opened(practitioner=self.practitioner, ranges=[(at(TUESDAY, 17), at(TUESDAY, 18))])  # its task
+
+    @rule(slot=st.sampled_from(SLOTS))
+    def time_off_taken_back(self, slot) -> None:
+        time_off = TimeOff.objects.create(
+            practitioner=self.practitioner, starts_at=slot, ends_at=slot + timedelta(hours=1)
+        )
+        time_off.delete()
+        waitlist_hours_opened(practitioner=self.practitioner, ranges=[(slot, slot + timedelta(hours=1))], time_off=True)
+
     @rule()
     def hold_runs_out(self) -> None:
         self.clock.shift(timedelta(minutes=31))
@@ -171,9 +189,25 @@ class WaitlistMachine(RuleBasedStateMachine):
                 # Never twice to one patient: one who left and joined again was offered it on the old entry.
                 .exclude(patient__waitlist_offers__starts_at=offer.starts_at)
                 .exclude(patient__appointments__starts_at=offer.starts_at, patient__appointments__status="booked")
+                # One held offer per patient: one holding another offer then was rightly passed over.
+                .exclude(patient__in=self._holding_when(offer))
             )
             assert not skipped.exists(), f"offer {offer.pk} skipped an earlier entry"
             self.seen_offer_ids.add(offer.pk)
+
+    @staticmethod
+    def _holding_when(offer: WaitlistOffer):
+        return (
+            WaitlistOffer.objects.exclude(pk=offer.pk)
+            .filter(offered_at__lte=offer.offered_at)
+            .filter(Q(status=Offer.OPEN) | Q(answered_at__gte=offer.offered_at))
+            .values("patient")
+        )
+
+    @invariant()
+    def one_held_offer_per_patient(self) -> None:
+        holding = Counter(WaitlistOffer.objects.filter(status=Offer.OPEN).values_list("patient_id", flat=True))
+        assert all(count == 1 for count in holding.values())
 
     @invariant()
     def a_waiter_booked_in_a_slot_accepted_its_offer(self) -> None:
