@@ -475,46 +475,24 @@ def appointment_move_check(
 
     The same rules in the same order; raises ``BookingRefused`` or ``CareTeamRefused``, returns the free slot.
     """
+    _, slot = _move_rules(actor=actor, appointment=appointment, starts_at=starts_at, practitioner=practitioner)
+    return slot
+
+
+def _move_rules(
+    *,
+    actor: User,
+    appointment: Appointment,
+    starts_at: datetime,
+    practitioner: Practitioner | None,
+    lock: bool = False,
+) -> tuple[Modality, selectors.FreeSlot]:
+    """Every rule a move obeys, in order; with ``lock`` the room or device and practitioners are
+    locked before the free slot is looked up (the move itself).  Returns the modality and the slot."""
     policy = BookingPolicy.load()
     now = timezone.now()
     _check_may_move(actor=actor, appointment=appointment, practitioner=practitioner, policy=policy, now=now)
-    modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
-    _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=actor)
-    _check_time_rules(
-        modality=modality,
-        starts_at=starts_at,
-        policy=policy,
-        now=now,
-        patient=appointment.patient,
-        practitioner=practitioner,
-        exclude_appointment=appointment,
-    )
-    return _find_slot(
-        modality=modality,
-        starts_at=starts_at,
-        patient=appointment.patient,
-        practitioner=practitioner,
-        policy=policy,
-        now=now,
-        exclude_appointment=appointment,
-    )
-
-
-@transaction.atomic
-def _appointment_move(
-    *, actor: User, appointment: Appointment, starts_at: datetime, practitioner: Practitioner | None
-) -> Appointment:
-    # Lock the row alone: PostgreSQL cannot lock the nullable side of the join to the resource.
-    appointment = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient__user", "practitioner__user")
-        .get(pk=appointment.pk)
-    )
-    policy = BookingPolicy.load()
-    now = timezone.now()
-    _check_may_move(actor=actor, appointment=appointment, practitioner=practitioner, policy=policy, now=now)
-    was_at, was_with = appointment.starts_at, appointment.practitioner
-    if starts_at == was_at and practitioner in (None, was_with):
+    if starts_at == appointment.starts_at and practitioner in (None, appointment.practitioner):
         raise BookingRefused("The appointment is already at that time.")
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
     _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=actor)
@@ -527,7 +505,8 @@ def _appointment_move(
         practitioner=practitioner,
         exclude_appointment=appointment,
     )
-    modality = _lock(modality=modality, practitioner=practitioner)
+    if lock:
+        modality = _lock(modality=modality, practitioner=practitioner)
     slot = _find_slot(
         modality=modality,
         starts_at=starts_at,
@@ -536,6 +515,23 @@ def _appointment_move(
         policy=policy,
         now=now,
         exclude_appointment=appointment,
+    )
+    return modality, slot
+
+
+@transaction.atomic
+def _appointment_move(
+    *, actor: User, appointment: Appointment, starts_at: datetime, practitioner: Practitioner | None
+) -> Appointment:
+    # Lock the row alone: PostgreSQL cannot lock the nullable side of the join to the resource.
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient__user", "practitioner__user")
+        .get(pk=appointment.pk)
+    )
+    was_at, was_with = appointment.starts_at, appointment.practitioner
+    modality, slot = _move_rules(
+        actor=actor, appointment=appointment, starts_at=starts_at, practitioner=practitioner, lock=True
     )
     # What the appointment held until now, offered to the waitlist once the move commits.
     freed = Appointment(modality_id=appointment.modality_id, practitioner_id=was_with.pk, starts_at=was_at)
