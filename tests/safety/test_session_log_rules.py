@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -73,7 +75,9 @@ def test_nerve_damage_is_an_adverse_event_kind(patient, practitioner, localized_
     assert AdverseEvent.Kind.NERVE_DAMAGE == "nerve_damage"
 
 
+@time_machine.travel(datetime(2026, 6, 2, 11, 30, tzinfo=ZoneInfo("Europe/London")), tick=False)
 def test_a_session_cannot_be_logged_before_its_appointment_starts(patient, practitioner, wbc):
+    # Later the same day (on the real clock, "in 30 minutes" can be tomorrow, refused for another reason).
     starts_at = timezone.now() + timedelta(minutes=30)
     appointment = appointment_create(patient=patient, practitioner=practitioner, modality=wbc, starts_at=starts_at)
     with pytest.raises(SessionLogRefused, match="has not started yet"):
