@@ -1,33 +1,5 @@
-"""Fixtures for the treatment log tests."""
+"""The safety tests log sessions as the treatment tests do: the same fixtures, defined once."""
 
-from __future__ import annotations
+from tests.treatments.conftest import _staff_without_second_factor, admin_user, patient_client, practitioner_client
 
-import pytest
-from django.test import Client
-
-from tests.factories import AdminFactory
-
-
-@pytest.fixture(autouse=True)
-def _staff_without_second_factor(settings) -> None:
-    """These tests are about the log, not about two-factor login (tested in tests/clinic)."""
-    settings.CLINIC_STAFF_2FA_REQUIRED = False
-
-
-@pytest.fixture
-def practitioner_client(practitioner) -> Client:
-    client = Client()
-    client.force_login(practitioner.user)
-    return client
-
-
-@pytest.fixture
-def patient_client(patient) -> Client:
-    client = Client()
-    client.force_login(patient.user)
-    return client
-
-
-@pytest.fixture
-def admin_user(db):
-    return AdminFactory()
+__all__ = ["_staff_without_second_factor", "admin_user", "patient_client", "practitioner_client"]
