@@ -46,6 +46,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("health/", health.health_view, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 handler500 = error_pages.server_error

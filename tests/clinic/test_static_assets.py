@@ -36,3 +36,10 @@ def test_the_stale_wrapper_package_is_gone():
     assert "bootstrap" not in settings.INSTALLED_APPS
     requirements = (Path(settings.BASE_DIR) / "requirements.txt").read_text()
     assert "django-bootstrap-static" not in requirements
+
+
+def test_favicon_ico_leads_to_the_clinic_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg")
+    assert "clinic/favicon" in response["Location"]

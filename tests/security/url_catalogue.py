@@ -63,6 +63,7 @@ RULES: dict[str, Rule] = {
     "two_factor_recovery_codes": Rule(Access.ACCOUNT),
     "two_factor_disable": Rule(Access.ACCOUNT, get_ok=False),
     "health": Rule(Access.PUBLIC),  # statuses and ages only, for load balancers
+    "favicon": Rule(Access.PUBLIC),  # a redirect to the static icon
     # screening
     "screening:mine": Rule(Access.PATIENT),
     "screening:questionnaire": Rule(Access.PATIENT),
