@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the language cookie, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -102,6 +104,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.clinic",
             ],
+            # Dates in the clinic's named formats everywhere: {{ value|when:"day_time" }}.
+            "builtins": ["clinic.templatetags.clinic_dates"],
         },
     },
 ]
@@ -153,6 +157,9 @@ AUTHENTICATION_BACKENDS = [
 
 # --- Time and language ------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# English is the source language; Spanish ships complete (locale/es).
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="Europe/London")
 USE_I18N = True
 # The clinic reads the clock in 24 hours ("08:00"): English's own formats say "8 a.m.".
