@@ -2,7 +2,8 @@
 
 Each test starts its own throwaway redis-server (so restarting it disturbs nobody) and
 workers that use this test's PostgreSQL database and write mail to a folder, one file
-per message, tagged with the reminder's key.
+per message, tagged with the reminder's key (fixtures in ``conftest.py``, machinery in
+``real_workers.py``).
 """
 
 from __future__ import annotations
@@ -10,23 +11,21 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from bookings.services.reminders import BookingMessage
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import reminder_plan
+from tests.notifications.real_workers import PYTHON, wait_for
 
 pytestmark = [
     pytest.mark.redis,
@@ -35,128 +34,7 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs the redis-server binary"),
 ]
 
-PYTHON = sys.executable
 MARKER = "X-Clinic-Reminder: "
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A private redis-server that keeps nothing on disk: a restart loses every queued message."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],  # noqa: S607
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def queued(self) -> int:
-        out = subprocess.run(  # noqa: S603
-            ["redis-cli", "-p", str(self.port), "llen", "celery"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return int(out.stdout.strip() or 0)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "mail"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def worker_env(redis_server: RedisServer, mail_dir: Path) -> dict[str, str]:
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_server.url,
-        "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
-        "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-worker-process-0123456789",
-        "DJANGO_CONN_MAX_AGE": "0",
-        "REMINDER_TEST_MAIL_DIR": str(mail_dir),
-        "REMINDER_TEST_SEND_SECONDS": "0",
-        "PYTHONPATH": str(settings.BASE_DIR),
-    }
-
-
-@pytest.fixture
-def start_worker(worker_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen]]:
-    workers: list[subprocess.Popen] = []
-
-    def start(**extra_env: str) -> subprocess.Popen:
-        command = [PYTHON, "-m", "celery", "-A", "clinic", "worker", "--concurrency=4", "--loglevel=INFO"]
-        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-        worker = subprocess.Popen(  # noqa: S603
-            command,
-            cwd=settings.BASE_DIR,
-            env={**worker_env, **extra_env},
-            start_new_session=True,  # its own process group: SIGKILL reaches the pool children too
-        )
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-
-
-@pytest.fixture
-def dispatch(worker_env: dict[str, str]) -> Callable[[int], None]:
-    """Run ``manage.py reminders_dispatch`` in ``times`` processes at once."""
-
-    def run(times: int = 1) -> None:
-        processes = [
-            subprocess.Popen(  # noqa: S603
-                [PYTHON, "manage.py", "reminders_dispatch", "--no-plan"],
-                cwd=settings.BASE_DIR,
-                env=worker_env,
-                stdout=subprocess.DEVNULL,
-            )
-            for _ in range(times)
-        ]
-        assert [process.wait(timeout=60) for process in processes] == [0] * times
-
-    return run
 
 
 def _rules(**values: int) -> None:
@@ -183,13 +61,7 @@ def _sent_keys(mail_dir: Path) -> Counter:
     return keys
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the workers")
+_wait_for = wait_for
 
 
 def _all_in_state(state: str) -> Callable[[], bool]:
