@@ -23,9 +23,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings.services.reminders import BookingMessage
-from notifications.models import Reminder, ReminderSettings
+from clinic.models import Patient
+from notifications.channels import sms_idempotency_key
+from notifications.models import Channel, Reminder, ReminderSettings
 from notifications.services import reminder_plan
+from tests.factories import PatientFactory
 from tests.notifications.real_workers import PYTHON, wait_for
+from tests.notifications.recording_backends import deliveries
 
 pytestmark = [
     pytest.mark.redis,
@@ -181,3 +185,79 @@ def test_failing_mail_server_leads_to_retries_then_a_failed_row_not_a_crash(pati
     assert "SMTPServerDisconnected" in reminder.last_error
     assert worker.poll() is None  # the worker is still running
     assert _sent_keys(mail_dir) == Counter()
+
+
+# --- SMS: a worker killed after the provider accepted a text -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "killed_text_ends", "copies_the_provider_dropped"),
+    [
+        # Without idempotency keys a copy would be a second text on the phone: "unknown", never re-sent.
+        ("RecordingSmsBackend", Reminder.State.UNKNOWN, 0),
+        # With them the copy is sent, the provider recognises and drops it, and the row ends "sent".
+        ("KeyedRecordingSmsBackend", Reminder.State.SENT, 1),
+    ],
+)
+def test_a_text_whose_worker_died_after_the_provider_accepted_it_reaches_the_phone_once(
+    backend, killed_text_ends, copies_the_provider_dropped, start_worker, dispatch, mail_dir
+):
+    _rules(requeue_after_seconds=2)
+    patient = PatientFactory(phone="07911 123456", message_channels=Patient.MessageChannels.SMS)
+    now = timezone.now()
+    texts = [
+        reminder_plan(
+            key=f"nudge:text-test:{n}", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=now, channel="sms"
+        )[0]
+        for n in range(2)
+    ]
+    assert {text.channel for text in texts} == {Channel.SMS}
+    backend_env = {"REMINDER_TEST_SMS_BACKEND": f"tests.notifications.recording_backends.{backend}"}
+
+    worker = start_worker(REMINDER_TEST_AFTER_ACCEPT_SECONDS="30", **backend_env)
+    dispatch()
+    wait_for(lambda: len(deliveries(mail_dir)) == 1, timeout=30, what="the provider to accept the first text")
+    (killed,) = Reminder.objects.filter(pk=texts[0].pk, state=Reminder.State.SENDING)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    time.sleep(2.5)  # its lease runs out
+
+    start_worker(**backend_env)
+    dispatch()
+    wait_for(lambda: not Reminder.objects.filter(state__in=["pending", "sending"]).exists(), what="the texts to end")
+    received = deliveries(mail_dir)
+    on_the_phone = Counter(record["idempotency_key"] for record in received if record["channel"] == "sms")
+    assert on_the_phone == Counter({sms_idempotency_key(text): 1 for text in texts})
+    assert sum(record["channel"] == "sms-dropped" for record in received) == copies_the_provider_dropped
+    states = dict(Reminder.objects.values_list("pk", "state"))
+    assert states == {killed.pk: killed_text_ends, texts[1].pk: Reminder.State.SENT}
+    killed.refresh_from_db()
+    assert killed.attempts == 1 + copies_the_provider_dropped  # every hand-over counted, none rolled back
+    if killed_text_ends == Reminder.State.UNKNOWN:
+        assert "unknown" in killed.last_error
+
+
+def test_a_worker_busy_sending_survives_a_redis_restart_and_sends_what_comes_after(
+    patient, redis_server, start_worker, dispatch, mail_dir
+):
+    """Celery 5.7 with kombu 5.7 stopped with "Unrecoverable error: AttributeError('NoneType' object has
+    no attribute 'hostname')" when the broker went away while it held an unacknowledged message."""
+    _rules(requeue_after_seconds=2)
+    (first,) = _due_reminders(patient, 1)
+    worker = start_worker(REMINDER_TEST_SEND_SECONDS="3")
+    dispatch()
+    _wait_for(lambda: _states() == Counter({Reminder.State.SENDING: 1}), timeout=30)
+    assert redis_server.unacknowledged() == 1  # the worker holds the batch's message while it sends
+    redis_server.stop()
+    time.sleep(1)
+    redis_server.start()
+
+    _wait_for(_all_in_state(Reminder.State.SENT))
+    time.sleep(3)  # the worker reconnects (or, before the fix, has exited)
+    assert worker.poll() is None, "the worker stopped when Redis restarted"
+    later = reminder_plan(
+        key="nudge:worker-test:later", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=timezone.now()
+    )[0]
+    dispatch()
+    _wait_for(_all_in_state(Reminder.State.SENT), what="the worker to send a reminder after the restart")
+    assert _sent_keys(mail_dir) == Counter({first.key: 1, later.key: 1})
