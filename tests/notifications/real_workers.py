@@ -54,8 +54,16 @@ class RedisServer:
             self.process.wait(timeout=10)
 
     def queued(self) -> int:
+        """Messages waiting in the queue."""
+        return self._ask("llen", "celery")
+
+    def unacknowledged(self) -> int:
+        """Messages taken by a worker and not yet acknowledged (kombu keeps them to restore them)."""
+        return self._ask("hlen", "unacked")
+
+    def _ask(self, *command: str) -> int:
         out = subprocess.run(  # noqa: S603
-            ["redis-cli", "-p", str(self.port), "llen", "celery"],  # noqa: S607
+            ["redis-cli", "-p", str(self.port), *command],  # noqa: S607
             capture_output=True,
             text=True,
             check=True,
