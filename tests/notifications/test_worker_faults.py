@@ -2,7 +2,8 @@
 
 Each test starts its own throwaway redis-server (so restarting it disturbs nobody) and
 workers that use this test's PostgreSQL database and write mail to a folder, one file
-per message, tagged with the reminder's key.
+per message, tagged with the reminder's key (fixtures in ``conftest.py``, machinery in
+``real_workers.py``).
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from bookings.services.reminders import BookingMessage
-from notifications.models import Reminder, ReminderSettings
+from clinic.models import Patient
+from notifications.channels import sms_idempotency_key
+from notifications.models import Channel, Reminder, ReminderSettings
 from notifications.services import reminder_plan
+from tests.factories import PatientFactory
+from tests.notifications.real_workers import PYTHON, wait_for
+from tests.notifications.recording_backends import deliveries
 
 pytestmark = [
     pytest.mark.redis,
@@ -35,128 +38,7 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs the redis-server binary"),
 ]
 
-PYTHON = sys.executable
 MARKER = "X-Clinic-Reminder: "
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A private redis-server that keeps nothing on disk: a restart loses every queued message."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],  # noqa: S607
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def queued(self) -> int:
-        out = subprocess.run(  # noqa: S603
-            ["redis-cli", "-p", str(self.port), "llen", "celery"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return int(out.stdout.strip() or 0)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "mail"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def worker_env(redis_server: RedisServer, mail_dir: Path) -> dict[str, str]:
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_server.url,
-        "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
-        "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-worker-process-0123456789",
-        "DJANGO_CONN_MAX_AGE": "0",
-        "REMINDER_TEST_MAIL_DIR": str(mail_dir),
-        "REMINDER_TEST_SEND_SECONDS": "0",
-        "PYTHONPATH": str(settings.BASE_DIR),
-    }
-
-
-@pytest.fixture
-def start_worker(worker_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen]]:
-    workers: list[subprocess.Popen] = []
-
-    def start(**extra_env: str) -> subprocess.Popen:
-        command = [PYTHON, "-m", "celery", "-A", "clinic", "worker", "--concurrency=4", "--loglevel=INFO"]
-        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-        worker = subprocess.Popen(  # noqa: S603
-            command,
-            cwd=settings.BASE_DIR,
-            env={**worker_env, **extra_env},
-            start_new_session=True,  # its own process group: SIGKILL reaches the pool children too
-        )
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-
-
-@pytest.fixture
-def dispatch(worker_env: dict[str, str]) -> Callable[[int], None]:
-    """Run ``manage.py reminders_dispatch`` in ``times`` processes at once."""
-
-    def run(times: int = 1) -> None:
-        processes = [
-            subprocess.Popen(  # noqa: S603
-                [PYTHON, "manage.py", "reminders_dispatch", "--no-plan"],
-                cwd=settings.BASE_DIR,
-                env=worker_env,
-                stdout=subprocess.DEVNULL,
-            )
-            for _ in range(times)
-        ]
-        assert [process.wait(timeout=60) for process in processes] == [0] * times
-
-    return run
 
 
 def _rules(**values: int) -> None:
@@ -183,13 +65,7 @@ def _sent_keys(mail_dir: Path) -> Counter:
     return keys
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the workers")
+_wait_for = wait_for
 
 
 def _all_in_state(state: str) -> Callable[[], bool]:
@@ -309,3 +185,79 @@ def test_failing_mail_server_leads_to_retries_then_a_failed_row_not_a_crash(pati
     assert "SMTPServerDisconnected" in reminder.last_error
     assert worker.poll() is None  # the worker is still running
     assert _sent_keys(mail_dir) == Counter()
+
+
+# --- SMS: a worker killed after the provider accepted a text -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "killed_text_ends", "copies_the_provider_dropped"),
+    [
+        # Without idempotency keys a copy would be a second text on the phone: "unknown", never re-sent.
+        ("RecordingSmsBackend", Reminder.State.UNKNOWN, 0),
+        # With them the copy is sent, the provider recognises and drops it, and the row ends "sent".
+        ("KeyedRecordingSmsBackend", Reminder.State.SENT, 1),
+    ],
+)
+def test_a_text_whose_worker_died_after_the_provider_accepted_it_reaches_the_phone_once(
+    backend, killed_text_ends, copies_the_provider_dropped, start_worker, dispatch, mail_dir
+):
+    _rules(requeue_after_seconds=2)
+    patient = PatientFactory(phone="07911 123456", message_channels=Patient.MessageChannels.SMS)
+    now = timezone.now()
+    texts = [
+        reminder_plan(
+            key=f"nudge:text-test:{n}", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=now, channel="sms"
+        )[0]
+        for n in range(2)
+    ]
+    assert {text.channel for text in texts} == {Channel.SMS}
+    backend_env = {"REMINDER_TEST_SMS_BACKEND": f"tests.notifications.recording_backends.{backend}"}
+
+    worker = start_worker(REMINDER_TEST_AFTER_ACCEPT_SECONDS="30", **backend_env)
+    dispatch()
+    wait_for(lambda: len(deliveries(mail_dir)) == 1, timeout=30, what="the provider to accept the first text")
+    (killed,) = Reminder.objects.filter(pk=texts[0].pk, state=Reminder.State.SENDING)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    time.sleep(2.5)  # its lease runs out
+
+    start_worker(**backend_env)
+    dispatch()
+    wait_for(lambda: not Reminder.objects.filter(state__in=["pending", "sending"]).exists(), what="the texts to end")
+    received = deliveries(mail_dir)
+    on_the_phone = Counter(record["idempotency_key"] for record in received if record["channel"] == "sms")
+    assert on_the_phone == Counter({sms_idempotency_key(text): 1 for text in texts})
+    assert sum(record["channel"] == "sms-dropped" for record in received) == copies_the_provider_dropped
+    states = dict(Reminder.objects.values_list("pk", "state"))
+    assert states == {killed.pk: killed_text_ends, texts[1].pk: Reminder.State.SENT}
+    killed.refresh_from_db()
+    assert killed.attempts == 1 + copies_the_provider_dropped  # every hand-over counted, none rolled back
+    if killed_text_ends == Reminder.State.UNKNOWN:
+        assert "unknown" in killed.last_error
+
+
+def test_a_worker_busy_sending_survives_a_redis_restart_and_sends_what_comes_after(
+    patient, redis_server, start_worker, dispatch, mail_dir
+):
+    """Celery 5.7 with kombu 5.7 stopped with "Unrecoverable error: AttributeError('NoneType' object has
+    no attribute 'hostname')" when the broker went away while it held an unacknowledged message."""
+    _rules(requeue_after_seconds=2)
+    (first,) = _due_reminders(patient, 1)
+    worker = start_worker(REMINDER_TEST_SEND_SECONDS="3")
+    dispatch()
+    _wait_for(lambda: _states() == Counter({Reminder.State.SENDING: 1}), timeout=30)
+    assert redis_server.unacknowledged() == 1  # the worker holds the batch's message while it sends
+    redis_server.stop()
+    time.sleep(1)
+    redis_server.start()
+
+    _wait_for(_all_in_state(Reminder.State.SENT))
+    time.sleep(3)  # the worker reconnects (or, before the fix, has exited)
+    assert worker.poll() is None, "the worker stopped when Redis restarted"
+    later = reminder_plan(
+        key="nudge:worker-test:later", kind=BookingMessage.REBOOKING_NUDGE, patient=patient, due_at=timezone.now()
+    )[0]
+    dispatch()
+    _wait_for(_all_in_state(Reminder.State.SENT), what="the worker to send a reminder after the restart")
+    assert _sent_keys(mail_dir) == Counter({first.key: 1, later.key: 1})
