@@ -137,7 +137,13 @@ def _started_today(now: datetime, modality: Modality) -> datetime:
     latest_start = clinic_datetime(day, DEMO_CLOSING) - timedelta(minutes=modality.slot_minutes)
     opening = clinic_datetime(day, DEMO_OPENING)
     quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
-    return max(opening, min(quarter - timedelta(minutes=15), latest_start))
+    started = max(opening, min(quarter - timedelta(minutes=15), latest_start))
+    if started <= now:
+        return started
+    # Before today's first session (the small hours): the last session of the last working day,
+    # which has started, and cannot meet what is booked today.
+    day = working_day_on_or_before(day - timedelta(days=1))
+    return clinic_datetime(day, DEMO_CLOSING) - timedelta(minutes=modality.slot_minutes)
 
 
 def _past_appointment(
