@@ -13,7 +13,10 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import time_machine
 from django.conf import settings
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from django.test import override_settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bookings.ics import appointment_ics, appointment_uid, appointments_feed_ics
 from bookings.models import Appointment
@@ -81,16 +84,14 @@ def _library_calendar(name: str = "") -> icalendar.Calendar:
 
 
 @hypothesis_settings(max_examples=150, deadline=None)
-@given(
-    modality_name=NAME, preparation=TEXT, first=NAME, last=NAME, clinic=NAME.filter(bool), cancelled=st.booleans()
-)
+@given(modality_name=NAME, preparation=TEXT, first=NAME, last=NAME, clinic=NAME.filter(bool), cancelled=st.booleans())
 def test_an_appointment_ics_is_byte_for_byte_what_the_icalendar_library_writes(
     modality_name, preparation, first, last, clinic, cancelled
 ):
     appointment = _appointment(
         modality_name=modality_name, preparation=preparation, first=first, last=last, cancelled=cancelled
     )
-    with time_machine.travel(NOW, tick=False), _clinic_name(clinic):
+    with time_machine.travel(NOW, tick=False), override_settings(CLINIC_NAME=clinic):
         ours = appointment_ics(appointment=appointment)
         calendar = _library_calendar()
         calendar.add_component(_library_event(appointment))
@@ -123,15 +124,3 @@ def test_a_feed_is_what_the_icalendar_library_writes_and_its_name_cannot_break_t
     assert [str(event["summary"]).split(":")[0] for event in parsed.walk("VEVENT")] == [
         (f"Acupuncture {n}" if for_practitioner else f"Acupuncture {n} at {settings.CLINIC_NAME}") for n in range(3)
     ]
-
-
-class _clinic_name:  # noqa: N801 - used as a context manager, like override_settings
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self) -> None:
-        self.before = settings.CLINIC_NAME
-        settings.CLINIC_NAME = self.name
-
-    def __exit__(self, *exc: object) -> None:
-        settings.CLINIC_NAME = self.before
