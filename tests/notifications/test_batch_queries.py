@@ -66,9 +66,7 @@ def test_planning_many_costs_the_same_queries_for_ten_and_fifty(patient, other_p
     assert Reminder.objects.count() == 50
 
 
-def test_a_batch_costs_the_same_queries_for_five_and_forty_and_one_update_per_fifty_emails_more(
-    patient, other_patient
-):
+def test_a_batch_costs_the_same_queries_for_five_and_forty_and_one_update_per_fifty_emails_more(patient, other_patient):
     patients = [patient, other_patient, PatientFactory()]
 
     def send(count: int, prefix: str) -> int:
@@ -111,3 +109,32 @@ def test_the_upcoming_planner_costs_the_same_queries_for_few_and_many_appointmen
         many = _queries(lambda: reminders_plan_upcoming(now=NOON, rules=rules))
     assert Reminder.objects.filter(kind="upcoming").count() == Appointment.objects.count() == 10
     assert few == many
+
+
+def test_appointment_reminders_cost_the_same_queries_for_three_and_twelve_with_their_ics(practitioner, wbc):
+    """Writing an appointment message (three templates and an .ics) reads only what the batch loaded."""
+    with time_machine.travel(NOON - timedelta(days=3), tick=False):
+        appointments = [
+            appointment_create(
+                patient=PatientFactory(), practitioner=practitioner, modality=wbc, starts_at=NOON + timedelta(hours=n)
+            )
+            for n in range(1, 16)
+        ]
+    ContentType.objects.get_for_model(Appointment)  # cached for the process, as in a worker
+
+    def send(chosen: list[Appointment], prefix: str) -> int:
+        fresh = Appointment.objects.select_related("patient").filter(pk__in=[a.pk for a in chosen])
+        plans = [
+            {"key": f"{prefix}:{a.pk}", "kind": "upcoming", "patient": a.patient, "about": a, "about_at": a.starts_at,
+             "due_at": NOON}
+            for a in fresh
+        ]  # fmt: skip
+        reminders_plan_many(plans=plans)
+        with time_machine.travel(NOON, tick=False):
+            return _queries(lambda: reminders_send_batch(limit=len(plans)))
+
+    assert send(appointments[:3], "few") == send(appointments[3:], "many")
+    reminders = [m for m in mail.outbox if m.extra_headers["X-Clinic-Reminder"].startswith(("few", "many"))]
+    assert len(reminders) == 15
+    assert all(name == "appointment.ics" for m in reminders for name, _, _ in m.attachments)
+    assert all(m.alternatives for m in reminders), "each email has its HTML part"
