@@ -11,10 +11,13 @@ What the outbox guarantees (DESIGN.md invariant 4), stated honestly:
 * Sending has three committed steps.  The CLAIM (``_claim``, one transaction, ``SELECT ... FOR
   UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's IMMEDIATE transactions serialise it) marks the
   row "sending", counts the attempt and sets a lease (``requeue_after_seconds``).  The
-  HAND-OVER to the channel happens outside any transaction.  The RESULT ("sent", or pending
-  after a back-off, or "failed") is its own UPDATE, recorded as it happens.  Attempts are
-  never rolled back, so the admin log shows every hand-over (a row released unsent when its
-  batch runs out of time gets its reserved attempt back).
+  HAND-OVER to the channel happens outside any transaction.  The RESULT is recorded as it
+  happens: a refusal (pending after a back-off, or "failed") at once; "sent" at once for a
+  channel whose copies cannot be recognised (SMS without idempotency keys), and for email in
+  small groups (``SENT_GROUP_SIZE`` messages or ``SENT_GROUP_SECONDS``, one UPDATE each), since a
+  lost email mark only means the same Message-ID again.  Attempts are never rolled back, so the
+  admin log shows every hand-over (a row released unsent when its batch runs out of time gets
+  its reserved attempt back).
 * A worker killed before the claim commits leaves the row pending.  One killed after the
   claim leaves it "sending": once the lease has run out the outcome is UNKNOWN (the message
   may or may not have reached the server), and then it depends on the channel

@@ -468,7 +468,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {reminders['planned']:,} planned in {reminders['plan_seconds']} s, {reminders['sent']:,} sent in "
                 f"{reminders['send_seconds']} s: {reminders['per_second']:,} reminders/s"
+                + (f"; left unsent: {reminders['left']}" if reminders.get("left") else "")
             )
+            if reminders.get("send_cpu_ms"):
+                self.stdout.write(
+                    f"  CPU per reminder (Python only, whatever the load): planning {reminders['plan_cpu_ms']} ms, "
+                    f"sending {reminders['send_cpu_ms']} ms (summed over the senders)"
+                )
             self.stdout.write(
                 f"  queries: {reminders.get('plan_queries', '-')} per planned batch of {batch}, "
                 f"{reminders['dispatch_queries']} per dispatched batch of {batch} + "
