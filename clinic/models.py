@@ -210,6 +210,7 @@ class Patient(models.Model):
             self.MessageChannels.SMS: ["sms"],
             self.MessageChannels.BOTH: ["email", "sms"],
         }.get(self.message_channels, ["email"])
+
         # Only the channels asked about are checked: validating a phone number is the costly part.
         def reachable(name: str) -> bool:
             return self.email_reachable if name == "email" else self.sms_reachable
