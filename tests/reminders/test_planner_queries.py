@@ -38,9 +38,10 @@ def _warm() -> None:
         ContentType.objects.get_for_model(model)
 
 
-def _patients_with_due_plans(count: int, *, practitioner, wbc) -> list[CarePlan]:
+def _patients_with_due_plans(count: int, *, practitioner, wbc, first_hour: int = 0) -> list[CarePlan]:
     """Whole-body cryotherapy plans started last week with nothing attended: due since their start.
-    Every third patient has a session booked (no nudge); every second missed one (in the key)."""
+    Every third patient has a session booked (no nudge); every second missed one (in the key).
+    Each appointment at its own hour from ``first_hour`` (one practitioner: PostgreSQL refuses overlaps)."""
     template = PlanTemplate.objects.get(family=wbc.kind)
     plans = []
     for n in range(count):
@@ -52,14 +53,17 @@ def _patients_with_due_plans(count: int, *, practitioner, wbc) -> list[CarePlan]
         )
         if n % 3 == 2:
             appointment_create(
-                patient=patient, practitioner=practitioner, modality=wbc, starts_at=NOW + timedelta(days=2, hours=n)
+                patient=patient,
+                practitioner=practitioner,
+                modality=wbc,
+                starts_at=NOW + timedelta(days=2, hours=first_hour + n),
             )
         if n % 2 == 1:
             appointment_create(
                 patient=patient,
                 practitioner=practitioner,
                 modality=wbc,
-                starts_at=local(2026, 4, 29, 9) + timedelta(hours=n),
+                starts_at=local(2026, 4, 29, 9) + timedelta(hours=first_hour + n),
                 status=Appointment.Status.NO_SHOW,
             )
     return plans
@@ -71,7 +75,7 @@ def test_the_nudge_planner_costs_the_same_queries_for_two_and_six_patients(pract
     with time_machine.travel(NOW, tick=False):
         few_plans = _patients_with_due_plans(2, practitioner=practitioner, wbc=wbc)
         few, few_created = _queries(lambda: reminders_plan_nudges(now=NOW, rules=rules))
-        many_plans = _patients_with_due_plans(6, practitioner=practitioner, wbc=wbc)
+        many_plans = _patients_with_due_plans(6, practitioner=practitioner, wbc=wbc, first_hour=2)
         Reminder.objects.all().delete()
         many, many_created = _queries(lambda: reminders_plan_nudges(now=NOW, rules=rules))
         _, again_created = _queries(lambda: reminders_plan_nudges(now=NOW, rules=rules))
