@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -225,12 +226,105 @@ class ReminderRun:
     plan_due_queries: int
     plan_due_ms: float
     plan_due_created: dict[str, int]
+    senders: int = 1
+    batch: int = 500
+    plan_queries: int = 0
+    left: dict[str, int] = field(default_factory=dict)
+    # CPU time of the planning and of the senders (Python only, not the database's), in ms per row:
+    # what the figure would allow on an otherwise idle machine, whatever the load during the run.
+    plan_cpu_ms: float = 0.0
+    send_cpu_ms: float = 0.0
 
 
-def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
-    """Plan ``count`` due reminders through ``reminders_plan_many`` and send them as the worker does
-    (``reminders_dispatch_due`` leases a batch, ``reminders_send_batch`` claims and sends it over one
-    connection) to locmem mail.
+@dataclass
+class SendRun:
+    """What one sender (a process, as one Celery worker process) did until nothing was due."""
+
+    sent: int = 0
+    batches: int = 0
+    dispatch_queries: int = 0
+    deliver_queries: int = 0
+    cpu_seconds: float = 0.0  # this process's CPU time (not the database's), whatever else the machine runs
+
+
+def reminders_send_until_done(*, batch: int) -> SendRun:
+    """Send as one worker process does: ``reminders_dispatch_due`` leases a batch, the batch task
+    (``reminders_send_batch``) claims it, sends it over one connection and records the results;
+    until nothing is due.  Counts the data queries of the first dispatch and the first whole batch."""
+    run = SendRun()
+    mail.outbox = []
+    cpu_started = clock.process_time()
+    while True:
+        with CaptureQueriesContext(connection) as captured:
+            ids = reminders_dispatch_due(limit=batch)
+        run.dispatch_queries = run.dispatch_queries or data_queries(captured)
+        if not ids:
+            run.cpu_seconds = round(clock.process_time() - cpu_started, 2)
+            return run
+        with CaptureQueriesContext(connection) as captured:
+            result = reminders_send_batch(ids=ids, limit=len(ids))
+        run.deliver_queries = run.deliver_queries or data_queries(captured)
+        run.sent += result.count("sent")
+        run.batches += 1
+        mail.outbox = []  # locmem keeps every message; a real backend hands them on
+
+
+class _SenderProcess:
+    """``manage.py bench --worker send`` started and warmed up before the measurement (as a Celery
+    worker process is running before the reminders fall due); it sends on ``go()``."""
+
+    def __init__(self, *, batch: int) -> None:
+        command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", "--worker", "send"]
+        self.process = subprocess.Popen(  # noqa: S603 - our own manage.py
+            [*command, "--batch", str(batch)],
+            cwd=settings.BASE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.ready = self._line().startswith("READY")
+        if not self.ready:
+            raise RuntimeError("A sender process did not start.")
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline()
+
+    def go(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
+    def result(self) -> SendRun:
+        import json
+
+        for line in iter(self._line, ""):
+            if line.startswith(SENDER_RESULT_PREFIX):
+                self.process.wait(timeout=60)
+                return SendRun(**json.loads(line[len(SENDER_RESULT_PREFIX) :]))
+        self.process.wait(timeout=60)
+        raise RuntimeError(f"A sender process failed (exit {self.process.returncode}).")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+SENDER_RESULT_PREFIX = "SENDER-RESULT "
+
+
+def reminder_senders_default() -> int:
+    """As many sender processes as Celery starts worker processes by default: one per CPU."""
+    return os.cpu_count() or 1
+
+
+def reminders_measure(*, count: int, batch: int = 500, senders: int = 1) -> ReminderRun:
+    """Plan ``count`` due reminders through ``reminders_plan_many`` and send them as the workers do
+    (``reminders_send_until_done``) to locmem mail: in this process (``senders`` 1) or in
+    ``senders`` processes started beforehand, as a deployment runs Celery worker processes
+    (``reminder_senders_default``: one per CPU, Celery's default concurrency).  The figure is the
+    rows planned and sent over the planning time plus the time from "go" to the last sender done.
 
     The quiet hours are switched off for the run (and restored), so the figure does not depend
     on the time of day it runs at.  Also measures the clinic-wide planner ``reminders_plan_due``
@@ -241,6 +335,7 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
     rules.quiet_hours_start = rules.quiet_hours_end = time(0)
     rules.save(update_fields=["quiet_hours_start", "quiet_hours_end"])
     Reminder.objects.filter(key__startswith=BENCH_REMINDER_PREFIX).delete()
+    processes: list[_SenderProcess] = []
     try:
         with transaction.atomic():
             started = clock.perf_counter()
@@ -250,6 +345,8 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
             transaction.set_rollback(True)
         plan_due_queries = data_queries(captured)
 
+        if senders > 1:
+            processes = [_SenderProcess(batch=batch) for _ in range(senders)]
         now = timezone.now()
         appointments = list(
             Appointment.objects.filter(
@@ -262,7 +359,7 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
         if not appointments:
             raise RuntimeError("No future booked appointment to remind about.")
         due_at = now - timedelta(seconds=1)
-        started = clock.perf_counter()
+        started, cpu_started = clock.perf_counter(), clock.process_time()
         plans = [
             {
                 "key": f"{BENCH_REMINDER_PREFIX}{index}",
@@ -274,35 +371,33 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
             }
             for index in range(count)
         ]
+        plan_queries = 0
         for start in range(0, count, batch):
-            reminders_plan_many(plans=plans[start : start + batch])
+            with CaptureQueriesContext(connection) as captured:
+                reminders_plan_many(plans=plans[start : start + batch])
+            plan_queries = plan_queries or data_queries(captured)
         plan_seconds = clock.perf_counter() - started
+        plan_cpu = clock.process_time() - cpu_started
 
-        mail.outbox = []
-        sent = 0
-        dispatch_queries = deliver_queries = 0
         started = clock.perf_counter()
-        for _ in range(count // batch + 50):  # bounded: every round sends a batch or stops
-            if not dispatch_queries:
-                with CaptureQueriesContext(connection) as captured:
-                    ids = reminders_dispatch_due(limit=batch)
-                dispatch_queries = data_queries(captured)
-            else:
-                ids = reminders_dispatch_due(limit=batch)
-            if not ids:
-                break
-            # As the worker does: one batch task claims the ids, sends over one connection and
-            # records each result (deliver_queries: the data queries of one whole batch).
-            if not deliver_queries:
-                with CaptureQueriesContext(connection) as captured:
-                    result = reminders_send_batch(ids=ids, limit=len(ids))
-                deliver_queries = data_queries(captured)
-            else:
-                result = reminders_send_batch(ids=ids, limit=len(ids))
-            sent += result.count("sent")
-            mail.outbox = []
+        if processes:
+            for process in processes:
+                process.go()
+            runs = [process.result() for process in processes]
+        else:
+            runs = [reminders_send_until_done(batch=batch)]
         send_seconds = clock.perf_counter() - started
+        sent = sum(run.sent for run in runs)
+        # Rows the senders left behind (none expected): a claim that skipped them, or a failure.
+        left = dict(
+            Reminder.objects.filter(key__startswith=BENCH_REMINDER_PREFIX)
+            .exclude(state=Reminder.State.SENT)
+            .values_list("state")
+            .annotate(n=Count("pk"))
+        )
     finally:
+        for process in processes:
+            process.stop()
         Reminder.objects.filter(key__startswith=BENCH_REMINDER_PREFIX).delete()
         rules.quiet_hours_start, rules.quiet_hours_end = quiet
         rules.save(update_fields=["quiet_hours_start", "quiet_hours_end"])
@@ -313,11 +408,17 @@ def reminders_measure(*, count: int, batch: int = 500) -> ReminderRun:
         plan_seconds=round(plan_seconds, 2),
         send_seconds=round(send_seconds, 2),
         per_second=round(min(count, sent) / total, 1) if total else 0.0,
-        deliver_queries=deliver_queries,
-        dispatch_queries=dispatch_queries,
+        deliver_queries=max(run.deliver_queries for run in runs),
+        dispatch_queries=max(run.dispatch_queries for run in runs),
         plan_due_queries=plan_due_queries,
         plan_due_ms=round(plan_due_ms, 1),
         plan_due_created=created,
+        senders=max(1, senders),
+        batch=batch,
+        plan_queries=plan_queries,
+        left=left,
+        plan_cpu_ms=round(plan_cpu * 1000 / max(1, count), 3),
+        send_cpu_ms=round(sum(run.cpu_seconds for run in runs) * 1000 / max(1, sent), 3),
     )
 
 

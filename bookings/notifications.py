@@ -32,7 +32,7 @@ from bookings.services.reminders import (
 )
 from clinic.models import Modality
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
-from notifications.models import Reminder
+from notifications.models import Channel, Reminder
 from notifications.services import message_base_context, message_content_render, reminders_plan_together
 
 EVENT_KINDS = {
@@ -100,7 +100,8 @@ def _appointment_message(reminder: Reminder) -> MessageContent:
         "bookings_url": my_bookings_url(),
     }
     content = message_content_render(template=f"bookings/email/{reminder.kind}", context=context)
-    content.attachments.append(("appointment.ics", appointment_ics(appointment=appointment), "text/calendar"))
+    if reminder.channel == Channel.EMAIL:  # a text message carries no attachment
+        content.attachments.append(("appointment.ics", appointment_ics(appointment=appointment), "text/calendar"))
     return content
 
 

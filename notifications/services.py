@@ -11,10 +11,13 @@ What the outbox guarantees (DESIGN.md invariant 4), stated honestly:
 * Sending has three committed steps.  The CLAIM (``_claim``, one transaction, ``SELECT ... FOR
   UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's IMMEDIATE transactions serialise it) marks the
   row "sending", counts the attempt and sets a lease (``requeue_after_seconds``).  The
-  HAND-OVER to the channel happens outside any transaction.  The RESULT ("sent", or pending
-  after a back-off, or "failed") is its own UPDATE, recorded as it happens.  Attempts are
-  never rolled back, so the admin log shows every hand-over (a row released unsent when its
-  batch runs out of time gets its reserved attempt back).
+  HAND-OVER to the channel happens outside any transaction.  The RESULT is recorded as it
+  happens: a refusal (pending after a back-off, or "failed") at once; "sent" at once for a
+  channel whose copies cannot be recognised (SMS without idempotency keys), and for email in
+  small groups (``SENT_GROUP_SIZE`` messages or ``SENT_GROUP_SECONDS``, one UPDATE each), since a
+  lost email mark only means the same Message-ID again.  Attempts are never rolled back, so the
+  admin log shows every hand-over (a row released unsent when its batch runs out of time gets
+  its reserved attempt back).
 * A worker killed before the claim commits leaves the row pending.  One killed after the
   claim leaves it "sending": once the lease has run out the outcome is UNKNOWN (the message
   may or may not have reached the server), and then it depends on the channel
@@ -49,9 +52,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
 from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 
 from clinic.audit import audit_record
@@ -123,10 +126,16 @@ def reminder_channel_key(*, key: str, channel: str) -> str:
     return key if channel == Channel.EMAIL else f"{key}|{channel}"
 
 
-def _per_channel(plan: dict[str, Any]) -> list[dict[str, Any]]:
+def _per_channel(plan: dict[str, Any], *, channels: dict[int, list[str]] | None = None) -> list[dict[str, Any]]:
     """One plan per channel: the channel the caller named, or each channel the patient's messages go by
-    (their choice among email and SMS; see ``Patient.message_channel_names``).  Applies to every kind."""
-    names = [plan["channel"]] if plan.get("channel") else plan["patient"].message_channel_names()
+    (their choice among email and SMS; see ``Patient.message_channel_names``, or ``channels`` by patient
+    id when the caller worked them out already).  Applies to every kind."""
+    if plan.get("channel"):
+        names = [plan["channel"]]
+    elif channels is not None and plan["patient"].pk in channels:
+        names = channels[plan["patient"].pk]
+    else:
+        names = plan["patient"].message_channel_names()
     return [{**plan, "key": reminder_channel_key(key=plan["key"], channel=name), "channel": name} for name in names]
 
 
@@ -219,7 +228,11 @@ def reminders_plan_many(*, plans: list[dict[str, Any]]) -> int:
     the number of plans.  A key planned meanwhile by another process is skipped, never doubled.
     Each plan becomes one row per channel, as with ``reminder_plan``.  Returns how many rows are new."""
     _users_load([plan["patient"] for plan in plans if not plan.get("channel")])
-    plans = [one for plan in plans for one in _per_channel(plan)]
+    channels: dict[int, list[str]] = {}  # a patient's channels, worked out once per call
+    for plan in plans:
+        if not plan.get("channel") and plan["patient"].pk not in channels:
+            channels[plan["patient"].pk] = plan["patient"].message_channel_names()
+    plans = [one for plan in plans for one in _per_channel(plan, channels=channels)]
     if not plans:
         return 0
     existing = set(Reminder.objects.filter(key__in=[plan["key"] for plan in plans]).values_list("key", flat=True))
@@ -308,18 +321,30 @@ def message_base_context(reminder: Reminder) -> dict[str, Any]:
 
 def message_content_render(*, template: str, context: dict[str, Any]) -> MessageContent:
     """A message from ``<template>_subject.txt``, ``<template>.txt`` and, if they exist, ``<template>.html``
-    and the text message (``<app>/sms/<kind>.txt`` beside ``<app>/email/<kind>``)."""
-    try:
-        html = render_to_string(f"{template}.html", context)
-    except TemplateDoesNotExist:
-        html = ""
-    try:
-        sms = " ".join(render_to_string(_sms_template_name(template), context).split())
-    except TemplateDoesNotExist:
-        sms = ""
+    and the text message (``<app>/sms/<kind>.txt`` beside ``<app>/email/<kind>``).
+
+    Only what the row's channel carries is written (``context["reminder"]``, as
+    ``message_base_context`` puts it): an email's subject, text and HTML, a text message's SMS line
+    and subject (its fallback).  Without a row in the context, every part.
+    """
+    reminder = context.get("reminder")
+    channel = getattr(reminder, "channel", None)
+    email = channel != Channel.SMS
+    sms = ""
+    if channel in (None, Channel.SMS):
+        try:
+            sms = " ".join(get_template(_sms_template_name(template)).render(context).split())
+        except TemplateDoesNotExist:
+            sms = ""
+    html = ""
+    if email:
+        try:
+            html = get_template(f"{template}.html").render(context)
+        except TemplateDoesNotExist:
+            html = ""
     return MessageContent(
-        subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
-        text=render_to_string(f"{template}.txt", context),
+        subject=" ".join(get_template(f"{template}_subject.txt").render(context).split()),
+        text=get_template(f"{template}.txt").render(context) if email else "",
         html=html,
         sms=sms,
     )
@@ -503,20 +528,77 @@ def _record_failure(
 
 @contextmanager
 def _result_transaction(*, durable: bool) -> Iterator[None]:
-    """The transaction that records one message's "sent".
+    """The transaction that records "sent" marks.
 
     On PostgreSQL, for a channel whose resend is recognisable (email), the COMMIT does not wait for
     the disk (``synchronous_commit = off``, this transaction only): a crash in the next fraction of a
-    second can forget the mark, and the row, still "sending", is sent again after its lease with the
-    same Message-ID, which is the guarantee such a channel already has.  A channel whose copies
-    cannot be told apart (SMS without idempotency keys) keeps a durable COMMIT.  Waiting for the
-    disk once per message is what limited the batch sender to about 150 messages a second.
+    second can forget the marks, and the rows, still "sending", are sent again after their lease with
+    the same Message-ID, which is the guarantee such a channel already has.  A channel whose copies
+    cannot be told apart (SMS without idempotency keys) keeps a durable COMMIT.
     """
     with transaction.atomic():
         if not durable and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         yield
+
+
+# A channel whose resend is recognisable (email) records its "sent" marks in small groups: one
+# UPDATE for this many hand-overs, or for those of this many seconds, whichever fills first.  A
+# worker that dies loses at most one group's marks; those rows are sent again after their lease
+# with the same Message-ID.  One UPDATE per message was most of the database's share of a batch.
+SENT_GROUP_SIZE = 50
+SENT_GROUP_SECONDS = 1.0
+
+
+class _SentMarks:
+    """The "sent" marks of one channel's hand-overs: recorded at once (a channel whose copies cannot
+    be recognised: SMS without idempotency keys) or in groups (``SENT_GROUP_SIZE``)."""
+
+    def __init__(self, *, grouped: bool) -> None:
+        self.grouped = grouped
+        self.waiting: list[tuple[Reminder, datetime]] = []
+        self.oldest = 0.0
+
+    def add(self, reminder: Reminder) -> None:
+        if not self.waiting:
+            self.oldest = time.monotonic()
+        self.waiting.append((reminder, timezone.now()))
+        if (
+            not self.grouped
+            or len(self.waiting) >= SENT_GROUP_SIZE
+            or time.monotonic() - self.oldest >= SENT_GROUP_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """One UPDATE for every mark waiting (only rows still "sending": a row decided meanwhile stays)."""
+        if not self.waiting:
+            return
+        group, self.waiting = self.waiting, []
+        now = timezone.now()
+        if len(group) == 1:
+            reminder, sent_at = group[0]
+            values: dict[str, Any] = {
+                "sent_at": sent_at,
+                "provider_message_id": reminder.provider_message_id,
+                "provider_status": reminder.provider_status,
+            }
+        else:
+            values = {
+                "sent_at": Case(*[When(pk=r.pk, then=Value(at)) for r, at in group], output_field=DateTimeField())
+            }
+            for name in ("provider_message_id", "provider_status"):
+                # The SMS provider's id and first status, to match its delivery reports (email: blank).
+                if any(getattr(r, name) for r, _ in group):
+                    whens = [When(pk=r.pk, then=Value(getattr(r, name))) for r, _ in group]
+                    values[name] = Case(*whens, default=Value(""), output_field=CharField())
+                else:
+                    values[name] = ""
+        with _result_transaction(durable=not self.grouped):
+            Reminder.objects.filter(pk__in=[r.pk for r, _ in group], state=State.SENDING).update(
+                state=State.SENT, last_error="", lease_expires_at=None, updated_at=now, **values
+            )
 
 
 def _sooner(a: float | None, b: float | None) -> float | None:
@@ -535,12 +617,15 @@ def _reopen(connection: Any) -> None:
 
 
 def _hand_over(claim: _Claim, *, rules: ReminderSettings, started: float) -> tuple[dict[int, Delivery], float | None]:
-    """Send the claimed rows, one connection per channel, recording each result as it happens.
+    """Send the claimed rows, one connection per channel, recording results as they happen.
 
-    Outside any transaction: the claim is committed before the first hand-over and each result
-    is its own autocommitted UPDATE, so a crash loses at most the result of the message being
-    handed over (its row stays "sending" and its lease decides).  Rows not handed over before
-    half the lease has passed are released (their reserved attempt returned) for the next run.
+    Outside any transaction: the claim is committed before the first hand-over.  A refused
+    hand-over is recorded at once; "sent" is recorded at once for a channel whose copies cannot be
+    recognised (SMS without idempotency keys) and in small groups for one whose copies can (email,
+    see ``SENT_GROUP_SIZE``).  So a crash loses at most the result of the message being handed over,
+    or of one group of emails: those rows stay "sending" and their lease decides (the same
+    Message-ID again).  Rows not handed over before half the lease has passed are released (their
+    reserved attempt returned) for the next run.
     """
     outcomes: dict[int, Delivery] = {}
     retry_in: float | None = None
@@ -550,6 +635,7 @@ def _hand_over(claim: _Claim, *, rules: ReminderSettings, started: float) -> tup
         by_channel.setdefault(reminder.channel, []).append(reminder)
     for channel_name, reminders in by_channel.items():
         channel = channel_get(channel_name)
+        marks = _SentMarks(grouped=channel.resend_is_recognisable)
         pending = deque(reminders)
         with ExitStack() as stack:
             try:
@@ -559,6 +645,7 @@ def _hand_over(claim: _Claim, *, rules: ReminderSettings, started: float) -> tup
                     outcomes[reminder.pk], wait = _record_failure(reminder, error, channel=channel, rules=rules)
                     retry_in = _sooner(retry_in, wait)
                 continue
+            stack.callback(marks.flush)  # also when a hand-over raises past us: record what went
             while pending:
                 if time.monotonic() >= stop_at:
                     Reminder.objects.filter(pk__in=[r.pk for r in pending], state=State.SENDING).update(
@@ -575,17 +662,7 @@ def _hand_over(claim: _Claim, *, rules: ReminderSettings, started: float) -> tup
                     retry_in = _sooner(retry_in, wait)
                     _reopen(connection)
                     continue
-                with _result_transaction(durable=not channel.resend_is_recognisable):
-                    Reminder.objects.filter(pk=reminder.pk, state=State.SENDING).update(
-                        state=State.SENT,
-                        sent_at=timezone.now(),
-                        last_error="",
-                        lease_expires_at=None,
-                        updated_at=timezone.now(),
-                        # The SMS provider's id and first status, to match its delivery reports (email: blank).
-                        provider_message_id=reminder.provider_message_id,
-                        provider_status=reminder.provider_status,
-                    )
+                marks.add(reminder)
                 outcomes[reminder.pk] = Delivery("sent")
     return outcomes, retry_in
 

@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import due_outside_quiet_hours, message_base_context, message_content_render, reminder_plan
+from notifications.services import (
+    due_outside_quiet_hours,
+    message_base_context,
+    message_content_render,
+    reminder_plan,
+    reminders_plan_many,
+)
 from screening.models import Review, TreatmentHold
 from screening.selectors import screening_current_submission, screenings_expiring
 
@@ -100,22 +106,28 @@ def _treatment_hold_still_wanted(reminder: Reminder, now: datetime) -> str:
 
 
 def screening_expiry_reminders_plan(*, now: datetime, rules: ReminderSettings) -> int:
-    """Tell patients ``screening_expiry_days_before`` days ahead that their screening runs out."""
+    """Tell patients ``screening_expiry_days_before`` days ahead that their screening runs out.
+
+    In sets: the expiring screenings (``screenings_expiring``), then one lookup and one INSERT for
+    the notices; a constant number of queries whatever the number of patients.  Returns how many
+    outbox rows are new.
+    """
     today = timezone.localdate(now)
-    planned = 0
+    notices = []
     for expiring in screenings_expiring(start=today, end=today + timedelta(days=rules.screening_expiry_days_before)):
         notice_on = expiring.expires_on - timedelta(days=rules.screening_expiry_days_before)
         notice_at = datetime.combine(notice_on, NOTICE_TIME, tzinfo=timezone.get_current_timezone())
-        _, created = reminder_plan(
-            key=f"screening_expiring:{expiring.submission.pk}",
-            kind=ScreeningMessage.SCREENING_EXPIRING,
-            patient=expiring.patient,
-            due_at=due_outside_quiet_hours(due_at=max(notice_at, now), rules=rules),
-            about=expiring.submission,
-            context={"expires_on": expiring.expires_on.isoformat()},
+        notices.append(
+            {
+                "key": f"screening_expiring:{expiring.submission.pk}",
+                "kind": ScreeningMessage.SCREENING_EXPIRING,
+                "patient": expiring.patient,
+                "due_at": due_outside_quiet_hours(due_at=max(notice_at, now), rules=rules),
+                "about": expiring.submission,
+                "context": {"expires_on": expiring.expires_on.isoformat()},
+            }
         )
-        planned += created
-    return planned
+    return reminders_plan_many(plans=notices)
 
 
 def _expiry_message(reminder: Reminder) -> MessageContent:

@@ -20,12 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Appointment, AppointmentReminderOffset, CarePlan
-from clinic.clinic_time import clinic_zone
+from clinic.clinic_time import clinic_zone, local_midnight
 from clinic.models import Modality, Patient
 from notifications.models import Reminder, ReminderSettings
 from notifications.services import (
     due_outside_quiet_hours,
-    reminder_plan,
     reminders_cancel,
     reminders_plan_many,
     reminders_plan_together,
@@ -183,41 +182,66 @@ def reminders_plan_nudges(*, now: datetime, rules: ReminderSettings) -> int:
     The due date comes from the plan's cadence, computed from attended sessions only, so a
     no-show leaves the date where it was (a new nudge follows the missed session) and a late
     session moves every later nudge.  One nudge per plan, attended count, due date and no-shows.
+
+    In sets: the due plans with their cadence (``due_between``), the open bookings and the no-shows
+    of their patients, then one lookup and one INSERT for the nudges; a constant number of queries
+    whatever the number of patients.  Returns how many outbox rows are new.
     """
     today = timezone.localdate(now)
-    planned = 0
     plans = CarePlan.objects.filter(patient__rebooking_nudges=True, patient__user__is_active=True)
-    for plan in plans.due_between(today - timedelta(days=NUDGE_LOOKBACK_DAYS), today, today=today):
-        cadence = plan.cadence(today)
-        if cadence.next_booked_at is not None or cadence.phase is None:
-            continue
-        if has_open_booking(patient=plan.patient, kinds=[plan.template.family], now=now):
+    due = [
+        (plan, cadence)
+        for plan in plans.due_between(today - timedelta(days=NUDGE_LOOKBACK_DAYS), today, today=today)
+        if (cadence := plan.cadence(today)).next_booked_at is None and cadence.phase is not None
+    ]
+    if not due:
+        return 0
+    patient_ids = {plan.patient_id for plan, _ in due}
+    families = {plan.template.family for plan, _ in due}
+    # has_open_booking for every due plan at once: (patient, family) with a session still to come or unmarked.
+    open_bookings = set(
+        Appointment.objects.filter(
+            patient_id__in=patient_ids,
+            modality__kind__in=families,
+            status=Appointment.Status.BOOKED,
+            starts_at__gte=now - UNMARKED_GRACE,
+        ).values_list("patient_id", "modality__kind")
+    )
+    no_shows: dict[tuple[int, str], list[datetime]] = {}
+    for patient_id, family, starts_at in Appointment.objects.filter(
+        patient_id__in=patient_ids, modality__kind__in=families, status=Appointment.Status.NO_SHOW
+    ).values_list("patient_id", "modality__kind", "starts_at"):
+        no_shows.setdefault((patient_id, family), []).append(starts_at)
+
+    nudges = []
+    for plan, cadence in due:
+        family = plan.template.family
+        if (plan.patient_id, family) in open_bookings:
             continue
         # A session missed since the last attended one leaves the due date where it was but
-        # deserves a fresh nudge: count the no-shows into the key.
-        missed = plan.family_appointments().filter(status=Appointment.Status.NO_SHOW)
+        # deserves a fresh nudge: count the no-shows (of the plan's family, from its start) into the key.
+        since = local_midnight(plan.start_date)
         if cadence.last_attended_on is not None:
-            missed = missed.filter(
-                starts_at__gte=datetime.combine(cadence.last_attended_on, time.min, tzinfo=clinic_zone())
-            )
+            since = max(since, datetime.combine(cadence.last_attended_on, time.min, tzinfo=clinic_zone()))
+        missed = sum(1 for starts_at in no_shows.get((plan.patient_id, family), []) if starts_at >= since)
         notice_at = datetime.combine(cadence.next_due_on, NOTICE_TIME, tzinfo=clinic_zone())
-        due_at = due_outside_quiet_hours(due_at=max(notice_at, now), rules=rules)
-        _, created = reminder_plan(
-            key=f"nudge:{plan.pk}:{cadence.sessions_attended}:{cadence.next_due_on.isoformat()}:m{missed.count()}",
-            kind=BookingMessage.REBOOKING_NUDGE,
-            patient=plan.patient,
-            due_at=due_at,
-            about=plan,
-            context={
-                "modality_id": cadence.phase.modality_id,
-                "modality_kinds": [plan.template.family],
-                "plan_name": plan.template.name,
-                "phase_label": cadence.phase.label,
-                "due_on": cadence.next_due_on.isoformat(),
-            },
+        nudges.append(
+            {
+                "key": f"nudge:{plan.pk}:{cadence.sessions_attended}:{cadence.next_due_on.isoformat()}:m{missed}",
+                "kind": BookingMessage.REBOOKING_NUDGE,
+                "patient": plan.patient,
+                "due_at": due_outside_quiet_hours(due_at=max(notice_at, now), rules=rules),
+                "about": plan,
+                "context": {
+                    "modality_id": cadence.phase.modality_id,
+                    "modality_kinds": [family],
+                    "plan_name": plan.template.name,
+                    "phase_label": cadence.phase.label,
+                    "due_on": cadence.next_due_on.isoformat(),
+                },
+            }
         )
-        planned += created
-    return planned
+    return reminders_plan_many(plans=nudges)
 
 
 # --- Links in the messages and the nudge opt-out ----------------------------------------------

@@ -1,6 +1,8 @@
 """The batch sender and the planners cost a constant number of queries per batch, whatever its size.
 
-The sender's only per-message query is the UPDATE that records the result as it happens.
+The sender has no per-message query: emails' "sent" marks are recorded in groups of
+``SENT_GROUP_SIZE`` (one UPDATE each), and writing an appointment message reads only what the
+batch loaded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bookings.services.reminders import reminders_plan_upcoming
 from clinic.models import Patient
 from notifications.kinds import _KINDS, MessageContent, MessageKind
 from notifications.models import Reminder, ReminderSettings
-from notifications.services import reminders_plan_many, reminders_send_batch
+from notifications.services import SENT_GROUP_SIZE, reminders_plan_many, reminders_send_batch
 from tests.factories import PatientFactory, appointment_create
 from tests.reminders.factories import local
 
@@ -64,18 +66,25 @@ def test_planning_many_costs_the_same_queries_for_ten_and_fifty(patient, other_p
     assert Reminder.objects.count() == 50
 
 
-def test_a_batch_costs_constant_queries_plus_one_update_per_result(patient, other_patient):
-    reminders_plan_many(plans=_plans([patient, other_patient], 5, "small"))
-    with time_machine.travel(NOON, tick=False):
-        small = _queries(lambda: reminders_send_batch(limit=5))
-    reminders_plan_many(plans=_plans([patient, other_patient, PatientFactory()], 40, "large"))
-    with time_machine.travel(NOON, tick=False):
-        large = _queries(lambda: reminders_send_batch(limit=40))
-    # One result UPDATE per message (on PostgreSQL with its "don't wait for the disk" line), the rest per batch.
-    per_message = 2 if connection.vendor == "postgresql" else 1
-    assert large - small == (40 - 5) * per_message
-    assert len(mail.outbox) == 45
+def test_a_batch_costs_the_same_queries_for_five_and_forty_and_one_update_per_fifty_emails_more(patient, other_patient):
+    patients = [patient, other_patient, PatientFactory()]
+
+    def send(count: int, prefix: str) -> int:
+        reminders_plan_many(plans=_plans(patients, count, prefix))
+        with time_machine.travel(NOON, tick=False):
+            return _queries(lambda: reminders_send_batch(limit=count))
+
+    small, large, larger = send(5, "small"), send(40, "large"), send(120, "larger")
+    # No query per message: the "sent" marks of up to SENT_GROUP_SIZE emails are one UPDATE
+    # (on PostgreSQL with its "don't wait for the disk" line).
+    assert SENT_GROUP_SIZE == 50
+    per_group = 2 if connection.vendor == "postgresql" else 1
+    assert small == large
+    assert larger - large == 2 * per_group  # 120 = three groups, 40 = one
+    assert len(mail.outbox) == 165
+    assert len({message.extra_headers["Message-ID"] for message in mail.outbox}) == 165
     assert set(Reminder.objects.values_list("state", flat=True)) == {Reminder.State.SENT}
+    assert Reminder.objects.filter(sent_at__isnull=True).count() == 0
 
 
 def test_the_upcoming_planner_costs_the_same_queries_for_few_and_many_appointments(patient, practitioner, wbc):
@@ -100,3 +109,32 @@ def test_the_upcoming_planner_costs_the_same_queries_for_few_and_many_appointmen
         many = _queries(lambda: reminders_plan_upcoming(now=NOON, rules=rules))
     assert Reminder.objects.filter(kind="upcoming").count() == Appointment.objects.count() == 10
     assert few == many
+
+
+def test_appointment_reminders_cost_the_same_queries_for_three_and_twelve_with_their_ics(practitioner, wbc):
+    """Writing an appointment message (three templates and an .ics) reads only what the batch loaded."""
+    with time_machine.travel(NOON - timedelta(days=3), tick=False):
+        appointments = [
+            appointment_create(
+                patient=PatientFactory(), practitioner=practitioner, modality=wbc, starts_at=NOON + timedelta(hours=n)
+            )
+            for n in range(1, 16)
+        ]
+    ContentType.objects.get_for_model(Appointment)  # cached for the process, as in a worker
+
+    def send(chosen: list[Appointment], prefix: str) -> int:
+        fresh = Appointment.objects.select_related("patient").filter(pk__in=[a.pk for a in chosen])
+        plans = [
+            {"key": f"{prefix}:{a.pk}", "kind": "upcoming", "patient": a.patient, "about": a, "about_at": a.starts_at,
+             "due_at": NOON}
+            for a in fresh
+        ]  # fmt: skip
+        reminders_plan_many(plans=plans)
+        with time_machine.travel(NOON, tick=False):
+            return _queries(lambda: reminders_send_batch(limit=len(plans)))
+
+    assert send(appointments[:3], "few") == send(appointments[3:], "many")
+    reminders = [m for m in mail.outbox if m.extra_headers["X-Clinic-Reminder"].startswith(("few", "many"))]
+    assert len(reminders) == 15
+    assert all(name == "appointment.ics" for m in reminders for name, _, _ in m.attachments)
+    assert all(m.alternatives for m in reminders), "each email has its HTML part"

@@ -113,12 +113,23 @@ class Command(BaseCommand):
             "quick: 1000).",
         )
         parser.add_argument("--data-dir", default=None, help="Folder of the SQLite benchmark databases (var/).")
-        parser.add_argument("--worker", choices=["prepare", "measure"], help="Internal: run one step in this process.")
+        parser.add_argument(
+            "--senders",
+            type=int,
+            default=None,
+            help="Processes sending reminders, as Celery worker processes (default: one per CPU, Celery's default).",
+        )
+        parser.add_argument(
+            "--worker", choices=["prepare", "measure", "send"], help="Internal: run one step in this process."
+        )
+        parser.add_argument("--batch", type=int, default=500, help="Internal: a sender's batch size.")
         parser.add_argument("--size", type=int, help="Internal: the size a worker handles.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["worker"] == "prepare":
             return self.prepare(size=options["size"])
+        if options["worker"] == "send":
+            return self.send(batch=options["batch"])
         if options["worker"] == "measure":
             return self.measure(
                 size=options["size"],
@@ -126,6 +137,7 @@ class Command(BaseCommand):
                 reminders=options["reminders"] or 0,
                 concurrency_seconds=options["concurrency_seconds"] or 0,
                 search_patients=options["search_patients"] or "",
+                senders=options["senders"] or 1,
             )
         return self.orchestrate(options)
 
@@ -146,6 +158,9 @@ class Command(BaseCommand):
         reminders = options["reminders"] if options["reminders"] is not None else (300 if quick else 100_000)
         concurrency = options["concurrency_seconds"] or (3 if quick else 10)
         search_patients = options["search_patients"] or ("1000" if quick else DEFAULT_SEARCH_PATIENTS)
+        senders = options["senders"] or (os.cpu_count() or 1)
+        if senders < 1:
+            raise CommandError("--senders must be at least 1.")
         try:
             search_sizes = sorted({int(part) for part in search_patients.split(",") if part.strip()})
         except ValueError as error:
@@ -179,7 +194,7 @@ class Command(BaseCommand):
             prepared = self._child(["--worker", "prepare", "--size", str(size)], env=env)
             arguments = ["--worker", "measure", "--size", str(size), "--runs", str(runs)]
             if size == primary:
-                arguments += ["--reminders", str(reminders)]
+                arguments += ["--reminders", str(reminders), "--senders", str(senders)]
                 if search_sizes:
                     arguments += ["--search-patients", ",".join(str(number) for number in search_sizes)]
                 if postgres:
@@ -269,8 +284,26 @@ class Command(BaseCommand):
 
     # --- Worker: the measurements -----------------------------------------------------------
 
+    def send(self, *, batch: int) -> None:
+        """A reminder sender for ``reminders_measure``: ready once set up, sends when told "go"."""
+        from benchmarks import measure as bench
+
+        connection.ensure_connection()
+        self.stdout.write("READY")
+        self.stdout.flush()
+        sys.stdin.readline()
+        run = bench.reminders_send_until_done(batch=batch)
+        self.stdout.write(bench.SENDER_RESULT_PREFIX + json.dumps(asdict(run)))
+
     def measure(
-        self, *, size: int, runs: int, reminders: int, concurrency_seconds: float, search_patients: str = ""
+        self,
+        *,
+        size: int,
+        runs: int,
+        reminders: int,
+        concurrency_seconds: float,
+        search_patients: str = "",
+        senders: int = 1,
     ) -> None:
         from benchmarks import measure as bench
 
@@ -308,7 +341,7 @@ class Command(BaseCommand):
         pages = attempt("pages", lambda: bench.pages_measure(subjects, runs=runs))
         result["pages"] = {name: timing(value) for name, value in pages.items()} if pages else None
         if reminders:
-            run = attempt(f"{reminders:,} reminders", lambda: bench.reminders_measure(count=reminders))
+            run = attempt(f"{reminders:,} reminders", lambda: bench.reminders_measure(count=reminders, senders=senders))
             result["reminders"] = asdict(run) if run else None
         if search_patients:
             sizes = [int(part) for part in search_patients.split(",") if part.strip()]
@@ -426,16 +459,26 @@ class Command(BaseCommand):
         main = results[primary]
         reminders = main.get("reminders")
         if reminders:
+            senders = reminders.get("senders", 1)
+            batch = reminders.get("batch", 500)
             self.stdout.write(
-                f"\nReminders at {primary:,} (planned with reminders_plan_many, sent with reminders_send_batch):"
+                f"\nReminders at {primary:,} (planned with reminders_plan_many, sent with reminders_send_batch by "
+                f"{senders} sender process{'es' if senders != 1 else ''}, as Celery runs one worker process per CPU):"
             )
             self.stdout.write(
                 f"  {reminders['planned']:,} planned in {reminders['plan_seconds']} s, {reminders['sent']:,} sent in "
                 f"{reminders['send_seconds']} s: {reminders['per_second']:,} reminders/s"
+                + (f"; left unsent: {reminders['left']}" if reminders.get("left") else "")
             )
+            if reminders.get("send_cpu_ms"):
+                self.stdout.write(
+                    f"  CPU per reminder (Python only, whatever the load): planning {reminders['plan_cpu_ms']} ms, "
+                    f"sending {reminders['send_cpu_ms']} ms (summed over the senders)"
+                )
             self.stdout.write(
-                f"  queries: {reminders['dispatch_queries']} per dispatched batch of 500 + "
-                f"{reminders['deliver_queries']} per sent batch of 500; reminders_plan_due on the generated data: "
+                f"  queries: {reminders.get('plan_queries', '-')} per planned batch of {batch}, "
+                f"{reminders['dispatch_queries']} per dispatched batch of {batch} + "
+                f"{reminders['deliver_queries']} per sent batch of {batch}; reminders_plan_due on the generated data: "
                 f"{reminders['plan_due_queries']} queries, {reminders['plan_due_ms']} ms, "
                 f"created {reminders['plan_due_created']}"
             )
