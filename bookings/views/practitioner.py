@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -145,10 +147,14 @@ class AppointmentMarkView(StaffAppointmentMixin, View):
         try:
             if outcome == "attended":
                 appointment_mark_attended(appointment=appointment, by=request.user)
-                messages.success(request, f"{appointment.patient.full_name} marked as attended.")
+                messages.success(
+                    request, _("%(patient)s marked as attended.") % {"patient": appointment.patient.full_name}
+                )
             elif outcome == "no_show":
                 appointment_mark_no_show(appointment=appointment, by=request.user)
-                messages.success(request, f"{appointment.patient.full_name} marked as a no-show.")
+                messages.success(
+                    request, _("%(patient)s marked as a no-show.") % {"patient": appointment.patient.full_name}
+                )
             else:
                 return HttpResponse("Unknown outcome.", status=400)
         except (BookingRefused, ValueError) as refused:
@@ -177,8 +183,10 @@ class StaffAppointmentCancelView(StaffAppointmentMixin, View):
         except BookingRefused as refused:
             messages.error(request, refused.message)
             return self.back_to_day(appointment)
-        late = " (recorded as a late cancellation)" if appointment.cancelled_late else ""
-        messages.success(request, f"Appointment cancelled{late}.")
+        if appointment.cancelled_late:
+            messages.success(request, _("Appointment cancelled (recorded as a late cancellation)."))
+        else:
+            messages.success(request, _("Appointment cancelled."))
         return self.back_to_day(appointment)
 
 
@@ -277,10 +285,15 @@ class TimeOffCreateView(PractitionerRequiredMixin, FormView):
             by=self.request.user,
         )
         clashes = time_off_clashes(time_off=time_off)
-        messages.success(self.request, "Time blocked: no new bookings will be offered in it.")
+        messages.success(self.request, _("Time blocked: no new bookings will be offered in it."))
         if clashes:
             messages.warning(
                 self.request,
-                f"{len(clashes)} booked appointment(s) fall in that time; cancel or move them from your day page.",
+                ngettext(
+                    "%(count)d booked appointment(s) fall in that time; cancel or move them from your day page.",
+                    "%(count)d booked appointment(s) fall in that time; cancel or move them from your day page.",
+                    len(clashes),
+                )
+                % {"count": len(clashes)},
             )
         return redirect(f"{reverse('bookings:practitioner_day')}?date={form.cleaned_data['date'].isoformat()}")
