@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from bookings.models import Appointment
@@ -38,7 +39,10 @@ def _event(*, appointment: Appointment, for_practitioner: bool = False) -> Event
     if for_practitioner:
         event.add("summary", f"{appointment.modality.name}: {appointment.patient.full_name}")
     else:
-        event.add("summary", f"{appointment.modality.name} at {settings.CLINIC_NAME}")
+        event.add(
+            "summary",
+            _("%(modality)s at %(clinic)s") % {"modality": appointment.modality.name, "clinic": settings.CLINIC_NAME},
+        )
     # Calendars keep the entry with the highest sequence: each change of the row raises it.
     changed = (
         appointment.updated_at - appointment.created_at if appointment.updated_at and appointment.created_at else None
@@ -46,10 +50,10 @@ def _event(*, appointment: Appointment, for_practitioner: bool = False) -> Event
     event.add("sequence", max(0, int(changed.total_seconds())) if changed else 0)
     cancelled = appointment.status == Appointment.Status.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    description = [f"With {appointment.practitioner.full_name}."]
+    description = [_("With %(practitioner)s.") % {"practitioner": appointment.practitioner.full_name}]
     if appointment.modality.preparation and not for_practitioner:
-        description.append(f"How to prepare: {appointment.modality.preparation}")
-    description.append(f"Questions? Call {settings.CLINIC_PHONE}.")
+        description.append(_("How to prepare: %(preparation)s") % {"preparation": appointment.modality.preparation})
+    description.append(_("Questions? Call %(phone)s.") % {"phone": settings.CLINIC_PHONE})
     event.add("description", "\n".join(description))
     event.add("location", settings.CLINIC_NAME)
     return event
