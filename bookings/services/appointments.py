@@ -20,7 +20,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from bookings import selectors
 from bookings.models import Appointment, BookingPolicy
@@ -38,9 +38,9 @@ from clinic.models import AuditEvent, Modality, Patient, Practitioner, User
 from screening.access import screening_status_word
 from screening.services import ScreeningRefused, screening_require_cleared
 
-# Lazy: the words are chosen in the language of whoever reads the refusal.
-TAKEN_MESSAGE = gettext_lazy("Sorry, this time has just been taken.")
-BUSY_MESSAGE = gettext_lazy(
+# Marked for translation here, translated where refused (plain English strings, so callers may compare).
+TAKEN_MESSAGE = gettext_noop("Sorry, this time has just been taken.")
+BUSY_MESSAGE = gettext_noop(
     "Sorry, many people are booking right now and we could not save this; please try again in a moment."
 )
 # PostgreSQL's answers to contention that a second attempt may not meet: serialization failure, deadlock,
@@ -104,7 +104,7 @@ def _retrying_contention(attempt: Callable[[], Appointment]) -> Appointment:
             if not _is_contention(error):
                 raise
             if number == ATTEMPTS:
-                raise BookingRefused(BUSY_MESSAGE) from error
+                raise BookingRefused(_(BUSY_MESSAGE)) from error
             time.sleep(random.uniform(0.02, 0.1) * number)  # noqa: S311 - jitter, not security
     raise AssertionError("unreachable")
 
@@ -132,7 +132,7 @@ def _format_for_audit(moment: datetime) -> str:
         return _format(moment)
 
 
-PASSED_MESSAGE = gettext_lazy("That time has passed; please choose a later time.")
+PASSED_MESSAGE = gettext_noop("That time has passed; please choose a later time.")
 
 
 def _check_time_rules(
@@ -151,7 +151,7 @@ def _check_time_rules(
         raise BookingRefused(_("%(modality)s is not offered for booking at the moment.") % {"modality": modality.name})
     earliest, latest = policy.earliest_start(now), policy.latest_start(now)
     if starts_at < now:
-        message = PASSED_MESSAGE
+        message = _(PASSED_MESSAGE)
     elif starts_at < earliest:
         hours = policy.minimum_notice_minutes / 60
         whole = hours == int(hours)

@@ -36,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from bookings import selectors
 from bookings.models import Appointment, BookingPolicy, WaitlistEntry, WaitlistOffer
@@ -55,7 +55,7 @@ from notifications.models import Reminder
 from notifications.services import reminder_plan, reminders_cancel
 from screening.services import screening_gate
 
-GONE_MESSAGE = gettext_lazy(
+GONE_MESSAGE = gettext_noop(
     "Sorry, this time has just gone to someone else. You are still on the waitlist, "
     "and we will tell you when another time frees up."
 )
@@ -475,7 +475,7 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, actor: User) -> Appointment:
         if current.status == Offer.ACCEPTED and current.appointment is not None:
             return current.appointment
         _offer_mark_gone(offer_id=offer.pk)
-        raise WaitlistOfferGone(GONE_MESSAGE) from refused
+        raise WaitlistOfferGone(_(GONE_MESSAGE)) from refused
 
 
 @transaction.atomic
@@ -488,7 +488,7 @@ def _offer_accept(*, offer_id: int, actor: User) -> Appointment:
     if offer.status == Offer.ACCEPTED and offer.appointment is not None:
         return offer.appointment
     if not offer.may_be_accepted:
-        raise WaitlistOfferGone(GONE_MESSAGE)
+        raise WaitlistOfferGone(_(GONE_MESSAGE))
     # Booking locks the room and the practitioner, so every accept of this slot queues here; the offer
     # rows are locked only after, in one order everywhere: practitioner, entry, offers.
     appointment = _appointment_book(
@@ -502,7 +502,7 @@ def _offer_accept(*, offer_id: int, actor: User) -> Appointment:
     WaitlistEntry.objects.select_for_update().filter(pk=offer.entry_id).first()
     offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
     if not offer.may_be_accepted:  # withdrawn or declined while we booked: undo the booking
-        raise WaitlistOfferGone(GONE_MESSAGE)
+        raise WaitlistOfferGone(_(GONE_MESSAGE))
     now = timezone.now()
     offer.status = Offer.ACCEPTED
     offer.answered_at = now
