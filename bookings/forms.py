@@ -120,10 +120,12 @@ class StaffBookingForm(forms.Form):
 class TimeOffForm(forms.Form):
     """Block time in the practitioner's own calendar (local clinic times)."""
 
-    date = forms.DateField(widget=DateInput(), help_text=_("The day to block."))
+    date = forms.DateField(label=_("Date"), widget=DateInput(), help_text=_("The day to block."))
     start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
-    reason = forms.CharField(required=False, max_length=200, help_text=_("Seen by staff only, e.g. 'training'."))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=200, help_text=_("Seen by staff only, e.g. 'training'.")
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

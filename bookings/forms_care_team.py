@@ -27,8 +27,10 @@ def _active_practitioners() -> Any:
 class CareTeamAssignForm(forms.Form):
     """The desk or an admin puts a practitioner on the patient's care team."""
 
-    practitioner = PractitionerChoiceField(queryset=_active_practitioners())
-    reason = forms.CharField(max_length=500, required=False, help_text=_("e.g. 'review the new screening'."))
+    practitioner = PractitionerChoiceField(queryset=_active_practitioners(), label=_("Practitioner"))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, required=False, help_text=_("e.g. 'review the new screening'.")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,7 +42,9 @@ class CareTeamReferForm(forms.Form):
     """A member of the care team refers a colleague."""
 
     practitioner = PractitionerChoiceField(queryset=_active_practitioners(), label=_("Refer to"))
-    reason = forms.CharField(max_length=500, help_text=_("Why the colleague should see the patient."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, help_text=_("Why the colleague should see the patient.")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,6 +57,7 @@ class BreakGlassForm(forms.Form):
 
     patient_email = forms.EmailField(label=_("Patient's email address"))
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         min_length=MIN_EMERGENCY_REASON,
         max_length=500,
@@ -68,12 +73,17 @@ class BreakGlassForm(forms.Form):
 class DeskPatientForm(forms.Form):
     """The front desk registers a patient; email is optional (they claim the account by a one-time link)."""
 
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    date_of_birth = DateOfBirthField()
-    phone = PhoneNumberField(help_text=_("The number the clinic calls or texts about bookings, e.g. 07911 123456."))
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    date_of_birth = DateOfBirthField(label=_("Date of birth"))
+    phone = PhoneNumberField(
+        label=_("Phone"), help_text=_("The number the clinic calls or texts about bookings, e.g. 07911 123456.")
+    )
     email = forms.EmailField(
-        max_length=254, required=False, help_text=_("Optional. If given, the link to the online account is emailed.")
+        label=_("Email"),
+        max_length=254,
+        required=False,
+        help_text=_("Optional. If given, the link to the online account is emailed."),
     )
     practitioner = PractitionerChoiceField(
         queryset=_active_practitioners(),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.models import CarePlan, PlanPhase, PlanTemplate
 from bookings.services.plans import MAX_SERIES_SESSIONS
+from clinic.clinic_time import format_when
 from clinic.forms import DateInput
 from clinic.models import Patient, Practitioner
 
@@ -27,7 +28,11 @@ class TimeInput(forms.TimeInput):
 
 class PatientChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Patient) -> str:
-        return f"{obj.full_name} ({obj.user.email or obj.phone}, born {obj.date_of_birth:%d %b %Y})"
+        return _("%(name)s (%(contact)s, born %(day)s)") % {
+            "name": obj.full_name,
+            "contact": obj.user.email or obj.phone,
+            "day": format_when(obj.date_of_birth, "date"),
+        }
 
 
 class CarePlanAssignForm(forms.Form):
@@ -40,13 +45,16 @@ class CarePlanAssignForm(forms.Form):
         queryset=PlanTemplate.objects.active().prefetch_related("phases__modality"),
         help_text=_("The course of treatment; admins edit the plans and their phases."),
     )
-    start_date = forms.DateField(widget=DateInput, help_text=_("The first session is due on this day."))
+    start_date = forms.DateField(
+        label=_("Start date"), widget=DateInput, help_text=_("The first session is due on this day.")
+    )
     practitioner = forms.ModelChoiceField(
         label=_("Responsible practitioner"),
         queryset=Practitioner.objects.select_related("user").filter(is_active=True),
         required=False,
     )
     notes = forms.CharField(
+        label=_("Notes"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text=_("Why this plan; seen by staff only."),

@@ -79,7 +79,9 @@ class WaitlistJoinForm(forms.Form):
 class StaffWaitlistJoinForm(WaitlistJoinForm):
     """The desk (or the care team) puts a patient on the list, e.g. on the phone."""
 
-    patient = forms.ModelChoiceField(queryset=Patient.objects.none(), help_text=_("The patient to put on the list."))
+    patient = forms.ModelChoiceField(
+        label=_("Patient"), queryset=Patient.objects.none(), help_text=_("The patient to put on the list.")
+    )
     note = forms.CharField(
         required=False,
         max_length=300,

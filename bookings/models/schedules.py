@@ -55,7 +55,8 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner}: {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        start, end = format_when(self.start_time, "time"), format_when(self.end_time, "time")
+        return f"{self.practitioner}: {self.get_weekday_display()} {start}-{end}"
 
     def clean(self) -> None:
         super().clean()
@@ -88,7 +89,8 @@ class ExtraHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner}: {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        start, end = format_when(self.start_time, "time"), format_when(self.end_time, "time")
+        return f"{self.practitioner}: {format_when(self.date, 'date')} {start}-{end}"
 
     def clean(self) -> None:
         super().clean()

@@ -115,7 +115,9 @@ class CarePlanCreateView(PractitionerRequiredMixin, FormView):
         except CareTeamRefused as refusal:
             raise Http404("No such patient.") from refusal
         messages.success(
-            self.request, f"{plan.patient.full_name} is on “{plan.template}” from {plan.start_date:%d %b %Y}."
+            self.request,
+            _("%(patient)s is on “%(plan)s” from %(day)s.")
+            % {"patient": plan.patient.full_name, "plan": plan.template, "day": format_when(plan.start_date, "date")},
         )
         return redirect("bookings:plan_detail", pk=plan.pk)
 
@@ -289,8 +291,12 @@ class OccurrenceBookAlternativeView(PractitionerRequiredMixin, View):
             except (BookingRefused, CarePlanRefused) as refusal:
                 messages.error(request, str(refusal))
             else:
-                when = timezone.localtime(appointment.starts_at)
-                messages.success(request, f"Booked {when:%A %-d %B at %H:%M} instead.")
+                when = appointment.starts_at
+                messages.success(
+                    request,
+                    _("Booked %(day)s at %(time)s instead.")
+                    % {"day": format_when(when, "day"), "time": format_when(when, "time")},
+                )
         return redirect("bookings:plan_series_detail", pk=occurrence.series_id)
 
 

@@ -31,6 +31,7 @@ from bookings.views.booking import refused_context
 from clinic.access import ClinicStaffRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_bookable_by
+from clinic.clinic_time import format_when
 from clinic.forms import calendar_date_validate
 from clinic.models import Practitioner
 from clinic.patient_picker import patient_picker_chosen, patient_picker_context
@@ -243,9 +244,14 @@ class StaffBookView(ClinicStaffRequiredMixin, View):
             return render(request, self.template_name, context, status=409)
         messages.success(
             request,
-            f"Booked {appointment.modality.name} for {appointment.patient.full_name} "
-            f"on {timezone.localtime(appointment.starts_at):%A %-d %B at %H:%M} "
-            f"with {appointment.practitioner.full_name}.",
+            _("Booked %(modality)s for %(patient)s on %(day)s at %(time)s with %(practitioner)s.")
+            % {
+                "modality": appointment.modality.name,
+                "patient": appointment.patient.full_name,
+                "day": format_when(appointment.starts_at, "day"),
+                "time": format_when(appointment.starts_at, "time"),
+                "practitioner": appointment.practitioner.full_name,
+            },
         )
         day = timezone.localdate(appointment.starts_at)
         url = reverse("bookings:practitioner_day")
