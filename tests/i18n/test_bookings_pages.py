@@ -135,7 +135,11 @@ def test_the_practitioners_booking_pages_are_in_spanish(client, scene, practitio
 
 def test_the_front_desks_booking_pages_are_in_spanish(client, scene):
     client.force_login(FrontDeskFactory())
-    urls = [reverse("bookings:staff_book"), reverse("bookings:desk_patient_register"), reverse("bookings:staff_waitlist")]
+    urls = [
+        reverse("bookings:staff_book"),
+        reverse("bookings:desk_patient_register"),
+        reverse("bookings:staff_waitlist"),
+    ]
     left = {url: english_left(client, url, scene["data"]) for url in urls}
     assert not {url: text for url, text in left.items() if text}
 
