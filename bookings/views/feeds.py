@@ -77,7 +77,7 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
         name = f"{settings.CLINIC_NAME}: {feed.practitioner.full_name}"
     else:
         appointments = appointments.filter(patient_id=feed.patient_id)
-        name = f"{settings.CLINIC_NAME}: my appointments"
+        name = _("%(clinic)s: my appointments") % {"clinic": settings.CLINIC_NAME}
     appointments = list(appointments.order_by("starts_at"))
     audit_record(
         request=request,
