@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinic.clinic_time import clinic_zone
 from clinic.forms import CalendarDateField, DateInput, calendar_date_validate
@@ -43,7 +44,7 @@ class SlotField(forms.CharField):
         except (forms.ValidationError, TypeError):
             moment = None
         if moment is None:
-            raise forms.ValidationError("That start time is not valid; please choose one of the times shown.")
+            raise forms.ValidationError(_("That start time is not valid; please choose one of the times shown."))
         return timezone.localtime(moment)
 
     def prepare_value(self, value: Any) -> Any:
@@ -52,18 +53,18 @@ class SlotField(forms.CharField):
 
 class BookingConfirmForm(forms.Form):
     starts_at = SlotField(
-        label="Start time",
-        error_messages={"required": "No start time was chosen; please choose one of the times shown."},
+        label=_("Start time"),
+        error_messages={"required": _("No start time was chosen; please choose one of the times shown.")},
     )
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         required=False,
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Helps the clinic plan; not required.",
+        help_text=_("Helps the clinic plan; not required."),
     )
 
 
@@ -82,18 +83,18 @@ class StaffBookingSearchForm(forms.Form):
 
     # Chosen beforehand through the patient search (clinic.patient_picker), never from a list of everyone.
     patient = forms.ModelChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput)
-    modality = forms.ModelChoiceField(queryset=Modality.objects.active(), label="Treatment")
+    modality = forms.ModelChoiceField(queryset=Modality.objects.active(), label=_("Treatment"))
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.select_related("user").filter(is_active=True),
         required=False,
-        empty_label="Anyone free",
-        help_text="Leave empty to offer every practitioner who delivers the treatment.",
+        empty_label=_("Anyone free"),
+        help_text=_("Leave empty to offer every practitioner who delivers the treatment."),
     )
     week = CalendarDateField(
         required=False,
-        label="Week of",
+        label=_("Week of"),
         widget=DateInput(),
-        help_text="Any date in the week to show; this week if empty.",
+        help_text=_("Any date in the week to show; this week if empty."),
     )
 
     def __init__(self, *args: Any, patients: QuerySet[Patient], **kwargs: Any) -> None:
@@ -119,15 +120,17 @@ class StaffBookingForm(forms.Form):
 class TimeOffForm(forms.Form):
     """Block time in the practitioner's own calendar (local clinic times)."""
 
-    date = forms.DateField(widget=DateInput(), help_text="The day to block.")
-    start_time = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}))
-    end_time = forms.TimeField(label="Until", widget=forms.TimeInput(attrs={"type": "time"}))
-    reason = forms.CharField(required=False, max_length=200, help_text="Seen by staff only, e.g. 'training'.")
+    date = forms.DateField(label=_("Date"), widget=DateInput(), help_text=_("The day to block."))
+    start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=200, help_text=_("Seen by staff only, e.g. 'training'.")
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
-            self.add_error("end_time", "The end must be after the start.")
+            self.add_error("end_time", _("The end must be after the start."))
         return data
 
     def range(self) -> tuple[datetime, datetime]:

@@ -9,11 +9,12 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bookings.forms import parse_slot, slot_value
 from bookings.models import Appointment
 from bookings.selectors import FreeSlot
+from clinic.clinic_time import format_when
 from clinic.forms import CalendarDateField, DateInput
 from clinic.models import Practitioner
 
@@ -29,18 +30,18 @@ class AppointmentMoveForm(forms.Form):
     calendar posts the same three fields and the "Move" button.
     """
 
-    day = CalendarDateField(label="Day", widget=DateInput(), help_text="The day to move the appointment to.")
+    day = CalendarDateField(label=_("Day"), widget=DateInput(), help_text=_("The day to move the appointment to."))
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(),
         empty_label=None,
-        label="Practitioner",
-        help_text="Only practitioners who deliver this treatment are listed.",
+        label=_("Practitioner"),
+        help_text=_("Only practitioners who deliver this treatment are listed."),
     )
     starts_at = forms.ChoiceField(
-        label="Free time",
+        label=_("Free time"),
         required=False,
         widget=forms.RadioSelect,
-        help_text="The free times of that practitioner on that day, in the clinic's time.",
+        help_text=_("The free times of that practitioner on that day, in the clinic's time."),
     )
 
     def __init__(
@@ -59,15 +60,15 @@ class AppointmentMoveForm(forms.Form):
         slots = free_times(day, practitioner) if day and practitioner else []
         current = (appointment.starts_at, appointment.practitioner_id)
         self.fields["starts_at"].choices = [
-            (slot_value(slot.starts_at), f"{timezone.localtime(slot.starts_at):%H:%M}")
+            (slot_value(slot.starts_at), format_when(slot.starts_at, "time"))
             for slot in slots
             if (slot.starts_at, practitioner.pk) != current
         ]
         self.helper = FormHelper()
-        find = Submit(FIND, "Show free times")
+        find = Submit(FIND, _("Show free times"))
         find.field_classes = "btn btn-outline-secondary"  # the secondary action; Submit alone is primary
         self.helper.add_input(find)
-        self.helper.add_input(Submit(MOVE, "Move appointment", css_class="btn-primary"))
+        self.helper.add_input(Submit(MOVE, _("Move appointment"), css_class="btn-primary"))
 
     def _chosen(self) -> tuple[date | None, Practitioner | None]:
         """The day and practitioner the free times are for: as posted when valid, else the initial ones."""
@@ -89,5 +90,5 @@ class AppointmentMoveForm(forms.Form):
     def require_time(self) -> bool:
         """For "Move": a time must be chosen (for "Show free times" it need not)."""
         if self.is_valid() and self.cleaned_data["starts_at"] is None:
-            self.add_error("starts_at", "Choose one of the free times.")
+            self.add_error("starts_at", _("Choose one of the free times."))
         return self.is_valid()

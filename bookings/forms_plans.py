@@ -11,9 +11,11 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bookings.models import CarePlan, PlanPhase, PlanTemplate
 from bookings.services.plans import MAX_SERIES_SESSIONS
+from clinic.clinic_time import format_when
 from clinic.forms import DateInput
 from clinic.models import Patient, Practitioner
 
@@ -26,7 +28,11 @@ class TimeInput(forms.TimeInput):
 
 class PatientChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Patient) -> str:
-        return f"{obj.full_name} ({obj.user.email or obj.phone}, born {obj.date_of_birth:%d %b %Y})"
+        return _("%(name)s (%(contact)s, born %(day)s)") % {
+            "name": obj.full_name,
+            "contact": obj.user.email or obj.phone,
+            "day": format_when(obj.date_of_birth, "date"),
+        }
 
 
 class CarePlanAssignForm(forms.Form):
@@ -35,20 +41,23 @@ class CarePlanAssignForm(forms.Form):
     # Chosen beforehand through the patient search (clinic.patient_picker), never from a list of everyone.
     patient = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput)
     template = forms.ModelChoiceField(
-        label="Plan",
+        label=_("Plan"),
         queryset=PlanTemplate.objects.active().prefetch_related("phases__modality"),
-        help_text="The course of treatment; admins edit the plans and their phases.",
+        help_text=_("The course of treatment; admins edit the plans and their phases."),
     )
-    start_date = forms.DateField(widget=DateInput, help_text="The first session is due on this day.")
+    start_date = forms.DateField(
+        label=_("Start date"), widget=DateInput, help_text=_("The first session is due on this day.")
+    )
     practitioner = forms.ModelChoiceField(
-        label="Responsible practitioner",
+        label=_("Responsible practitioner"),
         queryset=Practitioner.objects.select_related("user").filter(is_active=True),
         required=False,
     )
     notes = forms.CharField(
+        label=_("Notes"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="Why this plan; seen by staff only.",
+        help_text=_("Why this plan; seen by staff only."),
     )
 
     def __init__(self, *args: Any, patients: QuerySet[Patient] | None = None, **kwargs: Any) -> None:
@@ -57,13 +66,13 @@ class CarePlanAssignForm(forms.Form):
             # Only the patients of the user's care team are offered (and accepted).
             self.fields["patient"].queryset = patients.select_related("user").filter(user__is_active=True)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Start the plan"))
+        self.helper.add_input(Submit("submit", _("Start the plan")))
 
     def clean_start_date(self) -> date:
         start = self.cleaned_data["start_date"]
         today = timezone.localdate()
         if abs(start - today) > PLANNING_REACH:
-            raise forms.ValidationError("Choose a start date within a year of today.", code="out_of_reach")
+            raise forms.ValidationError(_("Choose a start date within a year of today."), code="out_of_reach")
         return start
 
 
@@ -72,35 +81,35 @@ class PlanSeriesForm(forms.Form):
 
     phase = forms.ModelChoiceField(queryset=PlanPhase.objects.none(), empty_label=None)
     first_date = forms.DateField(
-        label="From", widget=DateInput, help_text="The first session is the chosen weekday on or after this date."
+        label=_("From"), widget=DateInput, help_text=_("The first session is the chosen weekday on or after this date.")
     )
     weekday = forms.TypedChoiceField(
         coerce=int, choices=[(number, name) for number, name in enumerate(calendar.day_name)]
     )
     local_time = forms.TimeField(
-        label="Time", widget=TimeInput, help_text="Clinic time; stays the same across a clock change."
+        label=_("Time"), widget=TimeInput, help_text=_("Clinic time; stays the same across a clock change.")
     )
     count = forms.IntegerField(
-        label="Number of sessions", min_value=1, max_value=MAX_SERIES_SESSIONS, help_text="How many to book."
+        label=_("Number of sessions"), min_value=1, max_value=MAX_SERIES_SESSIONS, help_text=_("How many to book.")
     )
     interval_days = forms.IntegerField(
-        label="Days between sessions",
+        label=_("Days between sessions"),
         min_value=1,
         max_value=365,
-        help_text="Must fit the phase's rhythm (7 = weekly).",
+        help_text=_("Must fit the phase's rhythm (7 = weekly)."),
     )
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.select_related("user").filter(is_active=True),
         required=False,
-        empty_label="Whoever is free",
-        help_text="Only this practitioner, or anyone who delivers the treatment.",
+        empty_label=_("Whoever is free"),
+        help_text=_("Only this practitioner, or anyone who delivers the treatment."),
     )
 
     def __init__(self, *args: Any, plan: CarePlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phase"].queryset = plan.template.phases.select_related("modality").order_by("position")
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Book the series"))
+        self.helper.add_input(Submit("submit", _("Book the series")))
 
     @staticmethod
     def initial_for(*, plan: CarePlan) -> dict[str, Any]:
@@ -141,8 +150,8 @@ class CarePlanImprovementForm(forms.Form):
     """A clinician moves the plan past its "until pain decreases" phase, with the reason shown on the plan."""
 
     evidence = forms.CharField(
-        label="Why the plan moves on now",
+        label=_("Why the plan moves on now"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="e.g. 'Pain manageable at work and sleeping through'; shown on the plan.",
+        help_text=_("e.g. 'Pain manageable at work and sleeping through'; shown on the plan."),
     )

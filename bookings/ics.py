@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.models import Appointment
 
@@ -78,17 +79,20 @@ def _event_lines(*, appointment: Appointment, stamp: str, for_practitioner: bool
     if for_practitioner:
         summary = f"{appointment.modality.name}: {appointment.patient.full_name}"
     else:
-        summary = f"{appointment.modality.name} at {settings.CLINIC_NAME}"
+        summary = _("%(modality)s at %(clinic)s") % {
+            "modality": appointment.modality.name,
+            "clinic": settings.CLINIC_NAME,
+        }
     # Calendars keep the entry with the highest sequence: each change of the row raises it.
     changed = (
         appointment.updated_at - appointment.created_at if appointment.updated_at and appointment.created_at else None
     )
     sequence = max(0, int(changed.total_seconds())) if changed else 0
     cancelled = appointment.status == Appointment.Status.CANCELLED
-    description = [f"With {appointment.practitioner.full_name}."]
+    description = [_("With %(practitioner)s.") % {"practitioner": appointment.practitioner.full_name}]
     if appointment.modality.preparation and not for_practitioner:
-        description.append(f"How to prepare: {appointment.modality.preparation}")
-    description.append(f"Questions? Call {settings.CLINIC_PHONE}.")
+        description.append(_("How to prepare: %(preparation)s") % {"preparation": appointment.modality.preparation})
+    description.append(_("Questions? Call %(phone)s.") % {"phone": settings.CLINIC_PHONE})
     return [
         "BEGIN:VEVENT",
         f"SUMMARY:{_text(summary)}",

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bookings.ics import appointment_ics
 from bookings.models import Appointment, CarePlan, WaitlistOffer
@@ -181,9 +182,9 @@ def _waitlist_offer_still_wanted(reminder: Reminder, now: datetime) -> str:
 def booking_message_kinds_register() -> None:
     """Tell the outbox how to write bookings' messages (called from ``BookingsConfig.ready()``)."""
     for name, label in [
-        (BookingMessage.BOOKING_CONFIRMED, "Booking confirmed"),
-        (BookingMessage.BOOKING_CANCELLED, "Booking cancelled"),
-        (BookingMessage.BOOKING_CHANGED, "Booking changed"),
+        (BookingMessage.BOOKING_CONFIRMED, _("Booking confirmed")),
+        (BookingMessage.BOOKING_CANCELLED, _("Booking cancelled")),
+        (BookingMessage.BOOKING_CHANGED, _("Booking changed")),
     ]:
         message_kind_register(
             MessageKind(
@@ -198,7 +199,7 @@ def booking_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=BookingMessage.UPCOMING_APPOINTMENT,
-            label="Upcoming appointment",
+            label=_("Upcoming appointment"),
             render=_appointment_message,
             still_wanted=_upcoming_still_wanted,
             about_select_related=APPOINTMENT_SELECT_RELATED,
@@ -207,7 +208,7 @@ def booking_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=BookingMessage.REBOOKING_NUDGE,
-            label="Rebooking nudge",
+            label=_("Rebooking nudge"),
             render=_nudge_message,
             still_wanted=_nudge_still_wanted,
         )
@@ -215,7 +216,7 @@ def booking_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=BookingMessage.WAITLIST_OFFER,
-            label="Waitlist offer",
+            label=_("Waitlist offer"),
             render=_waitlist_offer_message,
             still_wanted=_waitlist_offer_still_wanted,
             transactional=True,  # it holds for minutes: waiting for the morning would waste it

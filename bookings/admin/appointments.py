@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from bookings.models import (
@@ -45,13 +46,13 @@ class AppointmentAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
     extra = 0
-    verbose_name_plural = "regular working hours (clinic time)"
+    verbose_name_plural = _("regular working hours (clinic time)")
 
 
 class ExtraHoursInline(admin.TabularInline):
     model = ExtraHours
     extra = 0
-    verbose_name_plural = "extra hours on given dates (clinic time)"
+    verbose_name_plural = _("extra hours on given dates (clinic time)")
 
 
 class TimeOffInline(admin.TabularInline):

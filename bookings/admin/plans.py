@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from bookings.models import CarePlan, PlanPhase, PlanSeries, PlanTemplate, SeriesOccurrence
@@ -30,12 +32,12 @@ class PlanPhaseFormSet(BaseInlineFormSet):
         ]
         phases.sort(key=lambda data: data["position"])
         if not phases:
-            raise ValidationError("A plan needs at least one phase.")
+            raise ValidationError(_("A plan needs at least one phase."))
         if any(data.get("sessions") is None for data in phases[:-1]):
-            raise ValidationError("Only the last phase may be open-ended (no number of sessions).")
+            raise ValidationError(_("Only the last phase may be open-ended (no number of sessions)."))
         positions = [data["position"] for data in phases]
         if len(set(positions)) != len(positions):
-            raise ValidationError("Each phase needs its own position.")
+            raise ValidationError(_("Each phase needs its own position."))
 
 
 class PlanPhaseInline(admin.TabularInline):
@@ -58,7 +60,7 @@ class PlanTemplateAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlanTemplate]:
         return super().get_queryset(request).prefetch_related("phases__modality")
 
-    @admin.display(description="phases")
+    @admin.display(description=_("phases"))
     def phase_summary(self, obj: PlanTemplate) -> str:
         return "; then ".join(f"{phase.label}: {phase.describe()}" for phase in obj.phases.all())
 
@@ -143,17 +145,17 @@ class CarePlanAdmin(AuditedClinicalAdminMixin, SimpleHistoryAdmin):
             raise ValidationError(str(refused)) from refused
         obj.__dict__.update(plan.__dict__)
 
-    @admin.action(description="End the selected plans")
+    @admin.action(description=_("End the selected plans"))
     def end_plans(self, request: HttpRequest, queryset: QuerySet[CarePlan]) -> None:
         for plan in queryset.active():
             care_plan_end(plan=plan, by=request.user)
 
-    @admin.display(description="current phase")
+    @admin.display(description=_("current phase"))
     def current_phase(self, obj: CarePlan) -> str:
         cadence = obj.cadence(timezone.localdate())
-        return cadence.phase.label if cadence.phase else "done"
+        return cadence.phase.label if cadence.phase else pgettext("care plan phase", "done")
 
-    @admin.display(description="next due")
+    @admin.display(description=_("next due"))
     def next_due(self, obj: CarePlan) -> Any:
         if not obj.is_active:
             return "—"

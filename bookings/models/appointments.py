@@ -9,6 +9,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models import MAX_APPOINTMENT_MINUTES, Modality, Patient, Practitioner, Resource
@@ -37,10 +38,10 @@ class AppointmentQuerySet(models.QuerySet):
 
 class Appointment(models.Model):
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        ATTENDED = "attended", "Attended"
-        NO_SHOW = "no_show", "No-show"
-        CANCELLED = "cancelled", "Cancelled"
+        BOOKED = "booked", _("Booked")
+        ATTENDED = "attended", _("Attended")
+        NO_SHOW = "no_show", _("No-show")
+        CANCELLED = "cancelled", _("Cancelled")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
@@ -51,17 +52,19 @@ class Appointment(models.Model):
         null=True,
         blank=True,
         related_name="appointments",
-        help_text="Room or device held for this appointment, copied from the modality when booked.",
+        help_text=_("Room or device held for this appointment, copied from the modality when booked."),
     )
     starts_at = models.DateTimeField(db_index=True)
-    ends_at = models.DateTimeField(help_text="End of the treatment slot as the patient sees it.")
+    ends_at = models.DateTimeField(help_text=_("End of the treatment slot as the patient sees it."))
     blocked_until = models.DateTimeField(
-        help_text="End of the slot plus the modality's buffer; nothing else may start before this."
+        help_text=_("End of the slot plus the modality's buffer; nothing else may start before this.")
     )
     holds_resource_exclusively = models.BooleanField(
         default=False,
-        help_text="Set when booked if the room or device holds one session at a time (capacity 1); "
-        "the database then refuses any overlapping active appointment on the same resource.",
+        help_text=_(
+            "Set when booked if the room or device holds one session at a time (capacity 1); "
+            "the database then refuses any overlapping active appointment on the same resource."
+        ),
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -69,16 +72,16 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cancelled_late = models.BooleanField(
-        default=False, help_text="Cancelled after the cancellation cut-off (counts like a no-show for reports)."
+        default=False, help_text=_("Cancelled after the cancellation cut-off (counts like a no-show for reports).")
     )
     cancellation_reason = models.CharField(
-        max_length=300, blank=True, help_text="Why it was cancelled, as given by the patient or the staff member."
+        max_length=300, blank=True, help_text=_("Why it was cancelled, as given by the patient or the staff member.")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The patient (online booking) or the staff member (phone booking).",
+        help_text=_("The patient (online booking) or the staff member (phone booking)."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Count, DateField, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from bookings.models.appointments import Appointment
@@ -47,14 +49,16 @@ class PlanTemplate(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     family = models.CharField(
-        "modality family",
+        _("modality family"),
         max_length=20,
         choices=Modality.Kind.choices,
-        help_text="Every attended session of this kind of treatment counts towards the plan "
-        "(e.g. an acupuncture initial consultation counts as the first acupuncture visit).",
+        help_text=_(
+            "Every attended session of this kind of treatment counts towards the plan "
+            "(e.g. an acupuncture initial consultation counts as the first acupuncture visit)."
+        ),
     )
-    description = models.TextField(blank=True, help_text="Shown to the patient on their care plan page.")
-    is_active = models.BooleanField(default=True, help_text="Untick to stop offering it for new plans.")
+    description = models.TextField(blank=True, help_text=_("Shown to the patient on their care plan page."))
+    is_active = models.BooleanField(default=True, help_text=_("Untick to stop offering it for new plans."))
 
     objects = PlanTemplateQuerySet.as_manager()
 
@@ -69,46 +73,50 @@ class PlanPhase(models.Model):
     """One stretch of a plan with its own rhythm, e.g. weekly for six sessions."""
 
     template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="phases")
-    position = models.PositiveSmallIntegerField(help_text="Phases run in this order, lowest first.")
-    label = models.CharField(max_length=80, help_text="e.g. 'Initial phase' or 'Maintenance'.")
+    position = models.PositiveSmallIntegerField(help_text=_("Phases run in this order, lowest first."))
+    label = models.CharField(max_length=80, help_text=_("e.g. 'Initial phase' or 'Maintenance'."))
     modality = models.ForeignKey(
         Modality,
         on_delete=models.PROTECT,
         related_name="plan_phases",
-        help_text="What is booked for a session of this phase.",
+        help_text=_("What is booked for a session of this phase."),
     )
     sessions = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Sessions in this phase; leave empty for an open-ended phase (only the last phase may be).",
+        help_text=_("Sessions in this phase; leave empty for an open-ended phase (only the last phase may be)."),
     )
     interval_min_days = models.PositiveSmallIntegerField(
-        "interval from (days)",
-        help_text="Days from one attended session to the next one being due (7 = weekly).",
+        _("interval from (days)"),
+        help_text=_("Days from one attended session to the next one being due (7 = weekly)."),
     )
     interval_max_days = models.PositiveSmallIntegerField(
-        "interval up to (days)",
-        help_text="Latest clinically sensible gap; equal to 'interval from' for a fixed rhythm "
-        "(e.g. 14 to 28 for maintenance every 2-4 weeks).",
+        _("interval up to (days)"),
+        help_text=_(
+            "Latest clinically sensible gap; equal to 'interval from' for a fixed rhythm "
+            "(e.g. 14 to 28 for maintenance every 2-4 weeks)."
+        ),
     )
     ends_on_improvement = models.BooleanField(
-        "ends when pain decreases",
+        _("ends when pain decreases"),
         default=False,
-        help_text="The plan moves on from this phase once the patient's pain has decreased (sustained, as set "
-        "below) or a clinician decides, not after a number of sessions; 'sessions' then only says when to "
-        "review a patient who has not improved (acupuncture's initial phase, article 004).",
+        help_text=_(
+            "The plan moves on from this phase once the patient's pain has decreased (sustained, as set "
+            "below) or a clinician decides, not after a number of sessions; 'sessions' then only says when to "
+            "review a patient who has not improved (acupuncture's initial phase, article 004)."
+        ),
     )
     improvement_percent = models.PositiveSmallIntegerField(
-        "decrease that counts (%)",
+        _("decrease that counts (%)"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="How far pain before a session must be below the course's first score (e.g. 30%).",
+        help_text=_("How far pain before a session must be below the course's first score (e.g. 30%)."),
     )
     improvement_sessions = models.PositiveSmallIntegerField(
-        "sustained over (sessions)",
+        _("sustained over (sessions)"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="For how many consecutive signed sessions the decrease must hold.",
+        help_text=_("For how many consecutive signed sessions the decrease must hold."),
     )
 
     class Meta:
@@ -131,9 +139,11 @@ class PlanPhase(models.Model):
         super().clean()
         errors = {}
         if self.interval_min_days and self.interval_max_days and self.interval_max_days < self.interval_min_days:
-            errors["interval_max_days"] = "Must not be shorter than 'interval from'."
+            errors["interval_max_days"] = _("Must not be shorter than 'interval from'.")
         if self.template_id and self.modality_id and self.modality.kind != self.template.family:
-            errors["modality"] = f"The plan is for {self.template.get_family_display()}; choose a modality of it."
+            errors["modality"] = _("The plan is for %(family)s; choose a modality of it.") % {
+                "family": self.template.get_family_display()
+            }
         if errors:
             raise ValidationError(errors)
 
@@ -142,12 +152,23 @@ class PlanPhase(models.Model):
         return self.sessions is None
 
     def describe(self) -> str:
-        if self.interval_min_days == self.interval_max_days:
-            rhythm = "weekly" if self.interval_min_days == 7 else f"every {self.interval_min_days} days"
+        """ "Cryotherapy, weekly, 6 sessions" in the active language (the plan pages and the admin show it)."""
+        low, high = self.interval_min_days, self.interval_max_days
+        if low == high == 7:
+            rhythm = gettext("weekly")
+        elif low == high:
+            rhythm = ngettext("every %(days)d day", "every %(days)d days", low) % {"days": low}
         else:
-            rhythm = f"every {self.interval_min_days}-{self.interval_max_days} days"
-        count = "open-ended" if self.is_open_ended else f"{self.sessions} sessions"
-        return f"{self.modality.name}, {rhythm}, {count}"
+            rhythm = gettext("every %(low)d-%(high)d days") % {"low": low, "high": high}
+        if self.is_open_ended:
+            count = gettext("open-ended")
+        else:
+            count = ngettext("%(count)d session", "%(count)d sessions", self.sessions) % {"count": self.sessions}
+        return gettext("%(modality)s, %(rhythm)s, %(count)s") % {
+            "modality": self.modality.name,
+            "rhythm": rhythm,
+            "count": count,
+        }
 
 
 @dataclass(frozen=True)
@@ -309,25 +330,25 @@ class CarePlanQuerySet(models.QuerySet):
 
 
 class ImprovementBasis(models.TextChoices):
-    SUSTAINED_DECREASE = "sustained_decrease", "Sustained decrease in pain"
-    CLINICIAN = "clinician", "Clinician's decision"
+    SUSTAINED_DECREASE = "sustained_decrease", _("Sustained decrease in pain")
+    CLINICIAN = "clinician", _("Clinician's decision")
 
 
 class CarePlan(models.Model):
     """A patient's course of treatment on a template, assigned by a practitioner."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ENDED = "ended", "Ended"
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
     template = models.ForeignKey(PlanTemplate, on_delete=models.PROTECT, related_name="care_plans")
     family = models.CharField(
-        "modality family",
+        _("modality family"),
         max_length=20,
         choices=Modality.Kind.choices,
         editable=False,
-        help_text="Copied from the template when saved, so the database can hold one active plan per family.",
+        help_text=_("Copied from the template when saved, so the database can hold one active plan per family."),
     )
     practitioner = models.ForeignKey(
         Practitioner,
@@ -335,11 +356,11 @@ class CarePlan(models.Model):
         null=True,
         blank=True,
         related_name="care_plans",
-        help_text="The clinician responsible for the plan.",
+        help_text=_("The clinician responsible for the plan."),
     )
-    start_date = models.DateField(help_text="The first session is due on this day (clinic's local date).")
+    start_date = models.DateField(help_text=_("The first session is due on this day (clinic's local date)."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    notes = models.TextField(blank=True, help_text="Clinical reasons for the plan; visible to staff only.")
+    notes = models.TextField(blank=True, help_text=_("Clinical reasons for the plan; visible to staff only."))
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
@@ -347,49 +368,59 @@ class CarePlan(models.Model):
     )
     # --- Cadence learned from the patient's relief (written by treatments' check-ins) ---------------
     relief_min_days = models.PositiveSmallIntegerField(
-        "shortest interval from relief (days)",
+        _("shortest interval from relief (days)"),
         default=14,
-        help_text="The next session is never due sooner than this after the last one, whatever the "
-        "relief check-ins suggest.",
+        help_text=_(
+            "The next session is never due sooner than this after the last one, whatever the relief check-ins suggest."
+        ),
     )
     relief_max_days = models.PositiveSmallIntegerField(
-        "longest interval from relief (days)",
+        _("longest interval from relief (days)"),
         default=28,
-        help_text="The next session is never due later than this after the last one, whatever the "
-        "relief check-ins suggest.",
+        help_text=_(
+            "The next session is never due later than this after the last one, whatever the relief check-ins suggest."
+        ),
     )
     cadence_locked = models.BooleanField(
-        "keep the plan's own interval",
+        _("keep the plan's own interval"),
         default=False,
-        help_text="Ticked: the plan's phases set the next due date and the relief check-ins only inform.",
+        help_text=_("Ticked: the plan's phases set the next due date and the relief check-ins only inform."),
     )
     learned_interval_days = models.PositiveSmallIntegerField(
-        "relief lasts (days)",
+        _("relief lasts (days)"),
         null=True,
         blank=True,
-        help_text="How long relief lasts for this patient, estimated from their check-in answers; "
-        "empty until they have answered.",
+        help_text=_(
+            "How long relief lasts for this patient, estimated from their check-in answers; "
+            "empty until they have answered."
+        ),
     )
     learned_interval_evidence = models.JSONField(
         default=list,
         blank=True,
-        help_text="The sessions the estimate rests on: date, pre-session score, days of relief.",
+        help_text=_("The sessions the estimate rests on: date, pre-session score, days of relief."),
     )
-    learned_interval_at = models.DateTimeField(null=True, blank=True, help_text="When the estimate was last updated.")
+    learned_interval_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the estimate was last updated.")
+    )
     improved_on = models.DateField(
         null=True,
         blank=True,
-        help_text="The day the patient's pain decreased enough (or a clinician decided) to move past a phase "
-        "that ends on improvement, e.g. acupuncture's initial phase to maintenance.",
+        help_text=_(
+            "The day the patient's pain decreased enough (or a clinician decided) to move past a phase "
+            "that ends on improvement, e.g. acupuncture's initial phase to maintenance."
+        ),
     )
     improvement_basis = models.CharField(
         max_length=20,
         choices=ImprovementBasis.choices,
         blank=True,
-        help_text="Why the plan moved on: a sustained decrease in the logged pain scores, or a clinician's decision.",
+        help_text=_(
+            "Why the plan moved on: a sustained decrease in the logged pain scores, or a clinician's decision."
+        ),
     )
     improvement_evidence = models.CharField(
-        max_length=300, blank=True, help_text="The scores or the clinician's reason, as shown on the plan."
+        max_length=300, blank=True, help_text=_("The scores or the clinician's reason, as shown on the plan.")
     )
     improvement_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -408,8 +439,9 @@ class CarePlan(models.Model):
                 fields=["patient", "family"],
                 condition=Q(status="active"),
                 name="care_plan_one_active_per_family",
-                violation_error_message="This patient already has an active plan for this kind of treatment; "
-                "end it first.",
+                violation_error_message=_(
+                    "This patient already has an active plan for this kind of treatment; end it first."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status="active", ended_at__isnull=True) | Q(status="ended", ended_at__isnull=False),
@@ -451,7 +483,7 @@ class CarePlan(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.relief_min_days and self.relief_max_days and self.relief_max_days < self.relief_min_days:
-            raise ValidationError({"relief_max_days": "Must not be shorter than the shortest interval."})
+            raise ValidationError({"relief_max_days": _("Must not be shorter than the shortest interval.")})
 
     def cadence(self, today: date | None = None) -> PlanCadence:
         """Current phase and next due date as of ``today`` (the clinic's local date)."""
@@ -497,23 +529,23 @@ class PlanSeries(models.Model):
 
     plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="series")
     phase = models.ForeignKey(PlanPhase, on_delete=models.PROTECT, related_name="series")
-    first_date = models.DateField(help_text="The first session is on or after this day.")
-    local_time = models.TimeField(help_text="Wall-clock time in the clinic's zone; kept across daylight saving.")
-    interval_days = models.PositiveSmallIntegerField(help_text="Days between sessions (7 = weekly).")
+    first_date = models.DateField(help_text=_("The first session is on or after this day."))
+    local_time = models.TimeField(help_text=_("Wall-clock time in the clinic's zone; kept across daylight saving."))
+    interval_days = models.PositiveSmallIntegerField(help_text=_("Days between sessions (7 = weekly)."))
     practitioner = models.ForeignKey(
         Practitioner,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Asked-for practitioner; empty means whoever is free.",
+        help_text=_("Asked-for practitioner; empty means whoever is free."),
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = "plan series"
+        verbose_name_plural = _("plan series")
         constraints = [
             models.CheckConstraint(condition=Q(interval_days__gte=1), name="plan_series_interval_positive"),
         ]
@@ -530,19 +562,19 @@ class SeriesOccurrence(models.Model):
     """
 
     series = models.ForeignKey(PlanSeries, on_delete=models.CASCADE, related_name="occurrences")
-    sequence = models.PositiveSmallIntegerField(help_text="1 for the first asked-for session of the series.")
-    requested_starts_at = models.DateTimeField(help_text="The time asked for.")
+    sequence = models.PositiveSmallIntegerField(help_text=_("1 for the first asked-for session of the series."))
+    requested_starts_at = models.DateTimeField(help_text=_("The time asked for."))
     appointment = models.OneToOneField(
         Appointment,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="plan_occurrence",
-        help_text="The appointment booked for this occurrence (possibly at an alternative time).",
+        help_text=_("The appointment booked for this occurrence (possibly at an alternative time)."),
     )
-    refusal_reason = models.TextField(blank=True, help_text="Why the asked-for time could not be booked.")
+    refusal_reason = models.TextField(blank=True, help_text=_("Why the asked-for time could not be booked."))
     alternatives = models.JSONField(
-        default=list, blank=True, help_text="Nearest free start times offered instead (ISO 8601, nearest first)."
+        default=list, blank=True, help_text=_("Nearest free start times offered instead (ISO 8601, nearest first).")
     )
 
     class Meta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Modality
 
@@ -21,33 +22,37 @@ MAX_REMINDER_HOURS_BEFORE = 14 * 24
 class AppointmentReminderOffset(models.Model):
     class Channel(models.TextChoices):
         # The values match notifications.models.Channel; "" leaves the choice to the patient.
-        PATIENT_CHOICE = "", "The patient's choice (email, SMS or both)"
-        EMAIL = "email", "Email only"
-        SMS = "sms", "Text message (SMS) only"
+        PATIENT_CHOICE = "", _("The patient's choice (email, SMS or both)")
+        EMAIL = "email", _("Email only")
+        SMS = "sms", _("Text message (SMS) only")
 
     modality = models.ForeignKey(
         Modality,
         on_delete=models.CASCADE,
         related_name="reminder_offsets",
-        help_text="The treatment whose appointments get this reminder.",
+        help_text=_("The treatment whose appointments get this reminder."),
     )
     hours_before = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_HOURS_BEFORE)],
-        help_text="How long before the appointment the reminder goes out, on the clinic's wall clock "
-        "(24 hours before 09:00 is 09:00 the day before), moved out of the quiet hours.",
+        help_text=_(
+            "How long before the appointment the reminder goes out, on the clinic's wall clock "
+            "(24 hours before 09:00 is 09:00 the day before), moved out of the quiet hours."
+        ),
     )
     channel = models.CharField(
         max_length=8,
         choices=Channel.choices,
         default=Channel.PATIENT_CHOICE,
         blank=True,
-        help_text="How this reminder travels.  A fixed channel reaches only patients who chose it "
-        "(a patient who chose email only gets no SMS-only reminder).",
+        help_text=_(
+            "How this reminder travels.  A fixed channel reaches only patients who chose it "
+            "(a patient who chose email only gets no SMS-only reminder)."
+        ),
     )
 
     class Meta:
         ordering = ["modality", "-hours_before", "channel"]
-        verbose_name = "appointment reminder time"
+        verbose_name = _("appointment reminder time")
         constraints = [
             models.UniqueConstraint(
                 fields=["modality", "hours_before", "channel"], name="reminder_offset_unique_per_modality"

@@ -12,20 +12,22 @@ from datetime import datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
+from clinic.clinic_time import format_when
 from clinic.models import Patient, Practitioner, SingletonSettings
 
 __all__ = ["BookingPolicy", "CalendarFeed", "ClinicClosure", "ExtraHours", "TimeOff", "WorkingHours"]
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WorkingHours(models.Model):
@@ -35,12 +37,12 @@ class WorkingHours(models.Model):
 
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField(help_text="Local clinic time the interval starts, e.g. 09:00.")
-    end_time = models.TimeField(help_text="Local clinic time the interval ends; the last session must end by then.")
+    start_time = models.TimeField(help_text=_("Local clinic time the interval starts, e.g. 09:00."))
+    end_time = models.TimeField(help_text=_("Local clinic time the interval ends; the last session must end by then."))
 
     class Meta:
-        verbose_name = "working hours"
-        verbose_name_plural = "working hours"
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         ordering = ["practitioner", "weekday", "start_time"]
         constraints = [
             models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="working_hours_end_after_start"),
@@ -48,12 +50,13 @@ class WorkingHours(models.Model):
             models.UniqueConstraint(
                 fields=["practitioner", "weekday", "start_time"],
                 name="working_hours_one_interval_per_start",
-                violation_error_message="These working hours are already there.",
+                violation_error_message=_("These working hours are already there."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner}: {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        start, end = format_when(self.start_time, "time"), format_when(self.end_time, "time")
+        return f"{self.practitioner}: {self.get_weekday_display()} {start}-{end}"
 
     def clean(self) -> None:
         super().clean()
@@ -67,26 +70,27 @@ class ExtraHours(models.Model):
     """A one-off change: hours worked on a given date in addition to the regular week."""
 
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="extra_hours")
-    date = models.DateField(help_text="The local date of the extra session.")
-    start_time = models.TimeField(help_text="Local clinic time the extra hours start.")
-    end_time = models.TimeField(help_text="Local clinic time the extra hours end.")
+    date = models.DateField(help_text=_("The local date of the extra session."))
+    start_time = models.TimeField(help_text=_("Local clinic time the extra hours start."))
+    end_time = models.TimeField(help_text=_("Local clinic time the extra hours end."))
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "extra hours"
-        verbose_name_plural = "extra hours"
+        verbose_name = _("extra hours")
+        verbose_name_plural = _("extra hours")
         ordering = ["date", "start_time"]
         constraints = [
             models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="extra_hours_end_after_start"),
             models.UniqueConstraint(
                 fields=["practitioner", "date", "start_time"],
                 name="extra_hours_one_interval_per_start",
-                violation_error_message="These extra hours are already there.",
+                violation_error_message=_("These extra hours are already there."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner}: {self.date} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        start, end = format_when(self.start_time, "time"), format_when(self.end_time, "time")
+        return f"{self.practitioner}: {format_when(self.date, 'date')} {start}-{end}"
 
     def clean(self) -> None:
         super().clean()
@@ -101,7 +105,8 @@ def _refuse_overlap(others: models.QuerySet, start: time, end: time) -> None:
     clash = others.filter(start_time__lt=end, end_time__gt=start).order_by("start_time").first()
     if clash is not None:
         raise ValidationError(
-            f"These hours overlap {clash.start_time:%H:%M}-{clash.end_time:%H:%M} already set for that day.",
+            _("These hours overlap %(start)s-%(end)s already set for that day.")
+            % {"start": format_when(clash.start_time, "time"), "end": format_when(clash.end_time, "time")},
             code="overlap",
         )
 
@@ -112,12 +117,12 @@ class TimeOff(models.Model):
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True, help_text="Seen by staff only.")
+    reason = models.CharField(max_length=200, blank=True, help_text=_("Seen by staff only."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "time off"
-        verbose_name_plural = "time off"
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
         ordering = ["starts_at"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start"),
@@ -131,8 +136,8 @@ class ClinicClosure(models.Model):
     """Whole days the clinic is closed (bank holidays, refurbishment)."""
 
     start_date = models.DateField()
-    end_date = models.DateField(help_text="Last closed day (inclusive); same as the start for a single day.")
-    reason = models.CharField(max_length=200, help_text="Shown to patients, e.g. 'Christmas Day'.")
+    end_date = models.DateField(help_text=_("Last closed day (inclusive); same as the start for a single day."))
+    reason = models.CharField(max_length=200, help_text=_("Shown to patients, e.g. 'Christmas Day'."))
 
     class Meta:
         ordering = ["start_date"]
@@ -148,25 +153,31 @@ class BookingPolicy(SingletonSettings):
     """The clinic's booking rules; one row (``BookingPolicy.load()``)."""
 
     minimum_notice_minutes = models.PositiveIntegerField(
-        default=120, help_text="Online and phone bookings must start at least this long from now."
+        default=120, help_text=_("Online and phone bookings must start at least this long from now.")
     )
-    horizon_days = models.PositiveIntegerField(default=56, help_text="How far ahead bookings are open (56 = 8 weeks).")
+    horizon_days = models.PositiveIntegerField(
+        default=56, help_text=_("How far ahead bookings are open (56 = 8 weeks).")
+    )
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=24,
-        help_text="Patients may cancel or move a booking up to this long before it starts; later they call the clinic.",
+        help_text=_(
+            "Patients may cancel or move a booking up to this long before it starts; later they call the clinic."
+        ),
     )
     slot_step_minutes = models.PositiveSmallIntegerField(
-        default=15, help_text="Start times offered are this many minutes apart."
+        default=15, help_text=_("Start times offered are this many minutes apart.")
     )
     waitlist_offer_hold_minutes = models.PositiveIntegerField(
         default=30,
-        help_text="A freed time offered to a patient on the waitlist is held for them alone this long; "
-        "unanswered, it is offered to the next patient.",
+        help_text=_(
+            "A freed time offered to a patient on the waitlist is held for them alone this long; "
+            "unanswered, it is offered to the next patient."
+        ),
     )
 
     class Meta:
-        verbose_name = "booking policy"
-        verbose_name_plural = "booking policy"
+        verbose_name = _("booking policy")
+        verbose_name_plural = _("booking policy")
         constraints = [
             models.CheckConstraint(condition=Q(slot_step_minutes__gte=5), name="booking_policy_step_at_least_5"),
             models.CheckConstraint(condition=Q(pk=1), name="booking_policy_single_row"),
@@ -176,7 +187,7 @@ class BookingPolicy(SingletonSettings):
         ]
 
     def __str__(self) -> str:
-        return "Booking policy"
+        return str(_("Booking policy"))
 
     @property
     def minimum_notice(self) -> timedelta:

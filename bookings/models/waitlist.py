@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bookings.models.appointments import Appointment
 from bookings.models.schedules import Weekday
@@ -36,14 +37,14 @@ class WaitlistEntry(models.Model):
     """One patient's place on the waitlist for one modality."""
 
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        BOOKED = "booked", "Booked from the waitlist"
-        LEFT = "left", "Left the list"
-        LAPSED = "lapsed", "Date range over"
+        WAITING = "waiting", _("Waiting")
+        BOOKED = "booked", _("Booked from the waitlist")
+        LEFT = "left", _("Left the list")
+        LAPSED = "lapsed", _("Date range over")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
     modality = models.ForeignKey(
-        Modality, on_delete=models.PROTECT, related_name="waitlist_entries", help_text="The treatment they wait for."
+        Modality, on_delete=models.PROTECT, related_name="waitlist_entries", help_text=_("The treatment they wait for.")
     )
     practitioner = models.ForeignKey(
         Practitioner,
@@ -51,40 +52,40 @@ class WaitlistEntry(models.Model):
         null=True,
         blank=True,
         related_name="waitlist_entries",
-        help_text="Only offer times with this practitioner; empty for anyone who delivers the treatment.",
+        help_text=_("Only offer times with this practitioner; empty for anyone who delivers the treatment."),
     )
     weekdays = models.JSONField(
         default=list,
-        help_text="The weekdays they can come, as numbers (0 = Monday ... 6 = Sunday).",
+        help_text=_("The weekdays they can come, as numbers (0 = Monday ... 6 = Sunday)."),
     )
-    earliest_time = models.TimeField(help_text="Clinic time from which they can start, e.g. 08:00.")
-    latest_time = models.TimeField(help_text="Clinic time by which the session must have ended, e.g. 13:00.")
-    available_from = models.DateField(help_text="First day they can come.")
-    available_until = models.DateField(help_text="Last day they can come; the entry ends after it.")
+    earliest_time = models.TimeField(help_text=_("Clinic time from which they can start, e.g. 08:00."))
+    latest_time = models.TimeField(help_text=_("Clinic time by which the session must have ended, e.g. 13:00."))
+    available_from = models.DateField(help_text=_("First day they can come."))
+    available_until = models.DateField(help_text=_("Last day they can come; the entry ends after it."))
     status = models.CharField(
         max_length=12,
         choices=Status.choices,
         default=Status.WAITING,
         db_index=True,
-        help_text="Waiting, booked from an offer, left the list, or its last day passed.",
+        help_text=_("Waiting, booked from an offer, left the list, or its last day passed."),
     )
-    note = models.CharField(max_length=300, blank=True, help_text="Anything the desk should know (seen by staff).")
+    note = models.CharField(max_length=300, blank=True, help_text=_("Anything the desk should know (seen by staff)."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The patient (online) or the staff member who put them on the list.",
+        help_text=_("The patient (online) or the staff member who put them on the list."),
     )
     created_at = models.DateTimeField(
-        default=timezone.now, db_index=True, help_text="When they joined; offers go out in this order."
+        default=timezone.now, db_index=True, help_text=_("When they joined; offers go out in this order.")
     )
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="When they booked from an offer or left.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("When they booked from an offer or left."))
 
     objects = WaitlistEntryQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "waitlist entry"
-        verbose_name_plural = "waitlist entries"
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -138,37 +139,41 @@ class WaitlistOffer(models.Model):
     """A freed slot offered to one waitlist entry.  The slot is the practitioner's time that freed."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open (holding)"
-        PASSED = "passed", "Passed to the next patient"
-        ACCEPTED = "accepted", "Accepted and booked"
-        DECLINED = "declined", "Declined"
-        GONE = "gone", "Slot gone to someone else"
-        WITHDRAWN = "withdrawn", "Withdrawn (patient left the list)"
+        OPEN = "open", _("Open (holding)")
+        PASSED = "passed", _("Passed to the next patient")
+        ACCEPTED = "accepted", _("Accepted and booked")
+        DECLINED = "declined", _("Declined")
+        GONE = "gone", _("Slot gone to someone else")
+        WITHDRAWN = "withdrawn", _("Withdrawn (patient left the list)")
 
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
     patient = models.ForeignKey(
         Patient,
         on_delete=models.CASCADE,
         related_name="waitlist_offers",
-        help_text="The entry's patient, kept here so the database refuses a second offer of one slot to them.",
+        help_text=_("The entry's patient, kept here so the database refuses a second offer of one slot to them."),
     )
     modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="+")
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="+", help_text="Whose freed time this is."
+        Practitioner, on_delete=models.CASCADE, related_name="+", help_text=_("Whose freed time this is.")
     )
-    starts_at = models.DateTimeField(help_text="Start of the freed slot.")
-    ends_at = models.DateTimeField(help_text="End of the freed slot as the patient sees it.")
-    offered_at = models.DateTimeField(default=timezone.now, help_text="When the offer was made (and its email queued).")
-    expires_at = models.DateTimeField(help_text="Until when it is held for this patient alone; then it passes on.")
+    starts_at = models.DateTimeField(help_text=_("Start of the freed slot."))
+    ends_at = models.DateTimeField(help_text=_("End of the freed slot as the patient sees it."))
+    offered_at = models.DateTimeField(
+        default=timezone.now, help_text=_("When the offer was made (and its email queued).")
+    )
+    expires_at = models.DateTimeField(help_text=_("Until when it is held for this patient alone; then it passes on."))
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
-    answered_at = models.DateTimeField(null=True, blank=True, help_text="When it was accepted, declined or passed on.")
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was accepted, declined or passed on.")
+    )
     appointment = models.ForeignKey(
         Appointment,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The appointment booked when the patient accepted.",
+        help_text=_("The appointment booked when the patient accepted."),
     )
 
     objects = WaitlistOfferQuerySet.as_manager()

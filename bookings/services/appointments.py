@@ -15,8 +15,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from bookings import selectors
 from bookings.models import Appointment, BookingPolicy
@@ -29,12 +33,16 @@ from clinic.care_team import (
     care_team_may_book,
     patient_is_visible_to,
 )
+from clinic.clinic_time import format_when
 from clinic.models import AuditEvent, Modality, Patient, Practitioner, User
 from screening.access import screening_status_word
 from screening.services import ScreeningRefused, screening_require_cleared
 
-TAKEN_MESSAGE = "Sorry, this time has just been taken."
-BUSY_MESSAGE = "Sorry, many people are booking right now and we could not save this; please try again in a moment."
+# Marked for translation here, translated where refused (plain English strings, so callers may compare).
+TAKEN_MESSAGE = gettext_noop("Sorry, this time has just been taken.")
+BUSY_MESSAGE = gettext_noop(
+    "Sorry, many people are booking right now and we could not save this; please try again in a moment."
+)
 # PostgreSQL's answers to contention that a second attempt may not meet: serialization failure, deadlock,
 # lock not available (lock_timeout), query cancelled (statement_timeout).
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
@@ -50,6 +58,7 @@ class BookingRefused(Exception):
     """
 
     def __init__(self, message: str, *, alternatives: Sequence[datetime] = (), screening: Any = None) -> None:
+        message = str(message)  # a lazy text takes the words of the language active where it is refused
         super().__init__(message)
         self.message = message
         self.alternatives = list(alternatives)
@@ -63,7 +72,7 @@ def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime
     may read the patient's record; anyone else (the front desk) gets the status word alone.
     """
     if timezone.is_naive(starts_at):
-        raise BookingRefused("The start time must include its time zone.")
+        raise BookingRefused(_("The start time must include its time zone."))
     try:
         screening_require_cleared(patient=patient, modality=modality, on_date=timezone.localdate(starts_at))
     except ScreeningRefused as refused:
@@ -71,7 +80,8 @@ def _screening_gate(*, patient: Patient, modality: Modality, starts_at: datetime
             raise BookingRefused(str(refused), screening=refused.decision) from refused
         word = screening_status_word(refused.decision.status)
         raise BookingRefused(
-            f"{modality.name} cannot be booked: screening {word}. The patient's care team can say more."
+            _("%(modality)s cannot be booked: screening %(status)s. The patient's care team can say more.")
+            % {"modality": modality.name, "status": word}
         ) from refused
 
 
@@ -94,7 +104,7 @@ def _retrying_contention(attempt: Callable[[], Appointment]) -> Appointment:
             if not _is_contention(error):
                 raise
             if number == ATTEMPTS:
-                raise BookingRefused(BUSY_MESSAGE) from error
+                raise BookingRefused(_(BUSY_MESSAGE)) from error
             time.sleep(random.uniform(0.02, 0.1) * number)  # noqa: S311 - jitter, not security
     raise AssertionError("unreachable")
 
@@ -112,10 +122,17 @@ def _offer_to_waitlist(*, appointment: Appointment) -> None:
 
 
 def _format(moment: datetime) -> str:
-    return f"{timezone.localtime(moment):%A %-d %B at %H:%M}"
+    """ "Tuesday 1 December at 08:30" in the active language."""
+    return _("%(day)s at %(time)s") % {"day": format_when(moment, "day"), "time": format_when(moment, "time")}
 
 
-PASSED_MESSAGE = "That time has passed; please choose a later time."
+def _format_for_audit(moment: datetime) -> str:
+    """The audit trail is one record in the clinic's own language, whoever's language wrote it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _format(moment)
+
+
+PASSED_MESSAGE = gettext_noop("That time has passed; please choose a later time.")
 
 
 def _check_time_rules(
@@ -131,15 +148,25 @@ def _check_time_rules(
     """Refuse a time that has passed, is too soon (notice) or too far (horizon), offering the nearest free times
     on the allowed side of the limit."""
     if not modality.is_active:
-        raise BookingRefused(f"{modality.name} is not offered for booking at the moment.")
+        raise BookingRefused(_("%(modality)s is not offered for booking at the moment.") % {"modality": modality.name})
     earliest, latest = policy.earliest_start(now), policy.latest_start(now)
     if starts_at < now:
-        message = PASSED_MESSAGE
+        message = _(PASSED_MESSAGE)
     elif starts_at < earliest:
         hours = policy.minimum_notice_minutes / 60
-        message = f"Bookings need at least {hours:g} hours' notice; please choose a later time."
+        whole = hours == int(hours)
+        message = ngettext(
+            "Bookings need at least %(hours)s hour's notice; please choose a later time.",
+            "Bookings need at least %(hours)s hours' notice; please choose a later time.",
+            int(hours) if whole else 2,
+        ) % {"hours": number_format(int(hours) if whole else hours)}
     elif starts_at > latest:
-        message = f"Bookings open {policy.horizon_days // 7} weeks ahead; please choose an earlier date."
+        weeks = policy.horizon_days // 7
+        message = ngettext(
+            "Bookings open %(weeks)d week ahead; please choose an earlier date.",
+            "Bookings open %(weeks)d weeks ahead; please choose an earlier date.",
+            weeks,
+        ) % {"weeks": weeks}
     else:
         return  # Closures are checked in ``_find_slot``, from the availability it reads anyway.
     raise BookingRefused(
@@ -205,15 +232,25 @@ def _find_slot(
     }
     (available,) = selectors.availability(**options, patient=patient, exclude_appointment=exclude_appointment)
     if available.closed_reason:
-        raise BookingRefused(f"The clinic is closed on {day:%A %-d %B} ({available.closed_reason}).")
+        raise BookingRefused(
+            _("The clinic is closed on %(day)s (%(reason)s).")
+            % {"day": format_when(day, "day"), "reason": available.closed_reason}
+        )
     for slot in available.slots:
         if slot.starts_at == starts_at:
             return slot
     on_empty_calendar = selectors.free_slots(**options, include_appointments=False)
     if not any(slot.starts_at == starts_at for slot in on_empty_calendar):
-        who = f"{practitioner.full_name} does not offer" if practitioner else "No practitioner offers"
+        words = {"practitioner": practitioner.full_name if practitioner else "", "modality": modality.name}
+        words["when"] = _format(starts_at)
+        if practitioner:
+            message = _(
+                "%(practitioner)s does not offer %(modality)s at %(when)s; please choose one of the times shown."
+            )
+        else:
+            message = _("No practitioner offers %(modality)s at %(when)s; please choose one of the times shown.")
         raise BookingRefused(
-            f"{who} {modality.name} at {_format(starts_at)}; please choose one of the times shown.",
+            message % words,
             alternatives=selectors.nearest_free_times(
                 modality=modality,
                 around=starts_at,
@@ -246,7 +283,9 @@ def _taken(
         patient=patient,
         exclude_appointment=exclude_appointment,
     )
-    return BookingRefused(TAKEN_MESSAGE + " Please choose another time.", alternatives=alternatives)
+    return BookingRefused(
+        _("Sorry, this time has just been taken. Please choose another time."), alternatives=alternatives
+    )
 
 
 def _place(*, appointment: Appointment, slot: selectors.FreeSlot, modality: Modality, prefer: int | None) -> None:
@@ -292,7 +331,7 @@ def appointment_book_check(
     returns the free slot otherwise.  The booking itself checks everything again under its locks.
     """
     if not care_team_may_book(actor=actor, patient=patient, practitioner=practitioner):
-        raise CareTeamRefused("You may not book for this patient with this practitioner.")
+        raise CareTeamRefused(_("You may not book for this patient with this practitioner."))
     _screening_gate(patient=patient, modality=modality, starts_at=starts_at, actor=actor)
     now = timezone.now()
     policy = BookingPolicy.load()
@@ -314,7 +353,7 @@ def _appointment_book(
     practitioner: Practitioner | None,
 ) -> Appointment:
     if not care_team_may_book(actor=booked_by, patient=patient, practitioner=practitioner):
-        raise CareTeamRefused("You may not book for this patient with this practitioner.")
+        raise CareTeamRefused(_("You may not book for this patient with this practitioner."))
     _screening_gate(patient=patient, modality=modality, starts_at=starts_at, actor=booked_by)
     now = timezone.now()
     policy = BookingPolicy.load()
@@ -358,18 +397,25 @@ def _care_team_join(*, appointment: Appointment, actor: User) -> None:
 
 def _check_patient_may_change(*, appointment: Appointment, by: User, policy: BookingPolicy, now: datetime) -> None:
     if appointment.status != Appointment.Status.BOOKED:
-        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be changed.")
+        raise BookingRefused(
+            _("This appointment is %(status)s; it cannot be changed.")
+            % {"status": appointment.get_status_display().lower()}
+        )
     if by.is_clinic_staff:
         patient = appointment.patient
         if not (by.is_active and (by.is_clinic_admin or by.is_front_desk or patient_is_visible_to(by, patient))):
-            raise CareTeamRefused("You may not change this patient's appointments.")
+            raise CareTeamRefused(_("You may not change this patient's appointments."))
         return
     if by.pk != appointment.patient.user_id:
-        raise BookingRefused("You can only change your own appointments.")
+        raise BookingRefused(_("You can only change your own appointments."))
     if not policy.allows_online_change(starts_at=appointment.starts_at, now=now):
         raise BookingRefused(
-            f"Changes are possible online up to {policy.cancellation_cutoff_hours} hours before the appointment; "
-            "please call the clinic."
+            ngettext(
+                "Changes are possible online up to %(hours)d hour before the appointment; please call the clinic.",
+                "Changes are possible online up to %(hours)d hours before the appointment; please call the clinic.",
+                policy.cancellation_cutoff_hours,
+            )
+            % {"hours": policy.cancellation_cutoff_hours}
         )
 
 
@@ -442,7 +488,7 @@ def _check_may_move(
     if not actor.is_clinic_staff:
         _check_patient_may_change(appointment=appointment, by=actor, policy=policy, now=now)
         if practitioner is not None and practitioner.pk != appointment.practitioner_id:
-            raise BookingRefused("To see another practitioner, please cancel and book again, or call the clinic.")
+            raise BookingRefused(_("To see another practitioner, please cancel and book again, or call the clinic."))
         return
     # As for booking (``care_team_may_book``): never for an erased or deactivated patient.
     allowed = (
@@ -456,11 +502,14 @@ def _check_may_move(
         )
     )
     if not allowed:
-        raise CareTeamRefused("You may not move this patient's appointments.")
+        raise CareTeamRefused(_("You may not move this patient's appointments."))
     if appointment.status != Appointment.Status.BOOKED:
-        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}; it cannot be moved.")
+        raise BookingRefused(
+            _("This appointment is %(status)s; it cannot be moved.")
+            % {"status": appointment.get_status_display().lower()}
+        )
     if appointment.has_started(now):
-        raise BookingRefused("This appointment has already started; it cannot be moved.")
+        raise BookingRefused(_("This appointment has already started; it cannot be moved."))
 
 
 def appointment_reschedule_check(*, appointment: Appointment, starts_at: datetime, by: User) -> selectors.FreeSlot:
@@ -493,7 +542,7 @@ def _move_rules(
     now = timezone.now()
     _check_may_move(actor=actor, appointment=appointment, practitioner=practitioner, policy=policy, now=now)
     if starts_at == appointment.starts_at and practitioner in (None, appointment.practitioner):
-        raise BookingRefused("The appointment is already at that time.")
+        raise BookingRefused(_("The appointment is already at that time."))
     modality = Modality.objects.select_related("resource").get(pk=appointment.modality_id)
     _screening_gate(patient=appointment.patient, modality=modality, starts_at=starts_at, actor=actor)
     _check_time_rules(
@@ -557,8 +606,8 @@ def _appointment_move(
             patient=appointment.patient,
             action=AuditEvent.Action.CHANGE,
             target=appointment,
-            description=f"Appointment moved by staff: {modality.name} from {_format(was_at)} with {was_with} "
-            f"to {_format(appointment.starts_at)} with {now_with}",
+            description=f"Appointment moved by staff: {modality.name} from {_format_for_audit(was_at)} with {was_with} "
+            f"to {_format_for_audit(appointment.starts_at)} with {now_with}",
         )
     _notify(appointment=appointment, event="changed")
     _offer_to_waitlist(appointment=freed)
@@ -570,10 +619,12 @@ def appointment_mark_attended(*, appointment: Appointment, by: User) -> Appointm
     """Record that the patient came, once the appointment has started.  Idempotent: attended stays attended."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
-        raise ValueError("A cancelled appointment cannot be marked attended.")
+        raise ValueError(_("A cancelled appointment cannot be marked attended."))
     if not appointment.has_started():
-        starts = timezone.localtime(appointment.starts_at)
-        raise BookingRefused(f"This appointment has not started yet (it starts at {starts:%H:%M}).")
+        raise BookingRefused(
+            _("This appointment has not started yet (it starts at %(time)s).")
+            % {"time": format_when(appointment.starts_at, "time")}
+        )
     if appointment.status != Appointment.Status.ATTENDED:
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])
@@ -585,9 +636,9 @@ def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointme
     """Record that the patient did not come.  Only once the appointment has started."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
-        raise BookingRefused("A cancelled appointment cannot be marked as a no-show.")
+        raise BookingRefused(_("A cancelled appointment cannot be marked as a no-show."))
     if not appointment.has_started():
-        raise BookingRefused("An appointment can be marked as a no-show only once it has started.")
+        raise BookingRefused(_("An appointment can be marked as a no-show only once it has started."))
     if appointment.status != Appointment.Status.NO_SHOW:
         appointment.status = Appointment.Status.NO_SHOW
         appointment.save(update_fields=["status", "updated_at"])

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bookings.models import (
     Appointment,
@@ -24,7 +26,7 @@ from bookings.models import (
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
 from clinic.audit import audit_record
 from clinic.care_team import care_team_require_member
-from clinic.clinic_time import clinic_datetime
+from clinic.clinic_time import clinic_datetime, format_when
 from clinic.models import AuditEvent, Patient, Practitioner, User
 
 MAX_SERIES_SESSIONS = 26
@@ -52,7 +54,7 @@ def care_plan_assign(
     """
     care_team_require_member(actor=assigned_by, patient=patient, doing="put them on a care plan")
     if not patient.user.is_active:
-        raise CarePlanRefused("This patient's account is closed.")
+        raise CarePlanRefused(_("This patient's account is closed."))
     # Lock the patient so two practitioners assigning at once cannot both pass the check below.
     Patient.objects.select_for_update().get(pk=patient.pk)
     care_plan_assignable_check(patient=patient, template=template)
@@ -77,14 +79,14 @@ def care_plan_assign(
 def care_plan_assignable_check(*, patient: Patient, template: PlanTemplate) -> None:
     """Raise ``CarePlanRefused`` unless ``template`` is offered and ``patient`` has no active plan of its family."""
     if not template.is_active:
-        raise CarePlanRefused(f"“{template}” is no longer offered.")
+        raise CarePlanRefused(_("“%(plan)s” is no longer offered.") % {"plan": template})
     if not template.phases.exists():
-        raise CarePlanRefused(f"“{template}” has no phases yet; an admin must add them first.")
+        raise CarePlanRefused(_("“%(plan)s” has no phases yet; an admin must add them first.") % {"plan": template})
     current = CarePlan.objects.active().filter(patient=patient, template__family=template.family).first()
     if current is not None:
         raise CarePlanRefused(
-            f"{patient.full_name} is already on “{current.template}” (since {current.start_date:%d %b %Y}); "
-            "end that plan first."
+            _("%(patient)s is already on “%(plan)s” (since %(day)s); end that plan first.")
+            % {"patient": patient.full_name, "plan": current.template, "day": format_when(current.start_date, "date")}
         )
 
 
@@ -123,14 +125,14 @@ def care_plan_improvement_record(
     plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
     care_team_require_member(actor=by, patient=plan.patient, doing="move their care plan on")
     if basis not in ImprovementBasis.values:
-        raise CarePlanRefused("Say why the plan moves on: a sustained decrease or a clinician's decision.")
+        raise CarePlanRefused(_("Say why the plan moves on: a sustained decrease or a clinician's decision."))
     evidence = " ".join(evidence.split())
     if not evidence:
-        raise CarePlanRefused("Give the reason the plan moves on; it is shown on the plan.")
+        raise CarePlanRefused(_("Give the reason the plan moves on; it is shown on the plan."))
     if not plan.is_active or plan.improved_on is not None:
         return plan
     if not plan.template.phases.filter(ends_on_improvement=True).exists():
-        raise CarePlanRefused(f"“{plan.template}” has no phase that ends when pain decreases.")
+        raise CarePlanRefused(_("“%(plan)s” has no phase that ends when pain decreases.") % {"plan": plan.template})
     plan.improved_on = on_date or timezone.localdate()
     plan.improvement_basis = basis
     plan.improvement_evidence = evidence[:300]
@@ -193,18 +195,23 @@ def plan_series_book(
     could not be booked keep the reason and the nearest free alternatives.
     """
     if not plan.is_active:
-        raise CarePlanRefused("This plan has ended; start a new plan to book more sessions.")
+        raise CarePlanRefused(_("This plan has ended; start a new plan to book more sessions."))
     if phase.template_id != plan.template_id:
-        raise CarePlanRefused("That phase belongs to another plan.")
+        raise CarePlanRefused(_("That phase belongs to another plan."))
     if not 1 <= count <= MAX_SERIES_SESSIONS:
-        raise CarePlanRefused(f"A series has 1 to {MAX_SERIES_SESSIONS} sessions.")
+        raise CarePlanRefused(_("A series has 1 to %(most)d sessions.") % {"most": MAX_SERIES_SESSIONS})
     if not phase.interval_min_days <= interval_days <= phase.interval_max_days:
-        span = (
-            f"{phase.interval_min_days} days"
-            if phase.interval_min_days == phase.interval_max_days
-            else f"{phase.interval_min_days} to {phase.interval_max_days} days"
-        )
-        raise CarePlanRefused(f"{phase.label} sessions are {span} apart; {interval_days} days does not fit.")
+        words = {"phase": phase.label, "min": phase.interval_min_days, "max": phase.interval_max_days}
+        words["days"] = interval_days
+        if phase.interval_min_days == phase.interval_max_days:
+            message = ngettext(
+                "%(phase)s sessions are %(min)d day apart; %(days)d days does not fit.",
+                "%(phase)s sessions are %(min)d days apart; %(days)d days does not fit.",
+                phase.interval_min_days,
+            )
+        else:
+            message = _("%(phase)s sessions are %(min)d to %(max)d days apart; %(days)d days does not fit.")
+        raise CarePlanRefused(message % words)
     series = PlanSeries.objects.create(
         plan=plan,
         phase=phase,
@@ -222,9 +229,10 @@ def plan_series_book(
         occurrence = SeriesOccurrence(series=series, sequence=sequence, requested_starts_at=starts_at)
         if starts_at.astimezone(UTC).astimezone(starts_at.tzinfo).time() != local_time:
             # The wall-clock time does not exist that day (clocks go forward through it).
-            occurrence.refusal_reason = (
-                f"{local_time:%H:%M} does not exist on {starts_at:%A %-d %B}: the clocks change."
-            )
+            occurrence.refusal_reason = _("%(time)s does not exist on %(day)s: the clocks change.") % {
+                "time": format_when(local_time, "time"),
+                "day": format_when(starts_at, "day"),
+            }
             occurrence.save()
             continue
         try:
@@ -263,9 +271,9 @@ def plan_occurrence_book_alternative(
             )
             series = occurrence.series
             if occurrence.appointment_id is not None:
-                raise CarePlanRefused("This session is already booked.")
+                raise CarePlanRefused(_("This session is already booked."))
             if not series.plan.is_active:
-                raise CarePlanRefused("This plan has ended; start a new plan to book more sessions.")
+                raise CarePlanRefused(_("This plan has ended; start a new plan to book more sessions."))
             appointment = appointment_book(
                 patient=series.plan.patient,
                 modality=series.phase.modality,
@@ -287,7 +295,7 @@ def plan_occurrence_book_alternative(
 def plan_occurrence_cancel(*, occurrence: SeriesOccurrence, by: User, reason: str = "") -> Appointment:
     """Cancel one booked session of a series (the booking service's rules and records apply)."""
     if occurrence.appointment_id is None:
-        raise CarePlanRefused("This session was never booked.")
+        raise CarePlanRefused(_("This session was never booked."))
     return appointment_cancel(appointment=occurrence.appointment, by=by, reason=reason)
 
 
@@ -330,7 +338,7 @@ def care_plan_relief_settings_set(*, plan: CarePlan, by: User, min_days: int, ma
     plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
     care_team_require_member(actor=by, patient=plan.patient, doing="change their care plan's cadence")
     if not 1 <= min_days <= max_days <= 365:
-        raise CarePlanRefused("Give a shortest interval of at least 1 day and a longest one no shorter than it.")
+        raise CarePlanRefused(_("Give a shortest interval of at least 1 day and a longest one no shorter than it."))
     plan.relief_min_days, plan.relief_max_days, plan.cadence_locked = min_days, max_days, locked
     plan.save(update_fields=["relief_min_days", "relief_max_days", "cadence_locked", "updated_at"])
     audit_record(

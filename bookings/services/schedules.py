@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.models import Appointment, CalendarFeed, TimeOff
 from bookings.models.schedules import _new_feed_token
@@ -23,7 +24,7 @@ def time_off_create(
     the caller can list them with ``time_off_clashes``.
     """
     if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "The end must be after the start."})
+        raise ValidationError({"ends_at": _("The end must be after the start.")})
     time_off = TimeOff(practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, reason=reason)
     time_off.full_clean()
     time_off.save()

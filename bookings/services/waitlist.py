@@ -35,6 +35,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from bookings import selectors
 from bookings.models import Appointment, BookingPolicy, WaitlistEntry, WaitlistOffer
@@ -47,13 +49,13 @@ from bookings.services.appointments import (
 from bookings.services.reminders import BookingMessage
 from clinic.audit import audit_record
 from clinic.care_team import CareTeamRefused, care_team_may_book
-from clinic.clinic_time import clinic_datetime
+from clinic.clinic_time import clinic_datetime, format_when
 from clinic.models import AuditEvent, Modality, Patient, Practitioner, User
 from notifications.models import Reminder
 from notifications.services import reminder_plan, reminders_cancel
 from screening.services import screening_gate
 
-GONE_MESSAGE = (
+GONE_MESSAGE = gettext_noop(
     "Sorry, this time has just gone to someone else. You are still on the waitlist, "
     "and we will tell you when another time frees up."
 )
@@ -66,6 +68,7 @@ class WaitlistRefused(Exception):
     field it is about (or None), ``screening`` is the gate's decision when the screening said no."""
 
     def __init__(self, message: str, *, field: str | None = None, screening: Any = None) -> None:
+        message = str(message)  # a lazy text takes the words of the language active where it is refused
         super().__init__(message)
         self.message = message
         self.field = field
@@ -82,14 +85,19 @@ class WaitlistOfferGone(WaitlistRefused):
 def waitlist_dates_check(*, available_from: date, available_until: date, policy: BookingPolicy, today: date) -> None:
     """The date range rule: from today at the earliest, to no later than bookings open (the horizon)."""
     if available_from < today:
-        raise WaitlistRefused("The first day cannot be in the past.", field="available_from")
+        raise WaitlistRefused(_("The first day cannot be in the past."), field="available_from")
     if available_until < available_from:
-        raise WaitlistRefused("The last day must be on or after the first day.", field="available_until")
+        raise WaitlistRefused(_("The last day must be on or after the first day."), field="available_until")
     last_bookable = timezone.localdate(policy.latest_start(timezone.now()))
     if available_until > last_bookable:
+        weeks = policy.horizon_days // 7
         raise WaitlistRefused(
-            f"Bookings open {policy.horizon_days // 7} weeks ahead, so the last day can be "
-            f"{last_bookable:%-d %B %Y} at the latest.",
+            ngettext(
+                "Bookings open %(weeks)d week ahead, so the last day can be %(day)s at the latest.",
+                "Bookings open %(weeks)d weeks ahead, so the last day can be %(day)s at the latest.",
+                weeks,
+            )
+            % {"weeks": weeks, "day": format_when(last_bookable, "long_date")},
             field="available_until",
         )
 
@@ -110,16 +118,22 @@ def waitlist_join(
 ) -> WaitlistEntry:
     """Put ``patient`` on the waitlist for ``modality``; ``actor`` is the patient or staff acting for them."""
     if not care_team_may_book(actor=actor, patient=patient, practitioner=practitioner):
-        raise CareTeamRefused("You may not put this patient on the waitlist.")
+        raise CareTeamRefused(_("You may not put this patient on the waitlist."))
     if not modality.is_active:
-        raise WaitlistRefused(f"{modality.name} is not offered at the moment.", field="modality")
+        raise WaitlistRefused(
+            _("%(modality)s is not offered at the moment.") % {"modality": modality.name}, field="modality"
+        )
     if practitioner is not None and not practitioner.modalities.filter(pk=modality.pk).exists():
-        raise WaitlistRefused(f"{practitioner.full_name} does not offer {modality.name}.", field="practitioner")
+        raise WaitlistRefused(
+            _("%(practitioner)s does not offer %(modality)s.")
+            % {"practitioner": practitioner.full_name, "modality": modality.name},
+            field="practitioner",
+        )
     days = sorted({int(day) for day in weekdays})
     if not days or any(day not in range(7) for day in days):
-        raise WaitlistRefused("Choose at least one day of the week.", field="weekdays")
+        raise WaitlistRefused(_("Choose at least one day of the week."), field="weekdays")
     if latest_time <= earliest_time:
-        raise WaitlistRefused("The latest time must be after the earliest.", field="latest_time")
+        raise WaitlistRefused(_("The latest time must be after the earliest."), field="latest_time")
     policy = BookingPolicy.load()
     waitlist_dates_check(
         available_from=available_from, available_until=available_until, policy=policy, today=timezone.localdate()
@@ -136,7 +150,9 @@ def waitlist_join(
         status=WaitlistEntry.Status.LAPSED, ended_at=timezone.now()
     )
     if mine.exists():
-        raise WaitlistRefused(f"Already on the waitlist for {modality.name}; change or leave that entry.")
+        raise WaitlistRefused(
+            _("Already on the waitlist for %(modality)s; change or leave that entry.") % {"modality": modality.name}
+        )
     entry = WaitlistEntry(
         patient=patient,
         modality=modality,
@@ -153,7 +169,7 @@ def waitlist_join(
         with transaction.atomic():
             entry.save()
     except IntegrityError as error:  # a second join racing the first
-        raise WaitlistRefused(f"Already on the waitlist for {modality.name}.") from error
+        raise WaitlistRefused(_("Already on the waitlist for %(modality)s.") % {"modality": modality.name}) from error
     if actor.pk != patient.user_id:
         audit_record(
             request=None,
@@ -175,7 +191,7 @@ def waitlist_leave(*, entry: WaitlistEntry, actor: User) -> WaitlistEntry:
     """Take the entry off the list; its offers still holding pass to the next patient at once."""
     entry = WaitlistEntry.objects.select_for_update().select_related("patient").get(pk=entry.pk)
     if not _may_act_for(actor=actor, patient=entry.patient):
-        raise CareTeamRefused("You may not change this patient's waitlist.")
+        raise CareTeamRefused(_("You may not change this patient's waitlist."))
     if entry.status != WaitlistEntry.Status.WAITING:
         return entry
     now = timezone.now()
@@ -438,7 +454,7 @@ def _offer_for(*, offer_id: int, actor: User) -> WaitlistOffer:
         .get(pk=offer_id)
     )
     if not _may_act_for(actor=actor, patient=offer.patient):
-        raise CareTeamRefused("This offer is for someone else.")
+        raise CareTeamRefused(_("This offer is for someone else."))
     return offer
 
 
@@ -459,7 +475,7 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, actor: User) -> Appointment:
         if current.status == Offer.ACCEPTED and current.appointment is not None:
             return current.appointment
         _offer_mark_gone(offer_id=offer.pk)
-        raise WaitlistOfferGone(GONE_MESSAGE) from refused
+        raise WaitlistOfferGone(_(GONE_MESSAGE)) from refused
 
 
 @transaction.atomic
@@ -468,11 +484,11 @@ def _offer_accept(*, offer_id: int, actor: User) -> Appointment:
         pk=offer_id
     )
     if not _may_act_for(actor=actor, patient=offer.patient):
-        raise CareTeamRefused("This offer is for someone else.")
+        raise CareTeamRefused(_("This offer is for someone else."))
     if offer.status == Offer.ACCEPTED and offer.appointment is not None:
         return offer.appointment
     if not offer.may_be_accepted:
-        raise WaitlistOfferGone(GONE_MESSAGE)
+        raise WaitlistOfferGone(_(GONE_MESSAGE))
     # Booking locks the room and the practitioner, so every accept of this slot queues here; the offer
     # rows are locked only after, in one order everywhere: practitioner, entry, offers.
     appointment = _appointment_book(
@@ -486,7 +502,7 @@ def _offer_accept(*, offer_id: int, actor: User) -> Appointment:
     WaitlistEntry.objects.select_for_update().filter(pk=offer.entry_id).first()
     offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id)
     if not offer.may_be_accepted:  # withdrawn or declined while we booked: undo the booking
-        raise WaitlistOfferGone(GONE_MESSAGE)
+        raise WaitlistOfferGone(_(GONE_MESSAGE))
     now = timezone.now()
     offer.status = Offer.ACCEPTED
     offer.answered_at = now

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.calendar import CalendarCell, CellState
 from bookings.forms import slot_value
@@ -13,13 +15,13 @@ from bookings.forms import slot_value
 register = template.Library()
 
 STATE_WORDS = {
-    CellState.FREE: "Free",
-    CellState.BOOKED: "Booked",
-    CellState.PARTLY_BOOKED: "Partly booked",
-    CellState.BUFFER: "Buffer after a session",
-    CellState.TIME_OFF: "Time off",
-    CellState.OUTSIDE_HOURS: "Outside hours",
-    CellState.CLOSED: "Clinic closed",
+    CellState.FREE: gettext_lazy("Free"),
+    CellState.BOOKED: gettext_lazy("Booked"),
+    CellState.PARTLY_BOOKED: gettext_lazy("Partly booked"),
+    CellState.BUFFER: gettext_lazy("Buffer after a session"),
+    CellState.TIME_OFF: gettext_lazy("Time off"),
+    CellState.OUTSIDE_HOURS: gettext_lazy("Outside hours"),
+    CellState.CLOSED: gettext_lazy("Clinic closed"),
 }
 
 
@@ -27,10 +29,10 @@ STATE_WORDS = {
 def cell_state_label(cell: CalendarCell) -> str:
     """What a cell without an appointment starting in it holds, e.g. "Free" or "2 of 3 places taken"."""
     if cell.state == CellState.PARTLY_BOOKED:
-        return f"{cell.taken} of {cell.lane.capacity} places taken"
+        return _("%(taken)d of %(places)d places taken") % {"taken": cell.taken, "places": cell.lane.capacity}
     if cell.state == CellState.CLOSED and cell.reason:
-        return f"Clinic closed: {cell.reason}"
-    return STATE_WORDS.get(cell.state, cell.state)
+        return _("Clinic closed: %(reason)s") % {"reason": cell.reason}
+    return str(STATE_WORDS.get(cell.state, cell.state))
 
 
 @register.filter

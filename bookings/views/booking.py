@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -98,7 +99,7 @@ class SlotWeekView(PatientRequiredMixin, View):
             horizon_end=timezone.localdate(policy.latest_start(timezone.now())),
             confirm_url=reverse("bookings:book_confirm", args=[modality.slug]),
             week_url=reverse("bookings:book_times", args=[modality.slug]),
-            heading=f"Book {modality.name}",
+            heading=_("Book %(modality)s") % {"modality": modality.name},
         )
         return render(request, "bookings/slot_week.html", context)
 
@@ -155,7 +156,7 @@ class BookingConfirmView(PatientRequiredMixin, View):
                     status=409,
                 )
             return self._render(form, status=409, **refused_context(refused))
-        messages.success(request, "Your appointment is booked. A confirmation is on its way by email.")
+        messages.success(request, _("Your appointment is booked. A confirmation is on its way by email."))
         return redirect("bookings:appointment_detail", pk=appointment.pk)
 
     def _render(self, form: BookingConfirmForm, status: int = 200, **extra: Any) -> HttpResponse:
@@ -232,7 +233,7 @@ class AppointmentCancelView(OwnAppointmentMixin, View):
             appointment_cancel(appointment=self.appointment, by=request.user, reason=form.cleaned_data["reason"])
         except BookingRefused as refused:
             return self._render(form, status=409, refused=refused)
-        messages.success(request, "Your appointment is cancelled.")
+        messages.success(request, _("Your appointment is cancelled."))
         return redirect("bookings:appointment_list")
 
     def _render(self, form: CancelForm, status: int = 200, **extra: Any) -> HttpResponse:
@@ -274,7 +275,7 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
             confirm_url=url,
             week_url=url,
             appointment=appointment,
-            heading=f"Move your {appointment.modality.name} appointment",
+            heading=_("Move your %(modality)s appointment") % {"modality": appointment.modality.name},
         )
         return render(request, "bookings/slot_week.html", context)
 
@@ -295,7 +296,7 @@ class AppointmentRescheduleView(OwnAppointmentMixin, View):
                     status=409,
                 )
             return self._confirm(form, status=409, **refused_context(refused))
-        messages.success(request, "Your appointment has been moved. The new time is on its way by email.")
+        messages.success(request, _("Your appointment has been moved. The new time is on its way by email."))
         return redirect("bookings:appointment_detail", pk=self.appointment.pk)
 
     def _check(self, form: BookingConfirmForm) -> HttpResponse:

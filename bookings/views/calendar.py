@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -24,6 +25,7 @@ from bookings.views.practitioner import CalendarMixin
 from clinic.access import ClinicStaffRequiredMixin
 from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_visible_to
+from clinic.clinic_time import format_when
 from clinic.models import Practitioner
 
 
@@ -140,8 +142,16 @@ class AppointmentMoveView(AuditedPatientDataMixin, ClinicStaffRequiredMixin, Vie
             return self._render(self._form(request.POST), status=409, **refused_context(refused))
         messages.success(
             request,
-            f"Moved {moved.modality.name} for {moved.patient.full_name} to "
-            f"{timezone.localtime(moved.starts_at):%A %-d %B at %H:%M} with {moved.practitioner.full_name}; "
-            "the patient has been told.",
+            _(
+                "Moved %(modality)s for %(patient)s to %(day)s at %(time)s with %(practitioner)s; "
+                "the patient has been told."
+            )
+            % {
+                "modality": moved.modality.name,
+                "patient": moved.patient.full_name,
+                "day": format_when(moved.starts_at, "day"),
+                "time": format_when(moved.starts_at, "time"),
+                "practitioner": moved.practitioner.full_name,
+            },
         )
         return redirect(_calendar_url(day=timezone.localdate(moved.starts_at)))

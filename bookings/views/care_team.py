@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
 from bookings.forms_care_team import BreakGlassForm, CareTeamAssignForm, CareTeamReferForm, DeskPatientForm
@@ -30,6 +31,7 @@ from clinic.care_team import (
     patients_bookable_by,
     patients_visible_to,
 )
+from clinic.clinic_time import format_when
 from clinic.models import CareTeamMembership, Modality, Patient
 from clinic.services import account_claim_link_create, patient_register_at_desk
 from screening.access import screening_status_word
@@ -101,7 +103,9 @@ class CareTeamView(AuditedPatientDataMixin, ClinicStaffRequiredMixin, TemplateVi
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
                 )
-                messages.success(request, f"{form.cleaned_data['practitioner']} is on the care team.")
+                messages.success(
+                    request, _("%(person)s is on the care team.") % {"person": form.cleaned_data["practitioner"]}
+                )
             elif action == "refer":
                 form = CareTeamReferForm(request.POST)
                 if not form.is_valid():
@@ -112,14 +116,16 @@ class CareTeamView(AuditedPatientDataMixin, ClinicStaffRequiredMixin, TemplateVi
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
                 )
-                messages.success(request, f"Referred to {form.cleaned_data['practitioner']}.")
+                messages.success(request, _("Referred to %(person)s.") % {"person": form.cleaned_data["practitioner"]})
             elif action == "end":
                 membership_id = request.POST.get("membership", "")
                 membership = get_object_or_404(
                     CareTeamMembership, pk=membership_id if membership_id.isdigit() else 0, patient=patient
                 )
                 care_team_end(membership=membership, actor=request.user)
-                messages.success(request, f"{membership.member} is no longer on the care team.")
+                messages.success(
+                    request, _("%(person)s is no longer on the care team.") % {"person": membership.member}
+                )
             else:
                 return HttpResponse("Unknown action.", status=400)
         except CareTeamRefused as refusal:
@@ -138,7 +144,7 @@ class BreakGlassView(PractitionerRequiredMixin, FormView):
     def form_valid(self, form: BreakGlassForm) -> HttpResponse:
         patient = Patient.objects.filter(user__email__iexact=form.cleaned_data["patient_email"]).first()
         if patient is None:
-            form.add_error("patient_email", "No patient has this email address.")
+            form.add_error("patient_email", _("No patient has this email address."))
             return self.form_invalid(form)
         try:
             membership = care_team_break_glass(
@@ -152,7 +158,8 @@ class BreakGlassView(PractitionerRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.warning(
             self.request,
-            f"Emergency access until {timezone.localtime(membership.ends_at):%-d %b %H:%M}; an admin will review it.",
+            _("Emergency access until %(when)s; an admin will review it.")
+            % {"when": format_when(membership.ends_at, "short_day_month_time")},
         )
         return redirect("treatments:patient_chart", pk=patient.pk)
 

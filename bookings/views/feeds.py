@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 
 from bookings.ics import appointments_feed_ics
@@ -44,7 +45,7 @@ class CalendarFeedSettingsView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         calendar_feed_regenerate(feed=self._feed(request))
-        messages.success(request, "Your calendar link has been replaced; the old link no longer works.")
+        messages.success(request, _("Your calendar link has been replaced; the old link no longer works."))
         return redirect("bookings:calendar_feed")
 
 
@@ -68,7 +69,7 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
             target=feed,
             description="Calendar feed: refused (account inactive)",
         )
-        return HttpResponse("This calendar is no longer available.", status=410, content_type="text/plain")
+        return HttpResponse(_("This calendar is no longer available."), status=410, content_type="text/plain")
     appointments = Appointment.objects.active().filter(starts_at__gte=timezone.now() - FEED_HISTORY)
     appointments = appointments.select_related("modality", "practitioner__user", "patient__user")
     if feed.practitioner_id:
@@ -76,7 +77,7 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
         name = f"{settings.CLINIC_NAME}: {feed.practitioner.full_name}"
     else:
         appointments = appointments.filter(patient_id=feed.patient_id)
-        name = f"{settings.CLINIC_NAME}: my appointments"
+        name = _("%(clinic)s: my appointments") % {"clinic": settings.CLINIC_NAME}
     appointments = list(appointments.order_by("starts_at"))
     audit_record(
         request=request,

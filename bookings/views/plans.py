@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
@@ -30,6 +32,7 @@ from bookings.services.plans import (
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_visible_to
+from clinic.clinic_time import format_when
 from clinic.models import Patient
 from clinic.patient_picker import patient_picker_chosen, patient_picker_context
 from clinic.redirects import next_url_on_site
@@ -112,7 +115,9 @@ class CarePlanCreateView(PractitionerRequiredMixin, FormView):
         except CareTeamRefused as refusal:
             raise Http404("No such patient.") from refusal
         messages.success(
-            self.request, f"{plan.patient.full_name} is on “{plan.template}” from {plan.start_date:%d %b %Y}."
+            self.request,
+            _("%(patient)s is on “%(plan)s” from %(day)s.")
+            % {"patient": plan.patient.full_name, "plan": plan.template, "day": format_when(plan.start_date, "date")},
         )
         return redirect("bookings:plan_detail", pk=plan.pk)
 
@@ -141,7 +146,7 @@ class CarePlanEndView(PractitionerRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         plan = get_object_or_404(_plans_visible_to(request), pk=pk)
         care_plan_end(plan=plan, by=request.user)
-        messages.success(request, "The plan has ended; booked appointments stay booked.")
+        messages.success(request, _("The plan has ended; booked appointments stay booked."))
         return redirect("bookings:plan_detail", pk=plan.pk)
 
 
@@ -159,9 +164,9 @@ class CarePlanImprovementView(PractitionerRequiredMixin, View):
             except CarePlanRefused as refusal:
                 messages.error(request, str(refusal))
             else:
-                messages.success(request, "The plan has moved on to its next phase.")
+                messages.success(request, _("The plan has moved on to its next phase."))
         else:
-            messages.error(request, "Say why the plan moves on.")
+            messages.error(request, _("Say why the plan moves on."))
         return redirect("bookings:plan_detail", pk=plan.pk)
 
 
@@ -215,7 +220,7 @@ class PlanSeriesCreateView(PractitionerRequiredMixin, FormView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not self.plan.is_active:
-            messages.error(request, "This plan has ended; start a new plan to book more sessions.")
+            messages.error(request, _("This plan has ended; start a new plan to book more sessions."))
             return redirect("bookings:plan_detail", pk=self.plan.pk)
         return super().get(request, *args, **kwargs)
 
@@ -277,7 +282,7 @@ class OccurrenceBookAlternativeView(PractitionerRequiredMixin, View):
         )
         form = AlternativeTimeForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose one of the offered times.")
+            messages.error(request, _("Choose one of the offered times."))
         else:
             try:
                 appointment = plan_occurrence_book_alternative(
@@ -286,8 +291,12 @@ class OccurrenceBookAlternativeView(PractitionerRequiredMixin, View):
             except (BookingRefused, CarePlanRefused) as refusal:
                 messages.error(request, str(refusal))
             else:
-                when = timezone.localtime(appointment.starts_at)
-                messages.success(request, f"Booked {when:%A %-d %B at %H:%M} instead.")
+                when = appointment.starts_at
+                messages.success(
+                    request,
+                    _("Booked %(day)s at %(time)s instead.")
+                    % {"day": format_when(when, "day"), "time": format_when(when, "time")},
+                )
         return redirect("bookings:plan_series_detail", pk=occurrence.series_id)
 
 
@@ -305,8 +314,12 @@ class OccurrenceCancelView(PractitionerRequiredMixin, View):
         except (BookingRefused, CarePlanRefused) as refusal:
             messages.error(request, str(refusal))
         else:
-            when = timezone.localtime(appointment.starts_at)
-            messages.success(request, f"Cancelled the session on {when:%A %-d %B at %H:%M}.")
+            when = appointment.starts_at
+            messages.success(
+                request,
+                _("Cancelled the session on %(day)s at %(time)s.")
+                % {"day": format_when(when, "day"), "time": format_when(when, "time")},
+            )
         return redirect_back_to_plan(occurrence.series.plan, request)
 
 
@@ -316,9 +329,17 @@ class CarePlanCancelRemainingView(PractitionerRequiredMixin, View):
         try:
             cancelled = plan_cancel_remaining(plan=plan, by=request.user, reason=request.POST.get("reason", "")[:200])
         except BookingRefused as refusal:
-            messages.error(request, f"Nothing was cancelled: {refusal}")
+            messages.error(request, _("Nothing was cancelled: %(reason)s") % {"reason": refusal})
         else:
-            messages.success(request, f"Cancelled {len(cancelled)} remaining session(s) of the plan.")
+            messages.success(
+                request,
+                ngettext(
+                    "Cancelled %(count)d remaining session(s) of the plan.",
+                    "Cancelled %(count)d remaining session(s) of the plan.",
+                    len(cancelled),
+                )
+                % {"count": len(cancelled)},
+            )
         return redirect("bookings:plan_detail", pk=plan.pk)
 
 

@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -29,6 +31,7 @@ from bookings.views.booking import refused_context
 from clinic.access import ClinicStaffRequiredMixin, PractitionerRequiredMixin
 from clinic.audit import AuditedPatientDataMixin
 from clinic.care_team import CareTeamRefused, patients_bookable_by
+from clinic.clinic_time import format_when
 from clinic.forms import calendar_date_validate
 from clinic.models import Practitioner
 from clinic.patient_picker import patient_picker_chosen, patient_picker_context
@@ -145,10 +148,14 @@ class AppointmentMarkView(StaffAppointmentMixin, View):
         try:
             if outcome == "attended":
                 appointment_mark_attended(appointment=appointment, by=request.user)
-                messages.success(request, f"{appointment.patient.full_name} marked as attended.")
+                messages.success(
+                    request, _("%(patient)s marked as attended.") % {"patient": appointment.patient.full_name}
+                )
             elif outcome == "no_show":
                 appointment_mark_no_show(appointment=appointment, by=request.user)
-                messages.success(request, f"{appointment.patient.full_name} marked as a no-show.")
+                messages.success(
+                    request, _("%(patient)s marked as a no-show.") % {"patient": appointment.patient.full_name}
+                )
             else:
                 return HttpResponse("Unknown outcome.", status=400)
         except (BookingRefused, ValueError) as refused:
@@ -177,8 +184,10 @@ class StaffAppointmentCancelView(StaffAppointmentMixin, View):
         except BookingRefused as refused:
             messages.error(request, refused.message)
             return self.back_to_day(appointment)
-        late = " (recorded as a late cancellation)" if appointment.cancelled_late else ""
-        messages.success(request, f"Appointment cancelled{late}.")
+        if appointment.cancelled_late:
+            messages.success(request, _("Appointment cancelled (recorded as a late cancellation)."))
+        else:
+            messages.success(request, _("Appointment cancelled."))
         return self.back_to_day(appointment)
 
 
@@ -235,9 +244,14 @@ class StaffBookView(ClinicStaffRequiredMixin, View):
             return render(request, self.template_name, context, status=409)
         messages.success(
             request,
-            f"Booked {appointment.modality.name} for {appointment.patient.full_name} "
-            f"on {timezone.localtime(appointment.starts_at):%A %-d %B at %H:%M} "
-            f"with {appointment.practitioner.full_name}.",
+            _("Booked %(modality)s for %(patient)s on %(day)s at %(time)s with %(practitioner)s.")
+            % {
+                "modality": appointment.modality.name,
+                "patient": appointment.patient.full_name,
+                "day": format_when(appointment.starts_at, "day"),
+                "time": format_when(appointment.starts_at, "time"),
+                "practitioner": appointment.practitioner.full_name,
+            },
         )
         day = timezone.localdate(appointment.starts_at)
         url = reverse("bookings:practitioner_day")
@@ -277,10 +291,15 @@ class TimeOffCreateView(PractitionerRequiredMixin, FormView):
             by=self.request.user,
         )
         clashes = time_off_clashes(time_off=time_off)
-        messages.success(self.request, "Time blocked: no new bookings will be offered in it.")
+        messages.success(self.request, _("Time blocked: no new bookings will be offered in it."))
         if clashes:
             messages.warning(
                 self.request,
-                f"{len(clashes)} booked appointment(s) fall in that time; cancel or move them from your day page.",
+                ngettext(
+                    "%(count)d booked appointment(s) fall in that time; cancel or move them from your day page.",
+                    "%(count)d booked appointment(s) fall in that time; cancel or move them from your day page.",
+                    len(clashes),
+                )
+                % {"count": len(clashes)},
             )
         return redirect(f"{reverse('bookings:practitioner_day')}?date={form.cleaned_data['date'].isoformat()}")

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -105,7 +106,9 @@ class WaitlistJoinView(PatientRequiredMixin, View):
             form.add_error(refused.field, refused.message)
             return self._render(form, status=409)
         messages.success(
-            request, f"You are on the waitlist for {entry.modality.name}. We will email you when a time frees up."
+            request,
+            _("You are on the waitlist for %(modality)s. We will email you when a time frees up.")
+            % {"modality": entry.modality.name},
         )
         return redirect("bookings:waitlist")
 
@@ -126,7 +129,7 @@ class WaitlistLeaveView(PatientRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         entry = self.entry
         waitlist_leave(entry=entry, actor=request.user)
-        messages.success(request, f"You have left the waitlist for {entry.modality.name}.")
+        messages.success(request, _("You have left the waitlist for %(modality)s.") % {"modality": entry.modality.name})
         return redirect("bookings:waitlist")
 
 
@@ -150,10 +153,12 @@ class WaitlistOfferView(PatientRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.POST.get("answer") == "decline":
             waitlist_offer_decline(offer=self.offer, actor=request.user)
-            messages.success(request, "Thank you; we have offered the time to someone else. You stay on the waitlist.")
+            messages.success(
+                request, _("Thank you; we have offered the time to someone else. You stay on the waitlist.")
+            )
             return redirect("bookings:waitlist")
         if request.POST.get("answer") != "accept":
-            return self._render(status=400, problem="Please choose whether to book this time.")
+            return self._render(status=400, problem=_("Please choose whether to book this time."))
         try:
             appointment = waitlist_offer_accept(offer=self.offer, actor=request.user)
         except WaitlistOfferGone as gone:
@@ -164,7 +169,7 @@ class WaitlistOfferView(PatientRequiredMixin, View):
                 context = {"modality": self.offer.modality, "decision": refused.screening}
                 return render(request, "bookings/screening_gate.html", context, status=409)
             return self._render(status=409, problem=refused.message)
-        messages.success(request, "Your appointment is booked. A confirmation is on its way by email.")
+        messages.success(request, _("Your appointment is booked. A confirmation is on its way by email."))
         return redirect("bookings:appointment_detail", pk=appointment.pk)
 
     def _render(self, status: int = 200, **extra: Any) -> HttpResponse:
@@ -221,11 +226,15 @@ class StaffWaitlistJoinView(ClinicStaffRequiredMixin, View):
                 request=request, form=form, patient=form.cleaned_data["patient"], note=form.cleaned_data["note"]
             )
         except CareTeamRefused:
-            form.add_error("patient", "You may not put this patient on the waitlist.")
+            form.add_error("patient", _("You may not put this patient on the waitlist."))
             entry = None
         if entry is None:
             return self._render(form, status=409)
-        messages.success(request, f"{entry.patient.full_name} is on the waitlist for {entry.modality.name}.")
+        messages.success(
+            request,
+            _("%(patient)s is on the waitlist for %(modality)s.")
+            % {"patient": entry.patient.full_name, "modality": entry.modality.name},
+        )
         return redirect("bookings:staff_waitlist")
 
     def _render(self, form: StaffWaitlistJoinForm, status: int = 200) -> HttpResponse:
@@ -250,5 +259,9 @@ class StaffWaitlistLeaveView(ClinicStaffRequiredMixin, View):
             waitlist_leave(entry=entry, actor=request.user)
         except CareTeamRefused as refused:
             raise Http404("No such entry.") from refused
-        messages.success(request, f"{entry.patient.full_name} is off the waitlist for {entry.modality.name}.")
+        messages.success(
+            request,
+            _("%(patient)s is off the waitlist for %(modality)s.")
+            % {"patient": entry.patient.full_name, "modality": entry.modality.name},
+        )
         return redirect("bookings:staff_waitlist")

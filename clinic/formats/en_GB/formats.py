@@ -29,4 +29,6 @@ CLINIC_FORMATS = {
     "short_day_month": "j M",  # 1 Dec
     "short_day_month_time": "j M, H:i",  # 1 Dec, 08:30
     "day_number": "j",  # 1
+    # Text messages: English keeps the weekday ("Tue 1 Dec"); see the Spanish module for why it may not.
+    "sms_day": "D j M",  # Tue 1 Dec
 }

@@ -29,4 +29,7 @@ CLINIC_FORMATS = {
     "short_day_month": "j M",
     "short_day_month_time": "j M, H:i",
     "day_number": "j",
+    # Text messages: no weekday, since "sáb" (á is not GSM-7) would turn a Saturday's SMS into UCS-2
+    # (70 characters a segment instead of 160).
+    "sms_day": "j M",  # 1 Dic
 }
