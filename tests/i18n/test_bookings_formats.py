@@ -23,6 +23,7 @@ HAND_WRITTEN_IN_PYTHON = re.compile(r"\{[^{}:]*:(?!%Y-%m-%d %H:%M\})%[-]?[aAbBdH
 MACHINE_FORMATS = {
     "forms.py": "moment.astimezone(UTC).strftime(SLOT_FORMAT)",  # the slot value in URLs and hidden fields
     "notifications.py": 'strftime("%Y%m%dT%H%M%S%f")',  # a key, never shown
+    "ics.py": 'strftime("%Y%m%dT%H%M%SZ")',  # RFC 5545 UTC date-time, read by calendar programs
     "selectors.py": "strftime('%%%%s'",  # SQLite's epoch function in SQL
 }
 

@@ -60,6 +60,19 @@ def english_in(text: str, *data: str) -> list[str]:
     return sorted({match.group(0).lower() for match in ENGLISH.finditer(text)})
 
 
+def reminder_content_all_channels(reminder: Reminder):
+    """The email's parts and the text message's line of one reminder (each channel renders only its own)."""
+    channel = reminder.channel
+    try:
+        reminder.channel = "email"
+        content = reminder_content(reminder=reminder)
+        reminder.channel = "sms"
+        content.sms = reminder_content(reminder=reminder).sms
+    finally:
+        reminder.channel = channel
+    return content
+
+
 def appointment_reminder(kind: str, starts_at) -> tuple[Reminder, Patient, Modality]:
     patient = PatientFactory(message_channels=Patient.MessageChannels.BOTH)
     longest = max(Modality.objects.all(), key=lambda modality: len(modality.name))
@@ -80,7 +93,7 @@ def appointment_reminder(kind: str, starts_at) -> tuple[Reminder, Patient, Modal
 def test_appointment_messages_read_in_spanish_with_spanish_dates(clinic_settings, practitioner, kind):
     reminder, patient, modality = appointment_reminder(kind, local(2026, 12, 1, 8, 30))
     with translation.override("es"):
-        content = reminder_content(reminder=reminder)
+        content = reminder_content_all_channels(reminder)
     data = (modality.name, modality.preparation, modality.description, patient.full_name, CLINIC_NAME)
     data += (patient.user.first_name, practitioner.full_name)
     assert "martes, 1 de diciembre" in content.subject
@@ -102,7 +115,7 @@ def test_appointment_messages_read_in_spanish_with_spanish_dates(clinic_settings
 def test_the_english_messages_are_unchanged(clinic_settings, practitioner, kind):
     reminder, patient, _modality = appointment_reminder(kind, local(2026, 12, 1, 8, 30))
     with translation.override("en-gb"):
-        content = reminder_content(reminder=reminder)
+        content = reminder_content_all_channels(reminder)
     assert "Tuesday 1 December at 08:30" in content.subject
     assert "Tuesday 1 December 2026, 08:30-" in content.text
     assert content.text.startswith(f"Dear {patient.user.first_name},")
@@ -134,7 +147,7 @@ def test_the_rebooking_nudge_in_spanish(clinic_settings):
         context={"modality_id": modality.pk, "due_on": "2026-12-01"},
     )
     with translation.override("es"):
-        content = reminder_content(reminder=nudge)
+        content = reminder_content_all_channels(nudge)
     assert content.subject == f"Es hora de reservar su siguiente sesión de {modality.name}"
     assert "a partir del martes, 1 de diciembre" in content.text
     assert "Desactívelos con un clic" in content.text
@@ -160,7 +173,7 @@ def test_the_waitlist_offer_in_spanish(clinic_settings, practitioner, patient, o
         offer = waitlist_slot_freed(modality=wbc, starts_at=tuesday_ten, practitioner=practitioner)
         reminder = Reminder.objects.get(kind=BookingMessage.WAITLIST_OFFER, patient=patient)
         with translation.override("es"):
-            content = reminder_content(reminder=reminder)
+            content = reminder_content_all_channels(reminder)
     assert offer is not None
     assert content.subject == f"Ha quedado libre una hora: {wbc.name} el martes, 23 de marzo a las 10:00"
     assert "martes, 23 de marzo de 2027, 10:00-" in content.text
