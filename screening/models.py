@@ -326,6 +326,12 @@ class Consent(models.Model):
     guardian_signature = models.CharField(
         max_length=150, blank=True, help_text="Under-18s: the name the guardian typed as their signature."
     )
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en-gb",
+        help_text="The language of the consent wording the patient read and signed.",
+    )
     signed_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who entered the signature."
