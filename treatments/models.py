@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Modality, Patient, Practitioner, Resource, SingletonSettings
@@ -51,22 +52,22 @@ class SafetyThresholds(SingletonSettings):
     """Clinic-wide safety limits the admin may tune; a single row (pk 1)."""
 
     wbc_systolic_max = models.PositiveSmallIntegerField(
-        "highest systolic pressure for whole-body cryotherapy (mmHg)",
+        _("highest systolic pressure for whole-body cryotherapy (mmHg)"),
         default=160,
         validators=[MinValueValidator(90), MaxValueValidator(220)],
-        help_text="A pre-session systolic reading above this blocks the whole-body session.",
+        help_text=_("A pre-session systolic reading above this blocks the whole-body session."),
     )
     wbc_diastolic_max = models.PositiveSmallIntegerField(
-        "highest diastolic pressure for whole-body cryotherapy (mmHg)",
+        _("highest diastolic pressure for whole-body cryotherapy (mmHg)"),
         default=100,
         validators=[MinValueValidator(50), MaxValueValidator(140)],
-        help_text="A pre-session diastolic reading above this blocks the whole-body session.",
+        help_text=_("A pre-session diastolic reading above this blocks the whole-body session."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "safety thresholds"
-        verbose_name_plural = "safety thresholds"
+        verbose_name = _("safety thresholds")
+        verbose_name_plural = _("safety thresholds")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="safety_thresholds_single_row")]
 
     def __str__(self) -> str:
@@ -91,35 +92,35 @@ class ColdApplicationMethod(models.Model):
     which method's bounds apply, so 15 minutes at -160 °C is refused.
     """
 
-    name = models.CharField(max_length=100, unique=True, help_text="e.g. 'Cryogenic spray or cold air'.")
+    name = models.CharField(max_length=100, unique=True, help_text=_("e.g. 'Cryogenic spray or cold air'."))
     temperature_from_c = models.DecimalField(
-        "temperature from (°C)",
+        _("temperature from (°C)"),
         max_digits=5,
         decimal_places=1,
-        help_text="Coldest reading (inclusive) this method covers.",
+        help_text=_("Coldest reading (inclusive) this method covers."),
     )
     temperature_to_c = models.DecimalField(
-        "temperature up to (°C)",
+        _("temperature up to (°C)"),
         max_digits=5,
         decimal_places=1,
-        help_text="Warmest reading (inclusive) this method covers; bands of active methods should not overlap.",
+        help_text=_("Warmest reading (inclusive) this method covers; bands of active methods should not overlap."),
     )
     exposure_min_seconds = models.PositiveIntegerField(
-        "shortest exposure (seconds)", help_text="Shortest time the cold is applied with this method."
+        _("shortest exposure (seconds)"), help_text=_("Shortest time the cold is applied with this method.")
     )
     exposure_max_seconds = models.PositiveIntegerField(
-        "longest exposure (seconds)", help_text="Longest safe time the cold is applied with this method."
+        _("longest exposure (seconds)"), help_text=_("Longest safe time the cold is applied with this method.")
     )
     source = models.CharField(
-        max_length=200, blank=True, help_text="Where the bounds come from, e.g. 'Article 002' or 'common practice'."
+        max_length=200, blank=True, help_text=_("Where the bounds come from, e.g. 'Article 002' or 'common practice'.")
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to stop using this method's bounds.")
+    is_active = models.BooleanField(default=True, help_text=_("Untick to stop using this method's bounds."))
 
     objects = ColdApplicationMethodQuerySet.as_manager()
 
     class Meta:
         ordering = ["temperature_from_c"]
-        verbose_name = "cold application method"
+        verbose_name = _("cold application method")
         constraints = [
             models.CheckConstraint(
                 condition=Q(temperature_to_c__gte=F("temperature_from_c")), name="cold_method_band_ordered"
@@ -152,21 +153,21 @@ class SessionLog(models.Model):
     """What happened in one treatment session, as the practitioner recorded it."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
 
     class PainLocation(models.TextChoices):
-        LOWER_BACK = "lower_back", "Lower back"
-        MID_BACK = "mid_back", "Mid back"
-        UPPER_BACK = "upper_back", "Upper back"
-        NECK = "neck", "Neck"
-        OTHER = "other", "Other"
+        LOWER_BACK = "lower_back", _("Lower back")
+        MID_BACK = "mid_back", _("Mid back")
+        UPPER_BACK = "upper_back", _("Upper back")
+        NECK = "neck", _("Neck")
+        OTHER = "other", _("Other")
 
     appointment = models.OneToOneField(
         "bookings.Appointment",
         on_delete=models.PROTECT,
         related_name="session_log",
-        help_text="The appointment this session was delivered in; one log per appointment.",
+        help_text=_("The appointment this session was delivered in; one log per appointment."),
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="session_logs")
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="session_logs")
@@ -175,7 +176,7 @@ class SessionLog(models.Model):
         max_length=20,
         choices=Modality.Kind.choices,
         editable=False,
-        help_text="Copied from the modality so the database can check the readings this kind needs.",
+        help_text=_("Copied from the modality so the database can check the readings this kind needs."),
     )
     resource = models.ForeignKey(
         Resource,
@@ -183,70 +184,70 @@ class SessionLog(models.Model):
         null=True,
         blank=True,
         related_name="session_logs",
-        verbose_name="device",
-        help_text="Chamber or device used; its temperature range bounds the temperature reading.",
+        verbose_name=_("device"),
+        help_text=_("Chamber or device used; its temperature range bounds the temperature reading."),
     )
-    started_at = models.DateTimeField(db_index=True, help_text="When the session started.")
+    started_at = models.DateTimeField(db_index=True, help_text=_("When the session started."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
 
     # --- Common readings ---------------------------------------------------------
     pain_before = models.PositiveSmallIntegerField(
-        "pain before (0-10)",
+        _("pain before (0-10)"),
         choices=PAIN_SCORES,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
-        help_text="Patient's own rating before treatment: 0 no pain, 10 worst pain imaginable.",
+        help_text=_("Patient's own rating before treatment: 0 no pain, 10 worst pain imaginable."),
     )
     pain_after = models.PositiveSmallIntegerField(
-        "pain after (0-10)",
+        _("pain after (0-10)"),
         choices=PAIN_SCORES,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
-        help_text="Patient's own rating straight after treatment.",
+        help_text=_("Patient's own rating straight after treatment."),
     )
     duration_minutes = models.PositiveSmallIntegerField(
-        "actual session length (minutes)",
+        _("actual session length (minutes)"),
         validators=[MinValueValidator(1), MaxValueValidator(240)],
-        help_text="From arrival in the room to the end of the session.",
+        help_text=_("From arrival in the room to the end of the session."),
     )
     pain_location = models.CharField(max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK)
-    subjective = models.TextField(blank=True, help_text="S: what the patient reports (pain, sleep, function).")
-    objective = models.TextField(blank=True, help_text="O: what you observed or measured.")
-    assessment = models.TextField(blank=True, help_text="A: your clinical reading of progress.")
-    plan = models.TextField(blank=True, help_text="P: what happens next (next session, advice, referral).")
+    subjective = models.TextField(blank=True, help_text=_("S: what the patient reports (pain, sleep, function)."))
+    objective = models.TextField(blank=True, help_text=_("O: what you observed or measured."))
+    assessment = models.TextField(blank=True, help_text=_("A: your clinical reading of progress."))
+    plan = models.TextField(blank=True, help_text=_("P: what happens next (next session, advice, referral)."))
 
     # --- Cryotherapy (whole-body and localized) ---------------------------------------
     temperature_c = models.DecimalField(
-        "temperature (°C)",
+        _("temperature (°C)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Chamber or device temperature during treatment.",
+        help_text=_("Chamber or device temperature during treatment."),
     )
     exposure_seconds = models.PositiveIntegerField(
-        "exposure (seconds)",
+        _("exposure (seconds)"),
         null=True,
         blank=True,
-        help_text="Time in the chamber, cold applied to the area, or needles retained.",
+        help_text=_("Time in the chamber, cold applied to the area, or needles retained."),
     )
     # --- Whole-body cryotherapy ------------------------------------------------------
     bp_systolic = models.PositiveSmallIntegerField(
-        "blood pressure before, systolic (mmHg)", null=True, blank=True, help_text="Measured just before entry."
+        _("blood pressure before, systolic (mmHg)"), null=True, blank=True, help_text=_("Measured just before entry.")
     )
-    bp_diastolic = models.PositiveSmallIntegerField("blood pressure before, diastolic (mmHg)", null=True, blank=True)
+    bp_diastolic = models.PositiveSmallIntegerField(_("blood pressure before, diastolic (mmHg)"), null=True, blank=True)
     unchanged_since_screening = models.BooleanField(
-        "nothing changed since screening",
+        _("nothing changed since screening"),
         null=True,
         blank=True,
-        help_text="Patient confirms no new illness, medication, injury or pregnancy since their screening.",
+        help_text=_("Patient confirms no new illness, medication, injury or pregnancy since their screening."),
     )
     # --- Localized cryotherapy ---------------------------------------------------------
-    body_area = models.CharField(max_length=100, blank=True, help_text="Area treated, e.g. 'left lumbar, L4-L5'.")
+    body_area = models.CharField(max_length=100, blank=True, help_text=_("Area treated, e.g. 'left lumbar, L4-L5'."))
     # --- Acupuncture ---------------------------------------------------------------
-    points_used = models.TextField(blank=True, help_text="Acupuncture points needled, e.g. 'BL23, BL25, GB30'.")
+    points_used = models.TextField(blank=True, help_text=_("Acupuncture points needled, e.g. 'BL23, BL25, GB30'."))
     needle_count = models.PositiveSmallIntegerField(
-        "number of needles", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("number of needles"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
-    electro_stimulation = models.BooleanField("electro-stimulation used", null=True, blank=True)
+    electro_stimulation = models.BooleanField(_("electro-stimulation used"), null=True, blank=True)
     cold_method = models.ForeignKey(
         ColdApplicationMethod,
         on_delete=models.PROTECT,
@@ -254,8 +255,8 @@ class SessionLog(models.Model):
         blank=True,
         editable=False,
         related_name="session_logs",
-        verbose_name="cold application method",
-        help_text="Localized cryotherapy: the method whose exposure bounds applied, chosen by the temperature.",
+        verbose_name=_("cold application method"),
+        help_text=_("Localized cryotherapy: the method whose exposure bounds applied, chosen by the temperature."),
     )
 
     # --- Limits in force when logged (copied, not edited) -------------------------------
@@ -270,7 +271,7 @@ class SessionLog(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Staff member who entered the log.",
+        help_text=_("Staff member who entered the log."),
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
@@ -574,31 +575,31 @@ class AdverseEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        REDNESS = "redness", "Redness"
-        NUMBNESS = "numbness", "Numbness"
-        TINGLING = "tingling", "Tingling"
-        SKIN_IRRITATION = "skin_irritation", "Skin irritation"
-        FROSTBITE = "frostbite", "Frostbite"
-        NERVE_DAMAGE = "nerve_damage", "Nerve damage"
-        BRUISING = "bruising", "Bruising"
-        SORENESS = "soreness", "Soreness"
-        DIZZINESS = "dizziness", "Dizziness or fainting"
-        BLOOD_PRESSURE = "blood_pressure", "Blood-pressure change"
-        OTHER = "other", "Other"
+        REDNESS = "redness", _("Redness")
+        NUMBNESS = "numbness", _("Numbness")
+        TINGLING = "tingling", _("Tingling")
+        SKIN_IRRITATION = "skin_irritation", _("Skin irritation")
+        FROSTBITE = "frostbite", _("Frostbite")
+        NERVE_DAMAGE = "nerve_damage", _("Nerve damage")
+        BRUISING = "bruising", _("Bruising")
+        SORENESS = "soreness", _("Soreness")
+        DIZZINESS = "dizziness", _("Dizziness or fainting")
+        BLOOD_PRESSURE = "blood_pressure", _("Blood-pressure change")
+        OTHER = "other", _("Other")
 
     class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
 
     session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="adverse_events")
-    kind = models.CharField("event", max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     description = models.CharField(
-        max_length=255, blank=True, help_text="What exactly happened (required for 'Other')."
+        max_length=255, blank=True, help_text=_("What exactly happened (required for 'Other').")
     )
     action_taken = models.CharField(
-        max_length=255, help_text="e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'."
+        max_length=255, help_text=_("e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -643,9 +644,9 @@ class Amendment(models.Model):
     session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="amendments")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField(help_text="Why the signed record was changed.")
-    previous_values = models.JSONField(help_text="The log's clinical fields and adverse events before this change.")
-    changed_fields = models.JSONField(default=list, help_text="Names of the fields this amendment changed.")
+    reason = models.TextField(help_text=_("Why the signed record was changed."))
+    previous_values = models.JSONField(help_text=_("The log's clinical fields and adverse events before this change."))
+    changed_fields = models.JSONField(default=list, help_text=_("Names of the fields this amendment changed."))
 
     objects = AmendmentQuerySet.as_manager()
 
