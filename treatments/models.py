@@ -32,9 +32,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clinic.clinic_time import format_when
 from clinic.models import Modality, Patient, Practitioner, Resource, SingletonSettings
 from screening.services import clearance_in_force
 
@@ -426,9 +429,9 @@ class SessionLog(models.Model):
             fractional = isinstance(value, float | Decimal) and value != int(value)
             if isinstance(value, bool) or fractional:
                 message = (
-                    "Pain is scored as a whole number from 0 to 10."
+                    gettext("Pain is scored as a whole number from 0 to 10.")
                     if field.name in ("pain_before", "pain_after")
-                    else f"Enter the {field.verbose_name} as a whole number."
+                    else gettext("Enter the %(field)s as a whole number.") % {"field": field.verbose_name}
                 )
                 errors[field.name] = [message]
         try:
@@ -453,7 +456,7 @@ class SessionLog(models.Model):
             value = getattr(self, field if field != "resource" else "resource_id")
             if value is None or value == "":
                 label = self._meta.get_field(field).verbose_name
-                refuse(field, f"Enter the {label} for this session.")
+                refuse(field, gettext("Enter the %(field)s for this session.") % {"field": label})
 
         if kind == KIND_LOCAL and self.temperature_c is not None:
             self._cold_method_apply(refuse)
@@ -464,20 +467,35 @@ class SessionLog(models.Model):
                 if kind == KIND_LOCAL and self.cold_method is not None:
                     refuse(
                         "exposure_seconds",
-                        f"{self.cold_method.name} at {self.temperature_c} °C is applied for {low}-{high} seconds; "
-                        f"{value} seconds is outside that. Check the timer and the temperature.",
+                        gettext(
+                            "%(method)s at %(temperature)s °C is applied for %(low)s-%(high)s seconds; "
+                            "%(value)s seconds is outside that. Check the timer and the temperature."
+                        )
+                        % {
+                            "method": self.cold_method.name,
+                            "temperature": formats.localize(self.temperature_c),
+                            "low": low,
+                            "high": high,
+                            "value": value,
+                        },
                     )
                 elif kind == KIND_ACUPUNCTURE:
                     refuse(
                         "exposure_seconds",
-                        f"Needle retention of {value // 60} minutes is outside this treatment's "
-                        f"{low // 60}-{high // 60} minutes.",
+                        gettext(
+                            "Needle retention of %(value)s minutes is outside this treatment's "
+                            "%(low)s-%(high)s minutes."
+                        )
+                        % {"value": value // 60, "low": low // 60, "high": high // 60},
                     )
                 else:
                     refuse(
                         "exposure_seconds",
-                        f"An exposure of {value} seconds is outside this treatment's {low}-{high} seconds; "
-                        "check the timer reading.",
+                        gettext(
+                            "An exposure of %(value)s seconds is outside this treatment's %(low)s-%(high)s seconds; "
+                            "check the timer reading."
+                        )
+                        % {"value": value, "low": low, "high": high},
                     )
         if self.temperature_c is not None:
             low_c, high_c = self.temperature_min_c, self.temperature_max_c
@@ -485,31 +503,41 @@ class SessionLog(models.Model):
             if (low_c is not None and value_c < low_c) or (high_c is not None and value_c > high_c):
                 refuse(
                     "temperature_c",
-                    f"{value_c} °C is outside the device's range of {low_c} to {high_c} °C; check the reading.",
+                    gettext("%(value)s °C is outside the device's range of %(low)s to %(high)s °C; check the reading.")
+                    % {
+                        "value": formats.localize(value_c),
+                        "low": formats.localize(low_c),
+                        "high": formats.localize(high_c),
+                    },
                 )
         exposure, duration = self.exposure_seconds, self.duration_minutes
         if exposure and duration and exposure > duration * 60:
             if kind == KIND_ACUPUNCTURE:
                 refuse(
                     "duration_minutes",
-                    f"A {duration}-minute session cannot be shorter than the {exposure // 60} minutes "
-                    "the needles were retained; check both.",
+                    gettext(
+                        "A %(duration)s-minute session cannot be shorter than the %(retention)s minutes "
+                        "the needles were retained; check both."
+                    )
+                    % {"duration": duration, "retention": exposure // 60},
                 )
             else:
-                refuse("duration_minutes", "The session cannot be shorter than the exposure within it.")
+                refuse("duration_minutes", gettext("The session cannot be shorter than the exposure within it."))
 
         if kind == KIND_WBC:
             self._clean_blood_pressure(refuse)
             if self.unchanged_since_screening is False:
                 refuse(
                     "unchanged_since_screening",
-                    "Something changed since screening: do not start the session; ask a practitioner "
-                    "to review the screening first.",
+                    gettext(
+                        "Something changed since screening: do not start the session; ask a practitioner "
+                        "to review the screening first."
+                    ),
                 )
         if self.patient_id and self.modality_id:
             self._clearance_conditions_check(refuse)
         if kind == KIND_LOCAL and self.resource_id and self.resource.kind != Resource.Kind.DEVICE:
-            refuse("resource", "Choose the cryotherapy device that was used.")
+            refuse("resource", gettext("Choose the cryotherapy device that was used."))
         if errors:
             raise ValidationError(errors)
 
@@ -518,16 +546,23 @@ class SessionLog(models.Model):
         review = clearance_in_force(patient=self.patient, modality=self.modality)
         if review is None:
             return
-        decided = f"{review.decided_by.get_full_name()}, {review.decided_on:%d %b %Y}"
+        decided = f"{review.decided_by.get_full_name()}, {format_when(review.decided_on, 'date')}"
         for condition in review.conditions.all():
-            given = f"Cleared on condition: {condition.name} ({decided})"
+            given = gettext("Cleared on condition: %(condition)s (%(decided)s)") % {
+                "condition": condition.name,
+                "decided": decided,
+            }
             if condition.forbids_electro_stimulation and self.electro_stimulation:
-                refuse("electro_stimulation", f"{given}: electro-stimulation is not allowed for this patient.")
+                refuse(
+                    "electro_stimulation",
+                    gettext("%(given)s: electro-stimulation is not allowed for this patient.") % {"given": given},
+                )
             limit = condition.max_exposure_seconds
             if limit and self.exposure_seconds and self.exposure_seconds > limit:
                 refuse(
                     "exposure_seconds",
-                    f"{given}: an exposure of at most {limit} seconds ({limit // 60} min) for this patient.",
+                    gettext("%(given)s: an exposure of at most %(limit)s seconds (%(minutes)s min) for this patient.")
+                    % {"given": given, "limit": limit, "minutes": limit // 60},
                 )
 
     def _cold_method_apply(self, refuse: Any) -> None:
@@ -537,8 +572,11 @@ class SessionLog(models.Model):
         if method is None:
             refuse(
                 "temperature_c",
-                f"No cold application method is set up for {self.temperature_c} °C; check the reading "
-                "(an admin defines the methods and their temperatures).",
+                gettext(
+                    "No cold application method is set up for %(temperature)s °C; check the reading "
+                    "(an admin defines the methods and their temperatures)."
+                )
+                % {"temperature": formats.localize(self.temperature_c)},
             )
             return
         self.exposure_min_seconds = method.exposure_min_seconds
@@ -549,17 +587,29 @@ class SessionLog(models.Model):
         if systolic is None or diastolic is None:
             return
         if not 70 <= systolic <= 260:
-            refuse("bp_systolic", f"A systolic pressure of {systolic} mmHg is not plausible; measure again.")
+            refuse(
+                "bp_systolic",
+                gettext("A systolic pressure of %(value)s mmHg is not plausible; measure again.") % {"value": systolic},
+            )
             return
         if not 40 <= diastolic <= 160 or diastolic >= systolic:
-            refuse("bp_diastolic", f"A diastolic pressure of {diastolic} mmHg is not plausible; measure again.")
+            refuse(
+                "bp_diastolic",
+                gettext("A diastolic pressure of %(value)s mmHg is not plausible; measure again.")
+                % {"value": diastolic},
+            )
             return
         if systolic > (self.bp_systolic_max or 0) or diastolic > (self.bp_diastolic_max or 0):
-            message = (
-                f"Blood pressure {systolic}/{diastolic} is above the clinic's limit of "
-                f"{self.bp_systolic_max}/{self.bp_diastolic_max} for whole-body cryotherapy: "
+            message = gettext(
+                "Blood pressure %(systolic)s/%(diastolic)s is above the clinic's limit of "
+                "%(systolic_max)s/%(diastolic_max)s for whole-body cryotherapy: "
                 "do not start the session. Let the patient rest and measure again, or rebook."
-            )
+            ) % {
+                "systolic": systolic,
+                "diastolic": diastolic,
+                "systolic_max": self.bp_systolic_max,
+                "diastolic_max": self.bp_diastolic_max,
+            }
             refuse("bp_systolic" if systolic > (self.bp_systolic_max or 0) else "bp_diastolic", message)
 
 
@@ -622,7 +672,7 @@ class AdverseEvent(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.kind == self.Kind.OTHER and not self.description.strip():
-            raise ValidationError({"description": "Describe the event."})
+            raise ValidationError({"description": gettext("Describe the event.")})
 
     def as_record(self) -> dict[str, str]:
         return {
