@@ -316,3 +316,51 @@ def test_no_english_of_this_app_on_the_patient_and_staff_pages_with_spanish_sele
             if english:
                 found[url] = english
     assert found == {}
+
+
+# --- Messages ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en-gb", "es"])
+def test_screening_messages_read_in_the_language_and_each_text_message_is_one_gsm7_segment(db, wbc, language):
+    """The review outcome and the expiry notice, as the outbox renders them in the patient's language.
+
+    Which language a worker renders in is the outbox's part (i18n-core); here the text itself: the
+    Spanish SMS avoids á, í, ó, ú (not GSM-7; é and ñ are), so it stays one segment like the English.
+    """
+    from datetime import date
+
+    from notifications.services import message_content_render
+    from notifications.sms.segments import is_gsm7, sms_segments
+
+    patient = PatientFactory(user__first_name="Lucía")
+    base = {
+        "patient": patient,
+        "clinic_name": "Northside Back Pain Clinic",
+        "clinic_phone": "+44 20 7946 0000",
+        "screening_url": "https://clinic.example/screening/",
+    }
+    with translation.override(language):
+        expiring = message_content_render(
+            template="screening/email/screening_expiring", context=base | {"expires_on": date(2026, 12, 1)}
+        )
+        outcome = message_content_render(
+            template="screening/email/review_outcome",
+            context=base
+            | {
+                "modality": wbc,
+                "cleared": True,
+                "review": type("ReviewStub", (), {"note": "OK", "decided_by": None, "decided_at": None})(),
+            },
+        )
+    if language == "es":
+        assert expiring.subject == "Su cuestionario de salud caduca el martes, 1 de diciembre de 2026"
+        assert expiring.text.startswith("Estimado/a Lucía:")
+        assert "caduca el 1 Dic" in expiring.sms
+        assert "le ha autorizado para crioterapia de cuerpo entero" in outcome.text
+    else:
+        assert expiring.subject == "Your health screening expires on Tuesday 1 December 2026"
+        assert "cleared you for whole-body cryotherapy" in outcome.text
+    for sms in (expiring.sms, outcome.sms):
+        assert is_gsm7(sms), sms
+        assert sms_segments(sms) == 1, sms
