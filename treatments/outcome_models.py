@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Modality, Patient, SingletonSettings
@@ -93,7 +94,7 @@ class OutcomeSettings(SingletonSettings):
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="outcome_settings_single_row")]
 
     def __str__(self) -> str:
-        return "Outcome settings"
+        return str(_("Outcome settings"))
 
     @property
     def checkin_days(self) -> list[int]:
@@ -102,7 +103,7 @@ class OutcomeSettings(SingletonSettings):
     def clean(self) -> None:
         super().clean()
         if self.relief_checkin_days and any(day < 1 or day > 90 for day in self.checkin_days):
-            raise ValidationError({"relief_checkin_days": "Each day must be between 1 and 90."})
+            raise ValidationError({"relief_checkin_days": _("Each day must be between 1 and 90.")})
 
 
 class InstrumentQuerySet(models.QuerySet):
@@ -149,8 +150,13 @@ class Instrument(models.Model):
         _("treatments"),
         max_length=100,
         blank=True,
-        help_text="Send it to patients on care plans of these treatment kinds (comma-separated: "
-        f"{', '.join(Modality.Kind.values)}); empty for every plan.",
+        help_text=format_lazy(
+            _(
+                "Send it to patients on care plans of these treatment kinds (comma-separated: {kinds}); "
+                "empty for every plan."
+            ),
+            kinds=", ".join(Modality.Kind.values),
+        ),
     )
     is_active = models.BooleanField(
         default=True, help_text=_("Untick to stop sending it (answers already given stay).")
@@ -172,7 +178,9 @@ class Instrument(models.Model):
         super().clean()
         unknown = set(self.family_list) - set(Modality.Kind.values)
         if unknown:
-            raise ValidationError({"families": f"Unknown treatment kind: {', '.join(sorted(unknown))}."})
+            raise ValidationError(
+                {"families": _("Unknown treatment kind: %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}}
+            )
 
     @property
     def family_list(self) -> list[str]:
