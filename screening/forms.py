@@ -109,11 +109,13 @@ class ReviewForm(forms.Form):
         queryset=Modality.objects.none(), widget=forms.HiddenInput, error_messages={"invalid_choice": "no review due"}
     )
     decision = forms.ChoiceField(
+        label=_("Decision"),
         choices=Review.Decision.choices,
         widget=forms.RadioSelect,
         help_text=_("Clear: the patient may book it. Decline: they may not."),
     )
     note = forms.CharField(
+        label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=_("Why; the patient reads this in their email and on their screening page."),
