@@ -315,12 +315,14 @@ class ConsentText(models.Model):
     def __str__(self) -> str:
         return _("%(treatment)s consent v%(version)s") % {"treatment": self.modality, "version": self.version}
 
-    def language_read(self, language: str) -> str:
+    def language_read(self, language: str | None) -> str:
         """The language a patient reading this version in ``language`` actually read: English where the
         version has no wording in ``language`` yet (the page fell back to it)."""
-        code = next((code for code, _name in settings.LANGUAGES if code == language.lower()), None)
-        if code is None and "-" not in language:
-            code = next((code for code, _name in settings.LANGUAGES if code.split("-")[0] == language), None)
+        language = (language or settings.LANGUAGE_CODE).lower()  # no active language: the default one
+        code = next((code for code, _name in settings.LANGUAGES if code == language), None)
+        if code is None:  # "es-mx" read the Spanish, "en" the English
+            base = language.split("-")[0]
+            code = next((code for code, _name in settings.LANGUAGES if code.split("-")[0] == base), None)
         if code is None or not getattr(self, build_localized_fieldname("body", code), ""):
             return settings.LANGUAGE_CODE
         return code

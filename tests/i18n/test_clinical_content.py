@@ -364,3 +364,12 @@ def test_screening_messages_read_in_the_language_and_each_text_message_is_one_gs
     for sms in (expiring.sms, outcome.sms):
         assert is_gsm7(sms), sms
         assert sms_segments(sms) == 1, sms
+
+
+@pytest.mark.parametrize(
+    ("language", "read"),
+    [("es", "es"), ("es-mx", "es"), ("en", "en-gb"), ("en-gb", "en-gb"), ("fr", "en-gb"), (None, "en-gb")],
+)
+def test_the_language_recorded_is_the_one_whose_wording_was_shown(db, wbc, language, read):
+    text = ConsentText.objects.current().get(modality=wbc)
+    assert text.language_read(language) == read
