@@ -43,6 +43,7 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Northside Back Pain Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+44 20 7946 0000")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: clinical content per language (<app>/translation.py)
     "clinic.admin_site.ClinicAdminConfig",  # django.contrib.admin with the clinic's grouped index
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -69,8 +69,11 @@ from django.db import models, transaction
 from django.db.models.functions import TruncYear
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from modeltranslation.utils import build_localized_fieldname
 from phonenumber_field.phonenumber import PhoneNumber
 
 from bookings.models import Appointment, BookingPolicy, CalendarFeed, CarePlan
@@ -78,6 +81,7 @@ from bookings.services.appointments import appointment_can_change_online, appoin
 from bookings.services.plans import care_plan_end
 from clinic.audit import audit_record
 from clinic.care_team import care_team_end_all
+from clinic.clinic_time import format_when
 from clinic.csv_cells import csv_cell
 from clinic.models import AuditEvent, Patient, User
 from notifications.models import Reminder
@@ -165,7 +169,7 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
     answers_by_submission: dict[int, list[dict[str, Any]]] = {}
     for answer in answers:
         answers_by_submission.setdefault(answer.submission_id, []).append(
-            {"question": answer.question_text, "answer": "yes" if answer.value else "no"}
+            {"question": answer.question_text, "answer": _("yes") if answer.value else _("no")}
         )
     logs = SessionLog.objects.filter(patient=patient).select_related(
         "modality", "practitioner__user", "resource", "cold_method"
@@ -189,7 +193,14 @@ def patient_data(*, patient: Patient) -> dict[str, Any]:
             for s in submissions.order_by("submitted_at")
         ],
         "consents": [
-            _record(c) for c in Consent.objects.filter(patient=patient).select_related("consent_text__modality")
+            # The version and the language signed, with the very wording the patient read.
+            {
+                **_record(c),
+                "version": c.consent_text.version,
+                "wording": getattr(c.consent_text, build_localized_fieldname("body", c.language), "")
+                or c.consent_text.body,
+            }
+            for c in Consent.objects.filter(patient=patient).select_related("consent_text__modality")
         ],
         "appointments": [
             _record(a)
@@ -258,11 +269,13 @@ def _tables(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-README = """Your data from {clinic}, exported {exported_at}.
+README = gettext_lazy(
+    """Your data from {clinic}, exported {exported_at}.
 
 data.json holds everything in one file; each .csv file holds one table of it
 (open them in a spreadsheet). Times are in the clinic's time zone.
 """
+)
 
 
 def patient_data_export(*, actor: User, patient: Patient, request: HttpRequest | None = None) -> bytes:
@@ -272,7 +285,7 @@ def patient_data_export(*, actor: User, patient: Patient, request: HttpRequest |
     it is the self-service copy, with none of the care team's reasons to limit it.
     """
     if not may_export(actor=actor, patient=patient):
-        _refuse(actor=actor, patient=patient, request=request, why="Only the patient may download their data.")
+        _refuse(actor=actor, patient=patient, request=request, why=_("Only the patient may download their data."))
     data = patient_data(patient=patient)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -316,11 +329,11 @@ def patient_erase(*, actor: User, patient: Patient, reason: str = "", request: H
     refusal; the erasure is audited with the actor's name.
     """
     if not may_erase(actor=actor, patient=patient):
-        why = "Only the patient, or a clinic admin on the patient's request, may erase an account."
+        why = _("Only the patient, or a clinic admin on the patient's request, may erase an account.")
         _refuse(actor=actor, patient=patient, request=request, why=why)
     by_admin = actor.pk != patient.user_id
     if by_admin and not reason.strip():
-        why = "An admin erasing an account must give the patient's request as the reason."
+        why = _("An admin erasing an account must give the patient's request as the reason.")
         _refuse(actor=actor, patient=patient, request=request, why=why)
     return _erase(actor=actor, patient=patient, reason=reason.strip(), by_admin=by_admin, request=request)
 
@@ -333,10 +346,12 @@ def _erase(*, actor: User, patient: Patient, reason: str, by_admin: bool, reques
         return patient
     blocking = [] if by_admin else erasure_blocking_appointments(patient=patient)
     if blocking:
-        when = timezone.localtime(blocking[0].starts_at)
         raise ErasureRefused(
-            f"Your appointment on {when:%A %-d %B at %H:%M} is too close to cancel online. "
-            "Please call the clinic to cancel it, or delete your account after it."
+            _(
+                "Your appointment on %(when)s is too close to cancel online. "
+                "Please call the clinic to cancel it, or delete your account after it."
+            )
+            % {"when": format_when(blocking[0].starts_at, "day_time")}
         )
     now = timezone.now()
     why = f"The clinic erased the account on the patient's request: {reason}" if by_admin else ERASURE_REASON

@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -70,5 +71,5 @@ class AccountDeleteView(PatientRequiredMixin, FormView):
             form.add_error(None, str(refusal))
             return self.render_to_response(self.get_context_data(form=form), status=409)
         logout(self.request)
-        messages.success(self.request, "Your account is deleted. Thank you for having been with us.")
+        messages.success(self.request, _("Your account is deleted. Thank you for having been with us."))
         return redirect("home")

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.utils import build_localized_fieldname
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import AuditedClinicalAdminMixin
+from clinic.clinic_time import format_when
 from notifications.models import Reminder
 from screening.models import (
     Answer,
@@ -50,7 +55,7 @@ class ContraindicationRuleInline(admin.TabularInline):
 
 
 @admin.register(Contraindication)
-class ContraindicationAdmin(admin.ModelAdmin):
+class ContraindicationAdmin(TranslationAdmin):
     admin_section = "Screening"
     list_display = ["name", "code", "patient_reason", "applies_under_age"]
     search_fields = ["name", "code", "patient_reason"]
@@ -68,7 +73,7 @@ class ContraindicationRuleAdmin(admin.ModelAdmin):
     list_select_related = ["contraindication", "modality"]
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(TranslationStackedInline):
     model = Question
     extra = 0
     fields = ["position", "key", "text", "help_text", "contraindications"]
@@ -76,7 +81,7 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(admin.ModelAdmin):
+class QuestionnaireAdmin(TranslationAdmin):
     """A version that has submissions is frozen: publish a new version to change the questions."""
 
     admin_section = "Screening"
@@ -86,11 +91,13 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     inlines = [QuestionInline]
     actions = ["copy_as_new_version"]
 
-    @admin.action(description="Copy as a new draft version (to change the questions)")
+    @admin.action(description=_("Copy as a new draft version (to change the questions)"))
     def copy_as_new_version(self, request: HttpRequest, queryset: Any) -> None:
         for questionnaire in queryset:
             copy = questionnaire_copy(questionnaire=questionnaire)
-            self.message_user(request, f"Created {copy}; edit it, then tick 'is current' to publish it.")
+            self.message_user(
+                request, _("Created %(copy)s; edit it, then tick 'is current' to publish it.") % {"copy": copy}
+            )
 
     def save_model(self, request: HttpRequest, obj: Questionnaire, form: Any, change: bool) -> None:
         # Saved as not current first, then published: only one version may be current.
@@ -101,7 +108,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Questionnaire | None = None) -> list[str]:
         if obj is not None and obj.submissions.exists():
-            return ["version", "title", "introduction"]
+            return self.replace_orig_field(["version", "title", "introduction"])
         return []
 
     def get_inlines(self, request: HttpRequest, obj: Questionnaire | None) -> list:
@@ -115,7 +122,7 @@ class FrozenQuestionInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     fields = ["position", "key", "text"]
     readonly_fields = fields
-    verbose_name_plural = "questions (answered already, so frozen: publish a new version to change them)"
+    verbose_name_plural = _("questions (answered already, so frozen: publish a new version to change them)")
 
 
 class AnswerInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -163,17 +170,22 @@ class ReviewAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAd
         "outcome_email",
     ]
 
-    @admin.display(description="outcome email")
+    @admin.display(description=_("outcome email"))
     def outcome_email(self, obj: Review) -> str:
         """The state of the patient's outcome email in the outbox (its row is in the message log)."""
         row = Reminder.objects.about(obj).first()
         if row is None:
-            return "not written"
-        return f"{row.get_state_display()}" + (f" at {row.sent_at:%Y-%m-%d %H:%M}" if row.sent_at else "")
+            return _("not written")
+        if row.sent_at:
+            return _("%(state)s at %(when)s") % {
+                "state": row.get_state_display(),
+                "when": format_when(row.sent_at, "date_time"),
+            }
+        return str(row.get_state_display())
 
 
 @admin.register(ConsentText)
-class ConsentTextAdmin(admin.ModelAdmin):
+class ConsentTextAdmin(TranslationAdmin):
     """A signed version is frozen: add a new version (and make it current) to change the wording."""
 
     admin_section = "Screening"
@@ -189,23 +201,27 @@ class ConsentTextAdmin(admin.ModelAdmin):
             consent_text_publish(consent_text=obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: ConsentText | None = None) -> list[str]:
-        if obj is not None and obj.consents.exists():
-            return ["modality", "version", "body"]
-        return []
+        """A signed version is frozen; its wording in a language nobody has signed yet may still be added."""
+        if obj is None or not obj.consents.exists():
+            return []
+        signed_languages = set(obj.consents.values_list("language", flat=True))
+        return ["modality", "version"] + [
+            build_localized_fieldname("body", code) for code, _name in settings.LANGUAGES if code in signed_languages
+        ]
 
 
 @admin.register(Consent)
 class ConsentAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     admin_section = "Screening"
-    list_display = ["patient", "consent_text", "typed_name", "signed_at", "recorded_by"]
-    list_filter = ["consent_text__modality", "signed_at"]
+    list_display = ["patient", "consent_text", "language", "typed_name", "signed_at", "recorded_by"]
+    list_filter = ["consent_text__modality", "language", "signed_at"]
     search_fields = ["patient__user__email", "patient__user__last_name", "typed_name"]
     list_select_related = ["patient__user", "consent_text__modality", "recorded_by"]
-    readonly_fields = ["patient", "consent_text", "typed_name", "signed_at", "recorded_by"]
+    readonly_fields = ["patient", "consent_text", "language", "typed_name", "signed_at", "recorded_by"]
 
 
 @admin.register(ClearanceCondition)
-class ClearanceConditionAdmin(admin.ModelAdmin):
+class ClearanceConditionAdmin(TranslationAdmin):
     admin_section = "Screening"
     list_display = ["name", "forbids_electro_stimulation", "max_exposure_seconds", "is_active"]
     search_fields = ["name", "description"]

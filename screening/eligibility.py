@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import F, FilteredRelation, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from clinic.clinic_time import format_when
 from clinic.models import Modality, Patient
 from screening.models import (
     ConsentText,
@@ -72,11 +75,15 @@ class ScreeningRefused(Exception):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        what = self.modality.name.lower()
-        because = f" because {'; '.join(self.decision.reasons)}" if self.decision.reasons else ""
-        if self.decision.status == GateStatus.NOT_ELIGIBLE:
-            return f"Your health screening shows {what} is not suitable for you{because}."
-        return f"Your health screening does not allow {what} yet{because}."
+        values = {"treatment": self.modality.name.lower(), "reasons": "; ".join(self.decision.reasons)}
+        not_eligible = self.decision.status == GateStatus.NOT_ELIGIBLE
+        if self.decision.reasons and not_eligible:
+            return _("Your health screening shows %(treatment)s is not suitable for you because %(reasons)s.") % values
+        if not_eligible:
+            return _("Your health screening shows %(treatment)s is not suitable for you.") % values
+        if self.decision.reasons:
+            return _("Your health screening does not allow %(treatment)s yet because %(reasons)s.") % values
+        return _("Your health screening does not allow %(treatment)s yet.") % values
 
 
 @dataclass
@@ -224,9 +231,12 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             status=GateStatus.NEEDS_REVIEW,
             modality=modality,
             reasons=(
-                f"you had a severe reaction ({hold_reason}); a clinician must review it before your next session",
+                _("you had a severe reaction (%(what)s); a clinician must review it before your next session")
+                % {"what": hold_reason},
             ),
-            staff_reasons=(f"on hold after a severe reaction ({hold_reason}): review before the next session",),
+            staff_reasons=(
+                _("on hold after a severe reaction (%(what)s): review before the next session") % {"what": hold_reason},
+            ),
             next_step=NextStep.AWAIT_REVIEW,
             expires_on=None,
         )
@@ -237,16 +247,16 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             allowed=False,
             status=GateStatus.NOT_SCREENED,
             modality=modality,
-            reasons=("you have not answered our health questions yet",),
-            staff_reasons=("no health questions answered yet",),
+            reasons=(_("you have not answered our health questions yet"),),
+            staff_reasons=(_("no health questions answered yet"),),
             next_step=NextStep.ANSWER_QUESTIONS,
             expires_on=None,
         )
     # At most one questionnaire is current (a database constraint), so this is "not the current one".
     if not submission.questionnaire.is_current:
         return _expired(
-            "our health questions have changed since you answered them",
-            staff_reason="the health questions changed after these answers",
+            _("our health questions have changed since you answered them"),
+            staff_reason=_("the health questions changed after these answers"),
             modality=modality,
             expires_on=None,
         )
@@ -254,8 +264,18 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
     expires_on = submission.expires_on
     if on_date >= expires_on:
         return _expired(
-            f"your answers from {_day(submission.submitted_on)} need re-confirming every {valid_months} months",
-            staff_reason=f"answers from {_day(submission.submitted_on)} are older than {valid_months} months",
+            ngettext(
+                "your answers from %(day)s need re-confirming every %(months)s month",
+                "your answers from %(day)s need re-confirming every %(months)s months",
+                valid_months,
+            )
+            % {"day": _day(submission.submitted_on), "months": valid_months},
+            staff_reason=ngettext(
+                "answers from %(day)s are older than %(months)s month",
+                "answers from %(day)s are older than %(months)s months",
+                valid_months,
+            )
+            % {"day": _day(submission.submitted_on), "months": valid_months},
             modality=modality,
             expires_on=expires_on,
         )
@@ -288,8 +308,10 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
                 allowed=False,
                 status=GateStatus.NOT_ELIGIBLE,
                 modality=modality,
-                reasons=(f"a practitioner reviewed your answers and advised against it: {review.note}",),
-                staff_reasons=(f"declined on review: {review.note}",),
+                reasons=(
+                    _("a practitioner reviewed your answers and advised against it: %(note)s") % {"note": review.note},
+                ),
+                staff_reasons=(_("declined on review: %(note)s") % {"note": review.note},),
                 next_step=None,
                 expires_on=None,
             )
@@ -301,8 +323,11 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             allowed=False,
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
-            reasons=(f"the clinic has not published a consent form for {modality.name.lower()} yet; please call us",),
-            staff_reasons=(f"no consent form published for {modality.name.lower()}",),
+            reasons=(
+                _("the clinic has not published a consent form for %(treatment)s yet; please call us")
+                % {"treatment": modality.name.lower()},
+            ),
+            staff_reasons=(_("no consent form published for %(treatment)s") % {"treatment": modality.name.lower()},),
             next_step=None,
             expires_on=expires_on,
         )
@@ -313,10 +338,19 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
             reasons=(
-                f"you have not signed the current consent form for {modality.name.lower()}"
-                + (f" (under {ADULT_AGE}, a parent or guardian signs it with you)" if minor else ""),
+                (
+                    _(
+                        "you have not signed the current consent form for %(treatment)s (under %(age)s, a parent or "
+                        "guardian signs it with you)"
+                    )
+                    if minor
+                    else _("you have not signed the current consent form for %(treatment)s")
+                )
+                % {"treatment": modality.name.lower(), "age": ADULT_AGE},
             ),
-            staff_reasons=(f"current consent form for {modality.name.lower()} not signed",),
+            staff_reasons=(
+                _("current consent form for %(treatment)s not signed") % {"treatment": modality.name.lower()},
+            ),
             next_step=NextStep.SIGN_CONSENT,
             expires_on=expires_on,
         )
@@ -326,10 +360,16 @@ def screening_decide(*, clinic: ClinicFacts, facts: PatientFacts, modality: Moda
             status=GateStatus.CONSENT_NEEDED,
             modality=modality,
             reasons=(
-                f"you will be under {ADULT_AGE} on the day, so a parent or guardian must sign the consent form "
-                f"for {modality.name.lower()} with you",
+                _(
+                    "you will be under %(age)s on the day, so a parent or guardian must sign the consent form "
+                    "for %(treatment)s with you"
+                )
+                % {"treatment": modality.name.lower(), "age": ADULT_AGE},
             ),
-            staff_reasons=(f"under {ADULT_AGE}: no guardian's signature on the {modality.name.lower()} consent",),
+            staff_reasons=(
+                _("under %(age)s: no guardian's signature on the %(treatment)s consent")
+                % {"treatment": modality.name.lower(), "age": ADULT_AGE},
+            ),
             next_step=NextStep.SIGN_CONSENT,
             expires_on=expires_on,
         )
@@ -369,7 +409,7 @@ def _contraindications_on(*, clinic: ClinicFacts, facts: PatientFacts, on_date: 
 
 
 def _day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return format_when(day, "long_date")
 
 
 def _not_eligible(contraindications: list[Contraindication], *, modality: Modality) -> GateDecision:

@@ -15,8 +15,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 from simple_history.models import HistoricalRecords
 
+from clinic.clinic_time import format_when
 from clinic.models import Modality, Patient
 from screening.querysets import ConsentTextQuerySet, QuestionnaireQuerySet, SubmissionQuerySet
 
@@ -29,26 +32,29 @@ def add_months(day: date, months: int) -> date:
 
 
 class Severity(models.TextChoices):
-    ABSOLUTE = "absolute", "Absolute: not eligible"
-    RELATIVE = "relative", "Relative: a practitioner must review"
-    NONE = "none", "None: no effect"
+    ABSOLUTE = "absolute", _("Absolute: not eligible")
+    RELATIVE = "relative", _("Relative: a practitioner must review")
+    NONE = "none", _("None: no effect")
 
 
 class Contraindication(models.Model):
     """A condition that may rule out or hold back a treatment, e.g. Raynaud's syndrome."""
 
-    code = models.SlugField(unique=True, help_text="Stable name used by the seed data and tests.")
-    name = models.CharField(max_length=150, unique=True, help_text="Clinical name, shown to practitioners.")
+    code = models.SlugField(unique=True, help_text=_("Stable name used by the seed data and tests."))
+    name = models.CharField(max_length=150, unique=True, help_text=_("Clinical name, shown to practitioners."))
     patient_reason = models.CharField(
         max_length=200,
-        help_text="The reason in the patient's words, completing 'because …', e.g. "
-        "'you told us you have Raynaud's syndrome'.",
+        help_text=_(
+            "The reason in the patient's words, completing 'because …', e.g. 'you told us you have Raynaud's syndrome'."
+        ),
     )
     applies_under_age = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="If set, applies to every patient younger than this on the treatment date "
-        "(worked out from the date of birth, no question asked).",
+        help_text=_(
+            "If set, applies to every patient younger than this on the treatment date "
+            "(worked out from the date of birth, no question asked)."
+        ),
     )
 
     class Meta:
@@ -66,10 +72,12 @@ class ContraindicationRule(models.Model):
     severity = models.CharField(
         max_length=10,
         choices=Severity.choices,
-        help_text="Absolute: the patient cannot have this modality. Relative: a practitioner must "
-        "review and clear it first. None: no effect.",
+        help_text=_(
+            "Absolute: the patient cannot have this modality. Relative: a practitioner must "
+            "review and clear it first. None: no effect."
+        ),
     )
-    rationale = models.TextField(blank=True, help_text="Why this severity; for the clinical team, not patients.")
+    rationale = models.TextField(blank=True, help_text=_("Why this severity; for the clinical team, not patients."))
 
     class Meta:
         ordering = ["contraindication__name", "modality__display_order"]
@@ -91,13 +99,13 @@ class Questionnaire(models.Model):
 
     version = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=150, default="Health questions")
-    introduction = models.TextField(blank=True, help_text="Shown above the questions.")
+    introduction = models.TextField(blank=True, help_text=_("Shown above the questions."))
     is_current = models.BooleanField(
         default=False,
-        help_text="The version patients fill in now. Submissions on older versions must be re-confirmed.",
+        help_text=_("The version patients fill in now. Submissions on older versions must be re-confirmed."),
     )
     valid_months = models.PositiveSmallIntegerField(
-        default=12, help_text="How many months a completed screening stays valid before the patient re-confirms it."
+        default=12, help_text=_("How many months a completed screening stays valid before the patient re-confirms it.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -120,12 +128,12 @@ class Question(models.Model):
     """A yes/no health question; 'yes' means the patient has the linked contraindications."""
 
     questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
-    key = models.SlugField(help_text="Stable name across versions, so answers can be carried forward.")
-    text = models.CharField(max_length=300, help_text="The question in plain words, answered yes or no.")
-    help_text = models.CharField(max_length=300, blank=True, help_text="Extra explanation shown under the question.")
+    key = models.SlugField(help_text=_("Stable name across versions, so answers can be carried forward."))
+    text = models.CharField(max_length=300, help_text=_("The question in plain words, answered yes or no."))
+    help_text = models.CharField(max_length=300, blank=True, help_text=_("Extra explanation shown under the question."))
     position = models.PositiveSmallIntegerField(default=0)
     contraindications = models.ManyToManyField(
-        Contraindication, related_name="questions", help_text="What a 'yes' to this question means clinically."
+        Contraindication, related_name="questions", help_text=_("What a 'yes' to this question means clinically.")
     )
 
     class Meta:
@@ -148,10 +156,10 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The patient, or the practitioner who filled it in with or for them.",
+        help_text=_("The patient, or the practitioner who filled it in with or for them."),
     )
-    date_of_birth = models.DateField(help_text="The date of birth confirmed with these answers (age rules use it).")
-    notes = models.TextField(blank=True, help_text="Anything else the patient wanted the clinic to know.")
+    date_of_birth = models.DateField(help_text=_("The date of birth confirmed with these answers (age rules use it)."))
+    notes = models.TextField(blank=True, help_text=_("Anything else the patient wanted the clinic to know."))
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -162,7 +170,10 @@ class Submission(models.Model):
         indexes = [models.Index(fields=["patient", "-submitted_at"])]
 
     def __str__(self) -> str:
-        return f"Screening of {self.patient} on {timezone.localdate(self.submitted_at):%d %b %Y}"
+        return _("Screening of %(patient)s on %(day)s") % {
+            "patient": self.patient,
+            "day": format_when(self.submitted_at, "date"),
+        }
 
     @property
     def submitted_on(self) -> date:
@@ -179,8 +190,8 @@ class Answer(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
-    question_text = models.CharField(max_length=300, help_text="The wording the patient answered.")
-    value = models.BooleanField(help_text="True for 'yes'.")
+    question_text = models.CharField(max_length=300, help_text=_("The wording the patient answered."))
+    value = models.BooleanField(help_text=_("True for 'yes'."))
 
     history = HistoricalRecords()
 
@@ -191,7 +202,7 @@ class Answer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.question_text}: {'yes' if self.value else 'no'}"
+        return f"{self.question_text}: {_('yes') if self.value else _('no')}"
 
 
 class ClearanceCondition(models.Model):
@@ -202,21 +213,21 @@ class ClearanceCondition(models.Model):
     """
 
     name = models.CharField(
-        max_length=120, unique=True, help_text="Shown to the practitioner, e.g. 'Manual needling only'."
+        max_length=120, unique=True, help_text=_("Shown to the practitioner, e.g. 'Manual needling only'.")
     )
     description = models.CharField(
-        max_length=300, blank=True, help_text="Why the condition exists, for the clinical team."
+        max_length=300, blank=True, help_text=_("Why the condition exists, for the clinical team.")
     )
     forbids_electro_stimulation = models.BooleanField(
-        default=False, help_text="Acupuncture: a session with electro-stimulation is refused (e.g. pacemaker)."
+        default=False, help_text=_("Acupuncture: a session with electro-stimulation is refused (e.g. pacemaker).")
     )
     max_exposure_seconds = models.PositiveIntegerField(
-        "longest exposure (seconds)",
+        _("longest exposure (seconds)"),
         null=True,
         blank=True,
-        help_text="If set, a session whose exposure (cold or needle retention) is longer is refused.",
+        help_text=_("If set, a session whose exposure (cold or needle retention) is longer is refused."),
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to stop offering it on new reviews.")
+    is_active = models.BooleanField(default=True, help_text=_("Untick to stop offering it on new reviews."))
 
     class Meta:
         ordering = ["name"]
@@ -239,21 +250,21 @@ class Review(models.Model):
     """
 
     class Decision(models.TextChoices):
-        CLEAR = "clear", "Cleared"
-        DECLINE = "decline", "Declined"
+        CLEAR = "clear", _("Cleared")
+        DECLINE = "decline", _("Declined")
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="reviews")
     modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="screening_reviews")
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    note = models.TextField(help_text="Why; the patient sees this note.")
+    note = models.TextField(help_text=_("Why; the patient sees this note."))
     contraindications = models.ManyToManyField(
-        Contraindication, related_name="reviews", help_text="The relative contraindications this decision covers."
+        Contraindication, related_name="reviews", help_text=_("The relative contraindications this decision covers.")
     )
     conditions = models.ManyToManyField(
         ClearanceCondition,
         blank=True,
         related_name="reviews",
-        help_text="Conditions of a clearance, enforced when a session is logged (e.g. manual needling only).",
+        help_text=_("Conditions of a clearance, enforced when a session is logged (e.g. manual needling only)."),
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
@@ -268,7 +279,11 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} {self.modality} for {self.submission.patient}"
+        return _("%(decision)s %(treatment)s for %(patient)s") % {
+            "decision": self.get_decision_display(),
+            "treatment": self.modality,
+            "patient": self.submission.patient,
+        }
 
     @property
     def decided_on(self) -> date:
@@ -280,9 +295,9 @@ class ConsentText(models.Model):
 
     modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="consent_texts")
     version = models.PositiveIntegerField()
-    body = models.TextField(help_text="What the patient reads: what happens, risks and side effects.")
+    body = models.TextField(help_text=_("What the patient reads: what happens, risks and side effects."))
     is_current = models.BooleanField(
-        default=False, help_text="The wording patients sign now; publishing a new one asks everyone to sign again."
+        default=False, help_text=_("The wording patients sign now; publishing a new one asks everyone to sign again.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -298,12 +313,24 @@ class ConsentText(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.modality} consent v{self.version}"
+        return _("%(treatment)s consent v%(version)s") % {"treatment": self.modality, "version": self.version}
+
+    def language_read(self, language: str | None) -> str:
+        """The language a patient reading this version in ``language`` actually read: English where the
+        version has no wording in ``language`` yet (the page fell back to it)."""
+        language = (language or settings.LANGUAGE_CODE).lower()  # no active language: the default one
+        code = next((code for code, _name in settings.LANGUAGES if code == language), None)
+        if code is None:  # "es-mx" read the Spanish, "en" the English
+            base = language.split("-")[0]
+            code = next((code for code, _name in settings.LANGUAGES if code.split("-")[0] == base), None)
+        if code is None or not getattr(self, build_localized_fieldname("body", code), ""):
+            return settings.LANGUAGE_CODE
+        return code
 
 
 class GuardianRelationship(models.TextChoices):
-    PARENT = "parent", "Parent"
-    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+    PARENT = "parent", _("Parent")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
 
 
 class Consent(models.Model):
@@ -311,24 +338,30 @@ class Consent(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
-    typed_name = models.CharField(max_length=150, help_text="The name the patient typed as a signature.")
+    typed_name = models.CharField(max_length=150, help_text=_("The name the patient typed as a signature."))
     guardian_name = models.CharField(
         max_length=150,
         blank=True,
-        help_text="Under-18s: the full name of the parent or legal guardian who consents with the patient.",
+        help_text=_("Under-18s: the full name of the parent or legal guardian who consents with the patient."),
     )
     guardian_relationship = models.CharField(
         max_length=20,
         choices=GuardianRelationship.choices,
         blank=True,
-        help_text="Under-18s: how the guardian is related to the patient.",
+        help_text=_("Under-18s: how the guardian is related to the patient."),
     )
     guardian_signature = models.CharField(
-        max_length=150, blank=True, help_text="Under-18s: the name the guardian typed as their signature."
+        max_length=150, blank=True, help_text=_("Under-18s: the name the guardian typed as their signature.")
+    )
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en-gb",
+        help_text=_("The language of the consent wording the patient read and signed."),
     )
     signed_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who entered the signature."
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text=_("Who entered the signature.")
     )
 
     history = HistoricalRecords()
@@ -346,7 +379,7 @@ class Consent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient} signed {self.consent_text}"
+        return _("%(patient)s signed %(consent)s") % {"patient": self.patient, "consent": self.consent_text}
 
     @property
     def has_guardian(self) -> bool:
@@ -368,26 +401,26 @@ class TreatmentHold(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_holds")
     family = models.CharField(
-        "treatment",
+        _("treatment"),
         max_length=20,
         choices=Modality.Kind.choices,
-        help_text="The kind of treatment held (every modality of this kind, e.g. both acupuncture visit types).",
+        help_text=_("The kind of treatment held (every modality of this kind, e.g. both acupuncture visit types)."),
     )
     reason = models.CharField(
-        max_length=300, help_text="What happened, e.g. 'Frostbite (severe) after the session on 3 May 2026'."
+        max_length=300, help_text=_("What happened, e.g. 'Frostbite (severe) after the session on 3 May 2026'.")
     )
     source = models.CharField(
         max_length=100,
-        help_text="What placed the hold, e.g. 'session log 42'; one hold per source.",
+        help_text=_("What placed the hold, e.g. 'session log 42'; one hold per source."),
     )
     placed_at = models.DateTimeField(default=timezone.now)
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The practitioner whose log placed the hold.",
+        help_text=_("The practitioner whose log placed the hold."),
     )
-    lifted_at = models.DateTimeField(null=True, blank=True, help_text="When a clinician's review lifted the hold.")
+    lifted_at = models.DateTimeField(null=True, blank=True, help_text=_("When a clinician's review lifted the hold."))
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -397,7 +430,7 @@ class TreatmentHold(models.Model):
         null=True,
         blank=True,
         related_name="lifted_holds",
-        help_text="The clearance that lifted the hold (its note says why).",
+        help_text=_("The clearance that lifted the hold (its note says why)."),
     )
 
     objects = TreatmentHoldQuerySet.as_manager()
@@ -416,7 +449,11 @@ class TreatmentHold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_family_display()} held for {self.patient}: {self.reason}"
+        return _("%(treatment)s held for %(patient)s: %(reason)s") % {
+            "treatment": self.get_family_display(),
+            "patient": self.patient,
+            "reason": self.reason,
+        }
 
     @property
     def is_open(self) -> bool:

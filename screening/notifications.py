@@ -15,6 +15,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
 from notifications.models import Reminder, ReminderSettings
@@ -150,7 +151,7 @@ def screening_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=ScreeningMessage.REVIEW_OUTCOME,
-            label="Screening review outcome",
+            label=gettext_lazy("Screening review outcome"),
             render=_review_outcome_message,
             still_wanted=_review_outcome_still_wanted,
             # The answer to the patient's screening: sent at once, as before the outbox carried it.
@@ -161,7 +162,7 @@ def screening_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=ScreeningMessage.TREATMENT_HOLD,
-            label="Treatment held after a severe reaction",
+            label=gettext_lazy("Treatment held after a severe reaction"),
             render=_treatment_hold_message,
             still_wanted=_treatment_hold_still_wanted,
             # Safety advice after a severe reaction: at once, in the quiet hours too.
@@ -172,7 +173,7 @@ def screening_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=ScreeningMessage.SCREENING_EXPIRING,
-            label="Screening about to expire",
+            label=gettext_lazy("Screening about to expire"),
             render=_expiry_message,
             still_wanted=_expiry_still_wanted,
         )

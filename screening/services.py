@@ -10,9 +10,14 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from modeltranslation.translator import translator
+from modeltranslation.utils import build_localized_fieldname
 
 from clinic.audit import audit_record
 from clinic.care_team import care_team_is_member
@@ -93,18 +98,26 @@ def submission_create(
         submitted_by.is_active
         and (submitted_by.is_clinic_admin or care_team_is_member(user=submitted_by, patient=patient))
     ):
-        raise ValidationError("Only the patient or their care team can answer these questions.", code="not_care_team")
+        raise ValidationError(
+            _("Only the patient or their care team can answer these questions."), code="not_care_team"
+        )
     questionnaire = questionnaire or Questionnaire.objects.current().first()
     if questionnaire is None or not questionnaire.is_current:
-        raise ValidationError("There is no current health questionnaire to answer.", code="no_questionnaire")
+        raise ValidationError(_("There is no current health questionnaire to answer."), code="no_questionnaire")
     questions = {q.pk: q for q in questionnaire.questions.all()}
     unknown = set(answers) - set(questions)
     if unknown:
-        raise ValidationError("Some answers are to questions that are not on the form.", code="unknown_question")
+        raise ValidationError(_("Some answers are to questions that are not on the form."), code="unknown_question")
     missing = [questions[pk] for pk in questions if answers.get(pk) is None]
     if missing:
         raise ValidationError(
-            "Please answer every question (%(count)s left).", code="missing_answer", params={"count": len(missing)}
+            ngettext(
+                "Please answer every question (%(count)s left).",
+                "Please answer every question (%(count)s left).",
+                len(missing),
+            ),
+            code="missing_answer",
+            params={"count": len(missing)},
         )
     if date_of_birth is not None and date_of_birth != patient.date_of_birth:
         date_of_birth_validate(date_of_birth)
@@ -149,20 +162,20 @@ def review_record(
     log enforces; a decline carries none.
     """
     if not by.is_practitioner:
-        raise ValidationError("Only clinic staff can review a screening.", code="not_staff")
+        raise ValidationError(_("Only clinic staff can review a screening."), code="not_staff")
     submission = Submission.objects.select_for_update().select_related("patient__user").get(pk=submission.pk)
     if not by.is_clinic_admin and not care_team_is_member(user=by, patient=submission.patient):
-        raise ValidationError("Only the patient's care team can review their screening.", code="not_care_team")
+        raise ValidationError(_("Only the patient's care team can review their screening."), code="not_care_team")
     latest = Submission.objects.filter(patient=submission.patient).newest_first().first()
     if latest != submission:
         raise ValidationError(
-            "The patient has changed their answers since; review the newest ones.", code="stale_submission"
+            _("The patient has changed their answers since; review the newest ones."), code="stale_submission"
         )
     if decision not in Review.Decision.values:
-        raise ValidationError("Choose clear or decline.", code="bad_decision")
+        raise ValidationError(_("Choose clear or decline."), code="bad_decision")
     note = note.strip()
     if not note:
-        raise ValidationError("Say why, in a note the patient will read.", code="note_required")
+        raise ValidationError(_("Say why, in a note the patient will read."), code="note_required")
     pending = review_pending_contraindications(
         patient=submission.patient, modality=modality, on_date=timezone.localdate()
     )
@@ -171,13 +184,13 @@ def review_record(
     )
     if not pending and not holds:
         raise ValidationError(
-            "Nothing in these answers needs a review for %(modality)s.",
+            _("Nothing in these answers needs a review for %(modality)s."),
             code="nothing_to_review",
             params={"modality": modality.name},
         )
     conditions = list(conditions)
     if conditions and decision != Review.Decision.CLEAR:
-        raise ValidationError("Conditions go with a clearance, not a decline.", code="conditions_on_decline")
+        raise ValidationError(_("Conditions go with a clearance, not a decline."), code="conditions_on_decline")
     review = Review.objects.create(
         submission=submission, modality=modality, decision=decision, note=note, decided_by=by
     )
@@ -263,23 +276,28 @@ def consent_sign(
     typed_name: str,
     agreed: bool,
     by: User,
+    language: str | None = None,
     guardian_name: str = "",
     guardian_relationship: str = "",
     guardian_signature: str = "",
 ) -> Consent:
     """Record the patient's signature on the current consent text of a modality; signing twice is a no-op.
 
+    The signature keeps the version and the language of the wording the patient read: ``language``
+    (default: the active one), or English when that language has no wording for this version yet
+    (the page showed the English fallback).
+
     A patient under 18 signs with a parent or legal guardian (name, relationship and the guardian's
     typed signature); a minor who signed alone before signs again with one.
     """
     if not consent_text.is_current:
-        raise ValidationError("This consent form has been replaced; please read the new one.", code="not_current")
+        raise ValidationError(_("This consent form has been replaced; please read the new one."), code="not_current")
     if not agreed:
-        raise ValidationError("Tick the box to say you agree.", code="not_agreed")
+        raise ValidationError(_("Tick the box to say you agree."), code="not_agreed")
     typed = " ".join(typed_name.split())
     if typed.casefold() != " ".join(patient.full_name.split()).casefold():
         raise ValidationError(
-            "Type your full name as it is on your account (%(name)s).",
+            _("Type your full name as it is on your account (%(name)s)."),
             code="name_mismatch",
             params={"name": patient.full_name},
         )
@@ -287,7 +305,14 @@ def consent_sign(
         patient=patient, name=guardian_name, relationship=guardian_relationship, signature=guardian_signature
     )
     consent, created = Consent.objects.get_or_create(
-        patient=patient, consent_text=consent_text, defaults={"typed_name": typed, "recorded_by": by, **guardian}
+        patient=patient,
+        consent_text=consent_text,
+        defaults={
+            "typed_name": typed,
+            "recorded_by": by,
+            "language": consent_text.language_read(language or get_language()),
+            **guardian,
+        },
     )
     if not created and guardian and not consent.has_guardian:
         for name, value in guardian.items():
@@ -303,29 +328,37 @@ def _guardian_check(*, patient: Patient, name: str, relationship: str, signature
     name, signature = " ".join(name.split()), " ".join(signature.split())
     if not name or relationship not in GuardianRelationship.values:
         raise ValidationError(
-            "You are under 18: a parent or guardian must sign with you (their name and how they are related to you).",
+            _(
+                "You are under 18: a parent or guardian must sign with you (their name and how they are related "
+                "to you)."
+            ),
             code="guardian_required",
         )
     if signature.casefold() != name.casefold():
         raise ValidationError(
-            "The guardian signs by typing their own full name (%(name)s).",
+            _("The guardian signs by typing their own full name (%(name)s)."),
             code="guardian_signature_mismatch",
             params={"name": name},
         )
     return {"guardian_name": name, "guardian_relationship": relationship, "guardian_signature": signature}
 
 
+def translated_field_names(model: type) -> list[str]:
+    """Every language's column of ``model``'s translated texts, e.g. ``title_en_gb``, ``title_es``."""
+    fields = translator.get_options_for_model(model).fields
+    return [build_localized_fieldname(name, language[0]) for name in fields for language in settings.LANGUAGES]
+
+
 @transaction.atomic
 def questionnaire_copy(*, questionnaire: Questionnaire) -> Questionnaire:
     """A new, not yet current version with the same questions, to edit before publishing."""
     latest = Questionnaire.objects.select_for_update().order_by("-version").first()
-    copy = Questionnaire.objects.create(
-        version=(latest.version if latest else 0) + 1,
-        title=questionnaire.title,
-        introduction=questionnaire.introduction,
-        valid_months=questionnaire.valid_months,
-        is_current=False,
+    copy = Questionnaire(
+        version=(latest.version if latest else 0) + 1, valid_months=questionnaire.valid_months, is_current=False
     )
+    for field in translated_field_names(Questionnaire):  # every language's wording, not only the active one's
+        setattr(copy, field, getattr(questionnaire, field))
+    copy.save()
     for question in questionnaire.questions.prefetch_related("contraindications"):
         contraindications = list(question.contraindications.all())
         question.pk = None

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import PatientRequiredMixin, PractitionerRequiredMixin
@@ -60,7 +62,7 @@ class _ScreenedPatientAccessMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.load_screened_patient(**kwargs)
         if not screening_patient_visible_to(request.user, self.patient):
-            raise Http404("No such patient.")
+            raise Http404(_("No such patient."))
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
@@ -93,7 +95,7 @@ class _QuestionnaireFormMixin:
     def dispatch_questionnaire(self) -> None:
         self.questionnaire = questionnaire_current()
         if self.questionnaire is None:
-            raise Http404("No health questionnaire is published yet.")
+            raise Http404(_("No health questionnaire is published yet."))
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()  # type: ignore[misc]
@@ -133,7 +135,9 @@ class QuestionnaireView(PatientRequiredMixin, _QuestionnaireFormMixin, FormView)
         return self.patient
 
     def get_success_url(self) -> str:
-        messages.success(self.request, "Thank you, your answers are saved. Here is what they mean for each treatment.")
+        messages.success(
+            self.request, _("Thank you, your answers are saved. Here is what they mean for each treatment.")
+        )
         return reverse("screening:mine")
 
 
@@ -159,7 +163,7 @@ class ConsentView(PatientRequiredMixin, FormView):
         self.modality = get_object_or_404(Modality.objects.active(), slug=kwargs["slug"])
         self.consent_text = consent_text_current(modality=self.modality)
         if self.consent_text is None:
-            raise Http404("This treatment has no consent form yet.")
+            raise Http404(_("This treatment has no consent form yet."))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -187,6 +191,7 @@ class ConsentView(PatientRequiredMixin, FormView):
                 typed_name=form.cleaned_data["typed_name"],
                 agreed=form.cleaned_data["agreed"],
                 by=self.request.user,
+                language=get_language(),
                 guardian_name=form.cleaned_data.get("guardian_name", ""),
                 guardian_relationship=form.cleaned_data.get("guardian_relationship", ""),
                 guardian_signature=form.cleaned_data.get("guardian_signature", ""),
@@ -195,7 +200,10 @@ class ConsentView(PatientRequiredMixin, FormView):
             field = {"name_mismatch": "typed_name", "guardian_signature_mismatch": "guardian_signature"}.get(error.code)
             form.add_error(field, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Thank you, your consent for {self.modality.name.lower()} is recorded.")
+        messages.success(
+            self.request,
+            _("Thank you, your consent for %(treatment)s is recorded.") % {"treatment": self.modality.name.lower()},
+        )
         return redirect("screening:mine")
 
 
@@ -288,10 +296,10 @@ class ReviewView(
                     target=review,
                     description=f"Screening {review.get_decision_display().lower()} for {review.modality}",
                 )
-                messages.success(request, "Decision recorded; the patient will get an email.")
+                messages.success(request, _("Decision recorded; the patient will get an email."))
                 return redirect("screening:review", pk=self.submission.pk)
         if "modality" in form.errors:
-            messages.error(request, "That treatment is not waiting for a review on these answers.")
+            messages.error(request, _("That treatment is not waiting for a review on these answers."))
         return self.render_to_response(self.get_context_data(posted_form=form), status=400)
 
 
@@ -314,7 +322,9 @@ class PatientScreeningView(
         context = super().get_context_data(**kwargs)
         patient = self.patient
         context.update(
-            self.screening_context(patient=patient, submission=screening_current_submission(patient=patient))
+            self.screening_context(patient=patient, submission=screening_current_submission(patient=patient)),
+            # The signatures with the version and the language each was read and signed in.
+            consents=Consent.objects.filter(patient=patient).select_related("consent_text__modality"),
         )
         return context
 
@@ -356,5 +366,5 @@ class PractitionerQuestionnaireView(
         return context
 
     def get_success_url(self) -> str:
-        messages.success(self.request, f"Answers saved for {self.patient.full_name}.")
+        messages.success(self.request, _("Answers saved for %(name)s.") % {"name": self.patient.full_name})
         return reverse("screening:patient", kwargs={"patient_id": self.patient.pk})

@@ -13,6 +13,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import AuditedClinicalAdminMixin
@@ -68,11 +70,13 @@ class SessionLogAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, SimpleHisto
     inlines = [AdverseEventInline, AmendmentInline]
     readonly_fields = ("amend_link",)
 
-    @admin.display(description="Change this record")
+    @admin.display(description=_("Change this record"))
     def amend_link(self, obj: SessionLog) -> str:
         return format_html(
-            '<a href="{}">Amend on the clinic pages</a> (keeps the earlier version and the reason)',
+            '<a href="{}">{}</a> {}',
             reverse("treatments:log_amend", args=[obj.pk]),
+            _("Amend on the clinic pages"),
+            _("(keeps the earlier version and the reason)"),
         )
 
 
@@ -123,14 +127,14 @@ class OutcomeSettingsAdmin(admin.ModelAdmin):
         return False
 
 
-class InstrumentItemInline(admin.TabularInline):
+class InstrumentItemInline(TranslationTabularInline):
     model = InstrumentItem
     extra = 1
     fields = ("position", "text", "min_label", "max_label")
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin):
+class InstrumentAdmin(TranslationAdmin):
     """A clinic adds a questionnaire it may use (e.g. one it holds a licence for) here, without code."""
 
     admin_section = "Catalogue"
@@ -164,7 +168,7 @@ class ReliefCheckInAdmin(AuditedClinicalAdminMixin, ReadOnlyAdminMixin, admin.Mo
 
 
 @admin.register(ColdApplicationMethod)
-class ColdApplicationMethodAdmin(admin.ModelAdmin):
+class ColdApplicationMethodAdmin(TranslationAdmin):
     admin_section = "Catalogue"
     list_display = (
         "name",

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.models import CarePlan
 from bookings.services.plans import care_plan_relief_record
@@ -156,11 +157,11 @@ def questionnaire_from_token(*, token: str) -> QuestionnaireRequest:
             .get(pk=data["q"])
         )
     except (signing.BadSignature, QuestionnaireRequest.DoesNotExist, KeyError, TypeError):
-        raise LinkRefused("This link is not valid. Please use the link in your latest message.") from None
+        raise LinkRefused(_("This link is not valid. Please use the link in your latest message.")) from None
     if questionnaire.is_answered:
-        raise LinkRefused("This questionnaire has already been answered. Thank you!", gone=True)
+        raise LinkRefused(_("This questionnaire has already been answered. Thank you!"), gone=True)
     if questionnaire.expires_at <= timezone.now():
-        raise LinkRefused("This link has expired. We will send you the next questionnaire in time.", gone=True)
+        raise LinkRefused(_("This link has expired. We will send you the next questionnaire in time."), gone=True)
     return questionnaire
 
 
@@ -172,7 +173,7 @@ def questionnaire_answer(*, token: str, answers: list[int]) -> QuestionnaireRequ
         QuestionnaireRequest.objects.select_for_update().select_related("instrument").get(pk=questionnaire.pk)
     )
     if questionnaire.is_answered:
-        raise LinkRefused("This questionnaire has already been answered. Thank you!", gone=True)
+        raise LinkRefused(_("This questionnaire has already been answered. Thank you!"), gone=True)
     instrument = questionnaire.instrument
     items = list(instrument.items.all())
     if len(answers) != len(items) or any(
@@ -181,7 +182,10 @@ def questionnaire_answer(*, token: str, answers: list[int]) -> QuestionnaireRequ
         or not instrument.scale_min <= answer <= instrument.scale_max
         for answer in answers
     ):
-        raise ValueError(f"Give one whole number from {instrument.scale_min} to {instrument.scale_max} per question.")
+        raise ValueError(
+            _("Give one whole number from %(low)s to %(high)s per question.")
+            % {"low": instrument.scale_min, "high": instrument.scale_max}
+        )
     questionnaire.answers = list(answers)
     questionnaire.score = instrument.score(answers)
     questionnaire.answered_at = timezone.now()
@@ -258,11 +262,11 @@ def checkin_from_token(*, token: str) -> tuple[ReliefCheckIn, int]:
         checkin = ReliefCheckIn.objects.select_related("patient__user", "session_log").get(pk=data["c"])
         pain = int(data["p"])
     except (signing.BadSignature, ReliefCheckIn.DoesNotExist, KeyError, TypeError, ValueError):
-        raise LinkRefused("This link is not valid. Please use the link in your latest message.") from None
+        raise LinkRefused(_("This link is not valid. Please use the link in your latest message.")) from None
     if not 0 <= pain <= 10:
-        raise LinkRefused("This link is not valid. Please use the link in your latest message.")
+        raise LinkRefused(_("This link is not valid. Please use the link in your latest message."))
     if checkin.expires_at <= timezone.now():
-        raise LinkRefused("This check-in has closed. Thank you all the same.", gone=True)
+        raise LinkRefused(_("This check-in has closed. Thank you all the same."), gone=True)
     return checkin, pain
 
 

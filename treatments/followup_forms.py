@@ -9,6 +9,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from treatments.models import Instrument
 
@@ -26,13 +27,19 @@ class QuestionnaireAnswerForm(forms.Form):
                 choices=scale,
                 coerce=int,
                 widget=forms.RadioSelect,
-                help_text=f"{instrument.scale_min} = {item.min_label}; {instrument.scale_max} = {item.max_label}.",
-                error_messages={"required": "Choose a number for this question."},
+                help_text=_("%(low)s = %(low_label)s; %(high)s = %(high_label)s.")
+                % {
+                    "low": instrument.scale_min,
+                    "low_label": item.min_label,
+                    "high": instrument.scale_max,
+                    "high_label": item.max_label,
+                },
+                error_messages={"required": _("Choose a number for this question.")},
             )
         self.helper = FormHelper()
         self.helper.form_id = "questionnaire-form"
         self.helper.layout = Layout(*[InlineRadios(name) for name in self.fields])
-        self.helper.add_input(Submit("send", "Send my answers", css_class="btn-lg w-100"))
+        self.helper.add_input(Submit("send", _("Send my answers"), css_class="btn-lg w-100"))
 
     def answers(self) -> list[int]:
         return [self.cleaned_data[f"item_{item.position}"] for item in self.items]
@@ -40,21 +47,21 @@ class QuestionnaireAnswerForm(forms.Form):
 
 class ReliefCadenceForm(forms.Form):
     min_days = forms.IntegerField(
-        label="Shortest interval (days)",
+        label=_("Shortest interval (days)"),
         min_value=1,
         max_value=365,
-        help_text="The next session is never due sooner than this after the last one.",
+        help_text=_("The next session is never due sooner than this after the last one."),
     )
     max_days = forms.IntegerField(
-        label="Longest interval (days)",
+        label=_("Longest interval (days)"),
         min_value=1,
         max_value=365,
-        help_text="The next session is never due later than this after the last one.",
+        help_text=_("The next session is never due later than this after the last one."),
     )
     locked = forms.BooleanField(
-        label="Keep the plan's own interval",
+        label=_("Keep the plan's own interval"),
         required=False,
-        help_text="Ticked: the check-ins are shown but do not move the next due date.",
+        help_text=_("Ticked: the check-ins are shown but do not move the next due date."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -66,10 +73,10 @@ class ReliefCadenceForm(forms.Form):
             Div("max_days", css_class="col-sm-4"),
             Div("locked", css_class="col-12"),
         )
-        self.helper.add_input(Submit("save", "Save cadence", css_class="btn-sm"))
+        self.helper.add_input(Submit("save", _("Save cadence"), css_class="btn-sm"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("min_days") and data.get("max_days") and data["max_days"] < data["min_days"]:
-            self.add_error("max_days", "Must not be shorter than the shortest interval.")
+            self.add_error("max_days", _("Must not be shorter than the shortest interval."))
         return data

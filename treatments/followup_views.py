@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
 from bookings.models import CarePlan
@@ -90,7 +91,7 @@ class ReliefCadenceView(PractitionerRequiredMixin, View):
         form = ReliefCadenceForm(request.POST)
         if not form.is_valid():
             problems = " ".join(error for errors in form.errors.values() for error in errors)
-            messages.error(request, f"Cadence not saved: {problems}")
+            messages.error(request, _("Cadence not saved: %(problems)s") % {"problems": problems})
             return redirect("treatments:patient_chart", pk=plan.patient_id)
         try:
             care_plan_relief_settings_set(
@@ -103,7 +104,7 @@ class ReliefCadenceView(PractitionerRequiredMixin, View):
         except CarePlanRefused as refusal:
             messages.error(request, str(refusal))
         else:
-            messages.success(request, "Cadence saved.")
+            messages.success(request, _("Cadence saved."))
         return redirect("treatments:patient_chart", pk=plan.patient_id)
 
 

@@ -15,6 +15,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.forms.utils import ErrorDict, ErrorList
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import CalendarDateField, DateInput
 from clinic.models import Resource
@@ -30,9 +32,9 @@ from treatments.models import (
 COMMON_FIELDS = ("pain_before", "pain_after", "duration_minutes", "pain_location")
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 KIND_TITLES = {
-    KIND_WBC: "Whole-body cryotherapy",
-    KIND_LOCAL: "Localized cryotherapy",
-    KIND_ACUPUNCTURE: "Acupuncture",
+    KIND_WBC: _("Whole-body cryotherapy"),
+    KIND_LOCAL: _("Localized cryotherapy"),
+    KIND_ACUPUNCTURE: _("Acupuncture"),
 }
 
 
@@ -53,10 +55,10 @@ class SessionLogForm(forms.ModelForm):
     """The log for one session; pass a pre-filled instance (``session_log_prepare``)."""
 
     reason = forms.CharField(
-        label="Reason for the amendment",
+        label=_("Reason for the amendment"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text="Required: this record is signed, so the earlier version is kept with your reason.",
+        help_text=_("Required: this record is signed, so the earlier version is kept with your reason."),
     )
 
     class Meta:
@@ -74,8 +76,8 @@ class SessionLogForm(forms.ModelForm):
             "points_used": forms.Textarea(attrs={"rows": 2}),
         }
         error_messages = {
-            "pain_before": {"invalid_choice": "Pain is scored as a whole number from 0 to 10."},
-            "pain_after": {"invalid_choice": "Pain is scored as a whole number from 0 to 10."},
+            "pain_before": {"invalid_choice": _("Pain is scored as a whole number from 0 to 10.")},
+            "pain_after": {"invalid_choice": _("Pain is scored as a whole number from 0 to 10.")},
         }
 
     def __init__(self, *args: Any, amending: bool = False, **kwargs: Any) -> None:
@@ -98,7 +100,7 @@ class SessionLogForm(forms.ModelForm):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(
-                "Pain and session",
+                _("Pain and session"),
                 InlineRadios("pain_before"),
                 InlineRadios("pain_after"),
                 Div(
@@ -108,7 +110,7 @@ class SessionLogForm(forms.ModelForm):
                 ),
             ),
             Fieldset(KIND_TITLES[kind], *SessionLog.KIND_FIELDS[kind]),
-            Fieldset("Notes (SOAP)", *SOAP_FIELDS),
+            Fieldset(_("Notes (SOAP)"), *SOAP_FIELDS),
             *(["reason"] if "reason" in self.fields else []),
         )
 
@@ -120,56 +122,70 @@ class SessionLogForm(forms.ModelForm):
             low, high = modality.exposure_min_seconds, modality.exposure_max_seconds
             if kind == KIND_ACUPUNCTURE:
                 self.fields["exposure_seconds"] = MinutesField(
-                    label="Needle retention (minutes)",
+                    label=_("Needle retention (minutes)"),
                     min_value=1,
-                    help_text=f"Usually {low // 60}-{high // 60} minutes.",
+                    help_text=_("Usually %(low)s-%(high)s minutes.") % {"low": low // 60, "high": high // 60},
                 )
             else:
                 field = self.fields["exposure_seconds"]
-                field.label = "Exposure (seconds)" if kind == KIND_WBC else "Cold applied for (seconds)"
+                field.label = _("Exposure (seconds)") if kind == KIND_WBC else _("Cold applied for (seconds)")
                 if kind == KIND_LOCAL:
                     field.help_text = "; ".join(
-                        f"{method.name} ({method.temperature_from_c} to {method.temperature_to_c} °C): "
-                        f"{method.exposure_min_seconds}-{method.exposure_max_seconds} seconds"
+                        _("%(method)s (%(low)s to %(high)s °C): %(shortest)s-%(longest)s seconds")
+                        % {
+                            "method": method.name,
+                            "low": formats.localize(method.temperature_from_c),
+                            "high": formats.localize(method.temperature_to_c),
+                            "shortest": method.exposure_min_seconds,
+                            "longest": method.exposure_max_seconds,
+                        }
                         for method in ColdApplicationMethod.objects.filter(is_active=True)
                     )
                 else:
-                    field.help_text = f"Between {low} and {high} seconds for this treatment."
+                    field.help_text = _("Between %(low)s and %(high)s seconds for this treatment.") % {
+                        "low": low,
+                        "high": high,
+                    }
                 field.widget.attrs.update({"inputmode": "numeric"})
         if "temperature_c" in self.fields:
             field = self.fields["temperature_c"]
-            field.label = "Chamber temperature (°C)" if kind == KIND_WBC else "Device temperature (°C)"
+            field.label = _("Chamber temperature (°C)") if kind == KIND_WBC else _("Device temperature (°C)")
             device = self.instance.resource
             if device and device.temperature_min_c is not None:
-                field.help_text = (
-                    f"{device} works between {device.temperature_min_c} and {device.temperature_max_c} °C."
-                )
+                field.help_text = _("%(device)s works between %(low)s and %(high)s °C.") % {
+                    "device": device,
+                    "low": formats.localize(device.temperature_min_c),
+                    "high": formats.localize(device.temperature_max_c),
+                }
         if kind == KIND_WBC:
             for name in ("bp_systolic", "bp_diastolic"):
                 self.fields[name].widget.attrs.update({"inputmode": "numeric"})
-            self.fields["bp_systolic"].help_text = (
-                f"Measured just before entry; above {self.instance.bp_systolic_max}/"
-                f"{self.instance.bp_diastolic_max} the session must not start."
-            )
+            self.fields["bp_systolic"].help_text = _(
+                "Measured just before entry; above %(systolic)s/%(diastolic)s the session must not start."
+            ) % {"systolic": self.instance.bp_systolic_max, "diastolic": self.instance.bp_diastolic_max}
             go = forms.BooleanField(
-                label="Go: the patient confirms nothing has changed since their screening",
+                label=_("Go: the patient confirms nothing has changed since their screening"),
                 required=True,
-                help_text="No new illness, medication, injury, pregnancy or symptoms. If anything changed, "
-                "do not start: the screening must be reviewed first.",
+                help_text=_(
+                    "No new illness, medication, injury, pregnancy or symptoms. If anything changed, "
+                    "do not start: the screening must be reviewed first."
+                ),
                 error_messages={
-                    "required": "Confirm nothing changed since screening, or do not start the session "
-                    "and have the screening reviewed."
+                    "required": _(
+                        "Confirm nothing changed since screening, or do not start the session "
+                        "and have the screening reviewed."
+                    )
                 },
             )
             self.fields["unchanged_since_screening"] = go
         if kind == KIND_LOCAL:
             self.fields["resource"].queryset = Resource.objects.filter(kind=Resource.Kind.DEVICE, is_active=True)
-            self.fields["resource"].label = "Device"
+            self.fields["resource"].label = _("Device")
         if kind == KIND_ACUPUNCTURE:
             self.fields["needle_count"].widget.attrs.update({"inputmode": "numeric"})
             self.fields["electro_stimulation"] = forms.TypedChoiceField(
-                label="Electro-stimulation used",
-                choices=[("no", "No"), ("yes", "Yes")],
+                label=_("Electro-stimulation used"),
+                choices=[("no", _("No")), ("yes", _("Yes"))],
                 coerce=lambda value: value == "yes",
                 widget=forms.RadioSelect,
                 initial="no",
@@ -206,7 +222,7 @@ class AdverseEventForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "Choose the event…"), *AdverseEvent.Kind.choices]
+        self.fields["kind"].choices = [("", _("Choose the event…")), *AdverseEvent.Kind.choices]
         # A blank extra row may stay blank, so its fields are shown without "*"; once
         # anything is typed in it, clean() asks for the same fields as before.
         self.needed_once_started = [name for name, field in self.fields.items() if field.required]
@@ -301,10 +317,10 @@ class AdverseEventFormSetHelper(FormHelper):
 
 
 class ReportFilterForm(forms.Form):
-    date_from = CalendarDateField(label="From", widget=DateInput())
-    date_to = CalendarDateField(label="To", widget=DateInput())
+    date_from = CalendarDateField(label=_("From"), widget=DateInput())
+    date_to = CalendarDateField(label=_("To"), widget=DateInput())
     group_by = forms.ChoiceField(
-        label="Per", choices=[("modality", "Treatment"), ("practitioner", "Practitioner")], initial="modality"
+        label=_("Per"), choices=[("modality", _("Treatment")), ("practitioner", _("Practitioner"))], initial="modality"
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -317,12 +333,12 @@ class ReportFilterForm(forms.Form):
             Div("date_to", css_class="col-sm-3"),
             Div("group_by", css_class="col-sm-3"),
         )
-        self.helper.add_input(Submit("submit", "Show", css_class="ms-2"))
+        self.helper.add_input(Submit("submit", _("Show"), css_class="ms-2"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The start date must be on or before the end date.", code="order")
+            raise forms.ValidationError(_("The start date must be on or before the end date."), code="order")
         if data.get("date_from") and data.get("date_to") and (data["date_to"] - data["date_from"]).days > 3660:
-            raise forms.ValidationError("Choose a range of at most ten years.", code="too_long")
+            raise forms.ValidationError(_("Choose a range of at most ten years."), code="too_long")
         return data

@@ -32,8 +32,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clinic.clinic_time import format_when
 from clinic.models import Modality, Patient, Practitioner, Resource, SingletonSettings
 from screening.services import clearance_in_force
 
@@ -51,22 +55,22 @@ class SafetyThresholds(SingletonSettings):
     """Clinic-wide safety limits the admin may tune; a single row (pk 1)."""
 
     wbc_systolic_max = models.PositiveSmallIntegerField(
-        "highest systolic pressure for whole-body cryotherapy (mmHg)",
+        _("highest systolic pressure for whole-body cryotherapy (mmHg)"),
         default=160,
         validators=[MinValueValidator(90), MaxValueValidator(220)],
-        help_text="A pre-session systolic reading above this blocks the whole-body session.",
+        help_text=_("A pre-session systolic reading above this blocks the whole-body session."),
     )
     wbc_diastolic_max = models.PositiveSmallIntegerField(
-        "highest diastolic pressure for whole-body cryotherapy (mmHg)",
+        _("highest diastolic pressure for whole-body cryotherapy (mmHg)"),
         default=100,
         validators=[MinValueValidator(50), MaxValueValidator(140)],
-        help_text="A pre-session diastolic reading above this blocks the whole-body session.",
+        help_text=_("A pre-session diastolic reading above this blocks the whole-body session."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "safety thresholds"
-        verbose_name_plural = "safety thresholds"
+        verbose_name = _("safety thresholds")
+        verbose_name_plural = _("safety thresholds")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="safety_thresholds_single_row")]
 
     def __str__(self) -> str:
@@ -91,35 +95,35 @@ class ColdApplicationMethod(models.Model):
     which method's bounds apply, so 15 minutes at -160 °C is refused.
     """
 
-    name = models.CharField(max_length=100, unique=True, help_text="e.g. 'Cryogenic spray or cold air'.")
+    name = models.CharField(max_length=100, unique=True, help_text=_("e.g. 'Cryogenic spray or cold air'."))
     temperature_from_c = models.DecimalField(
-        "temperature from (°C)",
+        _("temperature from (°C)"),
         max_digits=5,
         decimal_places=1,
-        help_text="Coldest reading (inclusive) this method covers.",
+        help_text=_("Coldest reading (inclusive) this method covers."),
     )
     temperature_to_c = models.DecimalField(
-        "temperature up to (°C)",
+        _("temperature up to (°C)"),
         max_digits=5,
         decimal_places=1,
-        help_text="Warmest reading (inclusive) this method covers; bands of active methods should not overlap.",
+        help_text=_("Warmest reading (inclusive) this method covers; bands of active methods should not overlap."),
     )
     exposure_min_seconds = models.PositiveIntegerField(
-        "shortest exposure (seconds)", help_text="Shortest time the cold is applied with this method."
+        _("shortest exposure (seconds)"), help_text=_("Shortest time the cold is applied with this method.")
     )
     exposure_max_seconds = models.PositiveIntegerField(
-        "longest exposure (seconds)", help_text="Longest safe time the cold is applied with this method."
+        _("longest exposure (seconds)"), help_text=_("Longest safe time the cold is applied with this method.")
     )
     source = models.CharField(
-        max_length=200, blank=True, help_text="Where the bounds come from, e.g. 'Article 002' or 'common practice'."
+        max_length=200, blank=True, help_text=_("Where the bounds come from, e.g. 'Article 002' or 'common practice'.")
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to stop using this method's bounds.")
+    is_active = models.BooleanField(default=True, help_text=_("Untick to stop using this method's bounds."))
 
     objects = ColdApplicationMethodQuerySet.as_manager()
 
     class Meta:
         ordering = ["temperature_from_c"]
-        verbose_name = "cold application method"
+        verbose_name = _("cold application method")
         constraints = [
             models.CheckConstraint(
                 condition=Q(temperature_to_c__gte=F("temperature_from_c")), name="cold_method_band_ordered"
@@ -152,21 +156,21 @@ class SessionLog(models.Model):
     """What happened in one treatment session, as the practitioner recorded it."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
 
     class PainLocation(models.TextChoices):
-        LOWER_BACK = "lower_back", "Lower back"
-        MID_BACK = "mid_back", "Mid back"
-        UPPER_BACK = "upper_back", "Upper back"
-        NECK = "neck", "Neck"
-        OTHER = "other", "Other"
+        LOWER_BACK = "lower_back", _("Lower back")
+        MID_BACK = "mid_back", _("Mid back")
+        UPPER_BACK = "upper_back", _("Upper back")
+        NECK = "neck", _("Neck")
+        OTHER = "other", _("Other")
 
     appointment = models.OneToOneField(
         "bookings.Appointment",
         on_delete=models.PROTECT,
         related_name="session_log",
-        help_text="The appointment this session was delivered in; one log per appointment.",
+        help_text=_("The appointment this session was delivered in; one log per appointment."),
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="session_logs")
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="session_logs")
@@ -175,7 +179,7 @@ class SessionLog(models.Model):
         max_length=20,
         choices=Modality.Kind.choices,
         editable=False,
-        help_text="Copied from the modality so the database can check the readings this kind needs.",
+        help_text=_("Copied from the modality so the database can check the readings this kind needs."),
     )
     resource = models.ForeignKey(
         Resource,
@@ -183,70 +187,70 @@ class SessionLog(models.Model):
         null=True,
         blank=True,
         related_name="session_logs",
-        verbose_name="device",
-        help_text="Chamber or device used; its temperature range bounds the temperature reading.",
+        verbose_name=_("device"),
+        help_text=_("Chamber or device used; its temperature range bounds the temperature reading."),
     )
-    started_at = models.DateTimeField(db_index=True, help_text="When the session started.")
+    started_at = models.DateTimeField(db_index=True, help_text=_("When the session started."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
 
     # --- Common readings ---------------------------------------------------------
     pain_before = models.PositiveSmallIntegerField(
-        "pain before (0-10)",
+        _("pain before (0-10)"),
         choices=PAIN_SCORES,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
-        help_text="Patient's own rating before treatment: 0 no pain, 10 worst pain imaginable.",
+        help_text=_("Patient's own rating before treatment: 0 no pain, 10 worst pain imaginable."),
     )
     pain_after = models.PositiveSmallIntegerField(
-        "pain after (0-10)",
+        _("pain after (0-10)"),
         choices=PAIN_SCORES,
         validators=[MinValueValidator(0), MaxValueValidator(10)],
-        help_text="Patient's own rating straight after treatment.",
+        help_text=_("Patient's own rating straight after treatment."),
     )
     duration_minutes = models.PositiveSmallIntegerField(
-        "actual session length (minutes)",
+        _("actual session length (minutes)"),
         validators=[MinValueValidator(1), MaxValueValidator(240)],
-        help_text="From arrival in the room to the end of the session.",
+        help_text=_("From arrival in the room to the end of the session."),
     )
     pain_location = models.CharField(max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK)
-    subjective = models.TextField(blank=True, help_text="S: what the patient reports (pain, sleep, function).")
-    objective = models.TextField(blank=True, help_text="O: what you observed or measured.")
-    assessment = models.TextField(blank=True, help_text="A: your clinical reading of progress.")
-    plan = models.TextField(blank=True, help_text="P: what happens next (next session, advice, referral).")
+    subjective = models.TextField(blank=True, help_text=_("S: what the patient reports (pain, sleep, function)."))
+    objective = models.TextField(blank=True, help_text=_("O: what you observed or measured."))
+    assessment = models.TextField(blank=True, help_text=_("A: your clinical reading of progress."))
+    plan = models.TextField(blank=True, help_text=_("P: what happens next (next session, advice, referral)."))
 
     # --- Cryotherapy (whole-body and localized) ---------------------------------------
     temperature_c = models.DecimalField(
-        "temperature (°C)",
+        _("temperature (°C)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Chamber or device temperature during treatment.",
+        help_text=_("Chamber or device temperature during treatment."),
     )
     exposure_seconds = models.PositiveIntegerField(
-        "exposure (seconds)",
+        _("exposure (seconds)"),
         null=True,
         blank=True,
-        help_text="Time in the chamber, cold applied to the area, or needles retained.",
+        help_text=_("Time in the chamber, cold applied to the area, or needles retained."),
     )
     # --- Whole-body cryotherapy ------------------------------------------------------
     bp_systolic = models.PositiveSmallIntegerField(
-        "blood pressure before, systolic (mmHg)", null=True, blank=True, help_text="Measured just before entry."
+        _("blood pressure before, systolic (mmHg)"), null=True, blank=True, help_text=_("Measured just before entry.")
     )
-    bp_diastolic = models.PositiveSmallIntegerField("blood pressure before, diastolic (mmHg)", null=True, blank=True)
+    bp_diastolic = models.PositiveSmallIntegerField(_("blood pressure before, diastolic (mmHg)"), null=True, blank=True)
     unchanged_since_screening = models.BooleanField(
-        "nothing changed since screening",
+        _("nothing changed since screening"),
         null=True,
         blank=True,
-        help_text="Patient confirms no new illness, medication, injury or pregnancy since their screening.",
+        help_text=_("Patient confirms no new illness, medication, injury or pregnancy since their screening."),
     )
     # --- Localized cryotherapy ---------------------------------------------------------
-    body_area = models.CharField(max_length=100, blank=True, help_text="Area treated, e.g. 'left lumbar, L4-L5'.")
+    body_area = models.CharField(max_length=100, blank=True, help_text=_("Area treated, e.g. 'left lumbar, L4-L5'."))
     # --- Acupuncture ---------------------------------------------------------------
-    points_used = models.TextField(blank=True, help_text="Acupuncture points needled, e.g. 'BL23, BL25, GB30'.")
+    points_used = models.TextField(blank=True, help_text=_("Acupuncture points needled, e.g. 'BL23, BL25, GB30'."))
     needle_count = models.PositiveSmallIntegerField(
-        "number of needles", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("number of needles"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
-    electro_stimulation = models.BooleanField("electro-stimulation used", null=True, blank=True)
+    electro_stimulation = models.BooleanField(_("electro-stimulation used"), null=True, blank=True)
     cold_method = models.ForeignKey(
         ColdApplicationMethod,
         on_delete=models.PROTECT,
@@ -254,8 +258,8 @@ class SessionLog(models.Model):
         blank=True,
         editable=False,
         related_name="session_logs",
-        verbose_name="cold application method",
-        help_text="Localized cryotherapy: the method whose exposure bounds applied, chosen by the temperature.",
+        verbose_name=_("cold application method"),
+        help_text=_("Localized cryotherapy: the method whose exposure bounds applied, chosen by the temperature."),
     )
 
     # --- Limits in force when logged (copied, not edited) -------------------------------
@@ -270,7 +274,7 @@ class SessionLog(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Staff member who entered the log.",
+        help_text=_("Staff member who entered the log."),
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
@@ -425,9 +429,9 @@ class SessionLog(models.Model):
             fractional = isinstance(value, float | Decimal) and value != int(value)
             if isinstance(value, bool) or fractional:
                 message = (
-                    "Pain is scored as a whole number from 0 to 10."
+                    gettext("Pain is scored as a whole number from 0 to 10.")
                     if field.name in ("pain_before", "pain_after")
-                    else f"Enter the {field.verbose_name} as a whole number."
+                    else gettext("Enter the %(field)s as a whole number.") % {"field": field.verbose_name}
                 )
                 errors[field.name] = [message]
         try:
@@ -452,7 +456,7 @@ class SessionLog(models.Model):
             value = getattr(self, field if field != "resource" else "resource_id")
             if value is None or value == "":
                 label = self._meta.get_field(field).verbose_name
-                refuse(field, f"Enter the {label} for this session.")
+                refuse(field, gettext("Enter the %(field)s for this session.") % {"field": label})
 
         if kind == KIND_LOCAL and self.temperature_c is not None:
             self._cold_method_apply(refuse)
@@ -463,20 +467,35 @@ class SessionLog(models.Model):
                 if kind == KIND_LOCAL and self.cold_method is not None:
                     refuse(
                         "exposure_seconds",
-                        f"{self.cold_method.name} at {self.temperature_c} °C is applied for {low}-{high} seconds; "
-                        f"{value} seconds is outside that. Check the timer and the temperature.",
+                        gettext(
+                            "%(method)s at %(temperature)s °C is applied for %(low)s-%(high)s seconds; "
+                            "%(value)s seconds is outside that. Check the timer and the temperature."
+                        )
+                        % {
+                            "method": self.cold_method.name,
+                            "temperature": formats.localize(self.temperature_c),
+                            "low": low,
+                            "high": high,
+                            "value": value,
+                        },
                     )
                 elif kind == KIND_ACUPUNCTURE:
                     refuse(
                         "exposure_seconds",
-                        f"Needle retention of {value // 60} minutes is outside this treatment's "
-                        f"{low // 60}-{high // 60} minutes.",
+                        gettext(
+                            "Needle retention of %(value)s minutes is outside this treatment's "
+                            "%(low)s-%(high)s minutes."
+                        )
+                        % {"value": value // 60, "low": low // 60, "high": high // 60},
                     )
                 else:
                     refuse(
                         "exposure_seconds",
-                        f"An exposure of {value} seconds is outside this treatment's {low}-{high} seconds; "
-                        "check the timer reading.",
+                        gettext(
+                            "An exposure of %(value)s seconds is outside this treatment's %(low)s-%(high)s seconds; "
+                            "check the timer reading."
+                        )
+                        % {"value": value, "low": low, "high": high},
                     )
         if self.temperature_c is not None:
             low_c, high_c = self.temperature_min_c, self.temperature_max_c
@@ -484,31 +503,41 @@ class SessionLog(models.Model):
             if (low_c is not None and value_c < low_c) or (high_c is not None and value_c > high_c):
                 refuse(
                     "temperature_c",
-                    f"{value_c} °C is outside the device's range of {low_c} to {high_c} °C; check the reading.",
+                    gettext("%(value)s °C is outside the device's range of %(low)s to %(high)s °C; check the reading.")
+                    % {
+                        "value": formats.localize(value_c),
+                        "low": formats.localize(low_c),
+                        "high": formats.localize(high_c),
+                    },
                 )
         exposure, duration = self.exposure_seconds, self.duration_minutes
         if exposure and duration and exposure > duration * 60:
             if kind == KIND_ACUPUNCTURE:
                 refuse(
                     "duration_minutes",
-                    f"A {duration}-minute session cannot be shorter than the {exposure // 60} minutes "
-                    "the needles were retained; check both.",
+                    gettext(
+                        "A %(duration)s-minute session cannot be shorter than the %(retention)s minutes "
+                        "the needles were retained; check both."
+                    )
+                    % {"duration": duration, "retention": exposure // 60},
                 )
             else:
-                refuse("duration_minutes", "The session cannot be shorter than the exposure within it.")
+                refuse("duration_minutes", gettext("The session cannot be shorter than the exposure within it."))
 
         if kind == KIND_WBC:
             self._clean_blood_pressure(refuse)
             if self.unchanged_since_screening is False:
                 refuse(
                     "unchanged_since_screening",
-                    "Something changed since screening: do not start the session; ask a practitioner "
-                    "to review the screening first.",
+                    gettext(
+                        "Something changed since screening: do not start the session; ask a practitioner "
+                        "to review the screening first."
+                    ),
                 )
         if self.patient_id and self.modality_id:
             self._clearance_conditions_check(refuse)
         if kind == KIND_LOCAL and self.resource_id and self.resource.kind != Resource.Kind.DEVICE:
-            refuse("resource", "Choose the cryotherapy device that was used.")
+            refuse("resource", gettext("Choose the cryotherapy device that was used."))
         if errors:
             raise ValidationError(errors)
 
@@ -517,16 +546,23 @@ class SessionLog(models.Model):
         review = clearance_in_force(patient=self.patient, modality=self.modality)
         if review is None:
             return
-        decided = f"{review.decided_by.get_full_name()}, {review.decided_on:%d %b %Y}"
+        decided = f"{review.decided_by.get_full_name()}, {format_when(review.decided_on, 'date')}"
         for condition in review.conditions.all():
-            given = f"Cleared on condition: {condition.name} ({decided})"
+            given = gettext("Cleared on condition: %(condition)s (%(decided)s)") % {
+                "condition": condition.name,
+                "decided": decided,
+            }
             if condition.forbids_electro_stimulation and self.electro_stimulation:
-                refuse("electro_stimulation", f"{given}: electro-stimulation is not allowed for this patient.")
+                refuse(
+                    "electro_stimulation",
+                    gettext("%(given)s: electro-stimulation is not allowed for this patient.") % {"given": given},
+                )
             limit = condition.max_exposure_seconds
             if limit and self.exposure_seconds and self.exposure_seconds > limit:
                 refuse(
                     "exposure_seconds",
-                    f"{given}: an exposure of at most {limit} seconds ({limit // 60} min) for this patient.",
+                    gettext("%(given)s: an exposure of at most %(limit)s seconds (%(minutes)s min) for this patient.")
+                    % {"given": given, "limit": limit, "minutes": limit // 60},
                 )
 
     def _cold_method_apply(self, refuse: Any) -> None:
@@ -536,8 +572,11 @@ class SessionLog(models.Model):
         if method is None:
             refuse(
                 "temperature_c",
-                f"No cold application method is set up for {self.temperature_c} °C; check the reading "
-                "(an admin defines the methods and their temperatures).",
+                gettext(
+                    "No cold application method is set up for %(temperature)s °C; check the reading "
+                    "(an admin defines the methods and their temperatures)."
+                )
+                % {"temperature": formats.localize(self.temperature_c)},
             )
             return
         self.exposure_min_seconds = method.exposure_min_seconds
@@ -548,17 +587,29 @@ class SessionLog(models.Model):
         if systolic is None or diastolic is None:
             return
         if not 70 <= systolic <= 260:
-            refuse("bp_systolic", f"A systolic pressure of {systolic} mmHg is not plausible; measure again.")
+            refuse(
+                "bp_systolic",
+                gettext("A systolic pressure of %(value)s mmHg is not plausible; measure again.") % {"value": systolic},
+            )
             return
         if not 40 <= diastolic <= 160 or diastolic >= systolic:
-            refuse("bp_diastolic", f"A diastolic pressure of {diastolic} mmHg is not plausible; measure again.")
+            refuse(
+                "bp_diastolic",
+                gettext("A diastolic pressure of %(value)s mmHg is not plausible; measure again.")
+                % {"value": diastolic},
+            )
             return
         if systolic > (self.bp_systolic_max or 0) or diastolic > (self.bp_diastolic_max or 0):
-            message = (
-                f"Blood pressure {systolic}/{diastolic} is above the clinic's limit of "
-                f"{self.bp_systolic_max}/{self.bp_diastolic_max} for whole-body cryotherapy: "
+            message = gettext(
+                "Blood pressure %(systolic)s/%(diastolic)s is above the clinic's limit of "
+                "%(systolic_max)s/%(diastolic_max)s for whole-body cryotherapy: "
                 "do not start the session. Let the patient rest and measure again, or rebook."
-            )
+            ) % {
+                "systolic": systolic,
+                "diastolic": diastolic,
+                "systolic_max": self.bp_systolic_max,
+                "diastolic_max": self.bp_diastolic_max,
+            }
             refuse("bp_systolic" if systolic > (self.bp_systolic_max or 0) else "bp_diastolic", message)
 
 
@@ -574,31 +625,31 @@ class AdverseEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        REDNESS = "redness", "Redness"
-        NUMBNESS = "numbness", "Numbness"
-        TINGLING = "tingling", "Tingling"
-        SKIN_IRRITATION = "skin_irritation", "Skin irritation"
-        FROSTBITE = "frostbite", "Frostbite"
-        NERVE_DAMAGE = "nerve_damage", "Nerve damage"
-        BRUISING = "bruising", "Bruising"
-        SORENESS = "soreness", "Soreness"
-        DIZZINESS = "dizziness", "Dizziness or fainting"
-        BLOOD_PRESSURE = "blood_pressure", "Blood-pressure change"
-        OTHER = "other", "Other"
+        REDNESS = "redness", _("Redness")
+        NUMBNESS = "numbness", _("Numbness")
+        TINGLING = "tingling", _("Tingling")
+        SKIN_IRRITATION = "skin_irritation", _("Skin irritation")
+        FROSTBITE = "frostbite", _("Frostbite")
+        NERVE_DAMAGE = "nerve_damage", _("Nerve damage")
+        BRUISING = "bruising", _("Bruising")
+        SORENESS = "soreness", _("Soreness")
+        DIZZINESS = "dizziness", _("Dizziness or fainting")
+        BLOOD_PRESSURE = "blood_pressure", _("Blood-pressure change")
+        OTHER = "other", _("Other")
 
     class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
 
     session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="adverse_events")
-    kind = models.CharField("event", max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     description = models.CharField(
-        max_length=255, blank=True, help_text="What exactly happened (required for 'Other')."
+        max_length=255, blank=True, help_text=_("What exactly happened (required for 'Other').")
     )
     action_taken = models.CharField(
-        max_length=255, help_text="e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'."
+        max_length=255, help_text=_("e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -621,7 +672,7 @@ class AdverseEvent(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.kind == self.Kind.OTHER and not self.description.strip():
-            raise ValidationError({"description": "Describe the event."})
+            raise ValidationError({"description": gettext("Describe the event.")})
 
     def as_record(self) -> dict[str, str]:
         return {
@@ -643,9 +694,9 @@ class Amendment(models.Model):
     session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="amendments")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField(help_text="Why the signed record was changed.")
-    previous_values = models.JSONField(help_text="The log's clinical fields and adverse events before this change.")
-    changed_fields = models.JSONField(default=list, help_text="Names of the fields this amendment changed.")
+    reason = models.TextField(help_text=_("Why the signed record was changed."))
+    previous_values = models.JSONField(help_text=_("The log's clinical fields and adverse events before this change."))
+    changed_fields = models.JSONField(default=list, help_text=_("Names of the fields this amendment changed."))
 
     objects = AmendmentQuerySet.as_manager()
 

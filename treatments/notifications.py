@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from notifications.kinds import MessageContent, MessageKind, message_kind_register
 from notifications.models import Reminder
@@ -61,7 +62,7 @@ def treatment_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=FollowUpMessage.QUESTIONNAIRE,
-            label="Questionnaire",
+            label=gettext_lazy("Questionnaire"),
             render=_questionnaire_message,
             still_wanted=_questionnaire_still_wanted,
             about_select_related=("instrument",),
@@ -70,7 +71,7 @@ def treatment_message_kinds_register() -> None:
     message_kind_register(
         MessageKind(
             name=FollowUpMessage.RELIEF_CHECKIN,
-            label="Relief check-in",
+            label=gettext_lazy("Relief check-in"),
             render=_checkin_message,
             still_wanted=_checkin_still_wanted,
             about_select_related=("session_log",),

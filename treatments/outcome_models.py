@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.db.models import F, Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Modality, Patient, SingletonSettings
 
@@ -38,54 +40,61 @@ class OutcomeSettings(SingletonSettings):
     """The clinic's outcome rules, one row the admin edits (``OutcomeSettings.load()``)."""
 
     baseline_floor = models.PositiveSmallIntegerField(
-        "lowest baseline that can show a response (0-10)",
+        _("lowest baseline that can show a response (0-10)"),
         default=4,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="A course whose first pre-session pain score is below this cannot show a meaningful "
-        "response; reports count it apart, not as a non-responder.",
+        help_text=_(
+            "A course whose first pre-session pain score is below this cannot show a meaningful "
+            "response; reports count it apart, not as a non-responder."
+        ),
     )
     relief_checkin_days = models.CharField(
-        "relief check-in days after a cryotherapy session",
+        _("relief check-in days after a cryotherapy session"),
         max_length=60,
         default="7,14,21",
         validators=[validate_comma_separated_integer_list],
-        help_text="Days after each cryotherapy session on which the patient is asked for their pain "
-        "score, e.g. '7,14,21'.",
+        help_text=_(
+            "Days after each cryotherapy session on which the patient is asked for their pain score, e.g. '7,14,21'."
+        ),
     )
     relief_margin_points = models.PositiveSmallIntegerField(
-        "relief margin (points)",
+        _("relief margin (points)"),
         default=1,
         validators=[MaxValueValidator(5)],
-        help_text="Relief has worn off once the check-in score is within this many points of the "
-        "session's pre-session score (e.g. 1: a 7 before the session, 6 or more at check-in).",
+        help_text=_(
+            "Relief has worn off once the check-in score is within this many points of the "
+            "session's pre-session score (e.g. 1: a 7 before the session, 6 or more at check-in)."
+        ),
     )
     relief_sessions_considered = models.PositiveSmallIntegerField(
-        "sessions the relief estimate looks at",
+        _("sessions the relief estimate looks at"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="The estimate is the median relief of this many most recent sessions with check-in answers.",
+        help_text=_("The estimate is the median relief of this many most recent sessions with check-in answers."),
     )
     questionnaire_every_days = models.PositiveSmallIntegerField(
-        "questionnaire during a plan, every (days)",
+        _("questionnaire during a plan, every (days)"),
         default=28,
         validators=[MinValueValidator(7), MaxValueValidator(365)],
-        help_text="While a care plan is active, its questionnaires are sent again this many days after "
-        "the previous one (besides intake and discharge).",
+        help_text=_(
+            "While a care plan is active, its questionnaires are sent again this many days after "
+            "the previous one (besides intake and discharge)."
+        ),
     )
     questionnaire_valid_days = models.PositiveSmallIntegerField(
-        "questionnaire link valid for (days)",
+        _("questionnaire link valid for (days)"),
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text="How long the link in a questionnaire or check-in message can be used.",
+        help_text=_("How long the link in a questionnaire or check-in message can be used."),
     )
 
     class Meta:
-        verbose_name = "outcome settings"
-        verbose_name_plural = "outcome settings"
+        verbose_name = _("outcome settings")
+        verbose_name_plural = _("outcome settings")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="outcome_settings_single_row")]
 
     def __str__(self) -> str:
-        return "Outcome settings"
+        return str(_("Outcome settings"))
 
     @property
     def checkin_days(self) -> list[int]:
@@ -94,7 +103,7 @@ class OutcomeSettings(SingletonSettings):
     def clean(self) -> None:
         super().clean()
         if self.relief_checkin_days and any(day < 1 or day > 90 for day in self.checkin_days):
-            raise ValidationError({"relief_checkin_days": "Each day must be between 1 and 90."})
+            raise ValidationError({"relief_checkin_days": _("Each day must be between 1 and 90.")})
 
 
 class InstrumentQuerySet(models.QuerySet):
@@ -106,42 +115,52 @@ class Instrument(models.Model):
     """A patient-reported outcome questionnaire, e.g. the PEG scale."""
 
     class Scoring(models.TextChoices):
-        MEAN = "mean", "Mean of the items"
-        SUM = "sum", "Sum of the items"
-        PERCENT = "percent", "Sum as a percentage of the highest possible sum"
+        MEAN = "mean", _("Mean of the items")
+        SUM = "sum", _("Sum of the items")
+        PERCENT = "percent", _("Sum as a percentage of the highest possible sum")
 
-    code = models.SlugField(max_length=40, unique=True, help_text="Short unique name, e.g. 'peg'.")
-    name = models.CharField(max_length=120, help_text="Shown to patients and staff, e.g. 'PEG pain scale'.")
+    code = models.SlugField(max_length=40, unique=True, help_text=_("Short unique name, e.g. 'peg'."))
+    name = models.CharField(max_length=120, help_text=_("Shown to patients and staff, e.g. 'PEG pain scale'."))
     instructions = models.TextField(
-        blank=True, help_text="Shown to the patient above the questions, e.g. 'Think about the past week.'"
+        blank=True, help_text=_("Shown to the patient above the questions, e.g. 'Think about the past week.'")
     )
-    scale_min = models.SmallIntegerField(default=0, help_text="Lowest answer of every item.")
-    scale_max = models.SmallIntegerField(default=10, help_text="Highest answer of every item.")
+    scale_min = models.SmallIntegerField(default=0, help_text=_("Lowest answer of every item."))
+    scale_max = models.SmallIntegerField(default=10, help_text=_("Highest answer of every item."))
     scoring = models.CharField(
-        max_length=10, choices=Scoring.choices, default=Scoring.MEAN, help_text="How the answers become one score."
+        max_length=10, choices=Scoring.choices, default=Scoring.MEAN, help_text=_("How the answers become one score.")
     )
     score_decimals = models.PositiveSmallIntegerField(
-        default=1, validators=[MaxValueValidator(3)], help_text="Decimal places the score is rounded to."
+        default=1, validators=[MaxValueValidator(3)], help_text=_("Decimal places the score is rounded to.")
     )
     higher_is_worse = models.BooleanField(
-        default=True, help_text="Ticked when a higher score means more pain or disability (an improvement is a fall)."
+        default=True,
+        help_text=_("Ticked when a higher score means more pain or disability (an improvement is a fall)."),
     )
     minimal_important_change = models.DecimalField(
         max_digits=6,
         decimal_places=2,
-        help_text="The smallest change of the score from the patient's first answer that counts as meaningful "
-        "(in score units), as published for the instrument.",
+        help_text=_(
+            "The smallest change of the score from the patient's first answer that counts as meaningful "
+            "(in score units), as published for the instrument."
+        ),
     )
-    licence = models.TextField(help_text="Under what terms the clinic uses it (free to use, licensed from ...).")
-    citation = models.TextField(blank=True, help_text="Where the instrument and its scoring are published.")
+    licence = models.TextField(help_text=_("Under what terms the clinic uses it (free to use, licensed from ...)."))
+    citation = models.TextField(blank=True, help_text=_("Where the instrument and its scoring are published."))
     families = models.CharField(
-        "treatments",
+        _("treatments"),
         max_length=100,
         blank=True,
-        help_text="Send it to patients on care plans of these treatment kinds (comma-separated: "
-        f"{', '.join(Modality.Kind.values)}); empty for every plan.",
+        help_text=format_lazy(
+            _(
+                "Send it to patients on care plans of these treatment kinds (comma-separated: {kinds}); "
+                "empty for every plan."
+            ),
+            kinds=", ".join(Modality.Kind.values),
+        ),
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to stop sending it (answers already given stay).")
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop sending it (answers already given stay).")
+    )
 
     objects = InstrumentQuerySet.as_manager()
 
@@ -159,7 +178,9 @@ class Instrument(models.Model):
         super().clean()
         unknown = set(self.family_list) - set(Modality.Kind.values)
         if unknown:
-            raise ValidationError({"families": f"Unknown treatment kind: {', '.join(sorted(unknown))}."})
+            raise ValidationError(
+                {"families": _("Unknown treatment kind: %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}}
+            )
 
     @property
     def family_list(self) -> list[str]:
@@ -195,10 +216,12 @@ class InstrumentItem(models.Model):
     """One question of an instrument, answered on the instrument's scale."""
 
     instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveSmallIntegerField(help_text="Items are asked in this order, lowest first.")
-    text = models.TextField(help_text="The question exactly as the instrument words it.")
-    min_label = models.CharField(max_length=80, help_text="What the lowest answer means, e.g. 'No pain'.")
-    max_label = models.CharField(max_length=80, help_text="What the highest answer means, e.g. 'As bad as imaginable'.")
+    position = models.PositiveSmallIntegerField(help_text=_("Items are asked in this order, lowest first."))
+    text = models.TextField(help_text=_("The question exactly as the instrument words it."))
+    min_label = models.CharField(max_length=80, help_text=_("What the lowest answer means, e.g. 'No pain'."))
+    max_label = models.CharField(
+        max_length=80, help_text=_("What the highest answer means, e.g. 'As bad as imaginable'.")
+    )
 
     class Meta:
         ordering = ["instrument", "position"]
@@ -217,9 +240,9 @@ class QuestionnaireRequest(models.Model):
     """One questionnaire sent to a patient on one occasion; answered once, then scored."""
 
     class Occasion(models.TextChoices):
-        INTAKE = "intake", "Start of the plan"
-        DURING = "during", "During the plan"
-        DISCHARGE = "discharge", "End of the plan"
+        INTAKE = "intake", _("Start of the plan")
+        DURING = "during", _("During the plan")
+        DISCHARGE = "discharge", _("End of the plan")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaires")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="requests")
@@ -229,19 +252,22 @@ class QuestionnaireRequest(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The care plan it was sent for.",
+        help_text=_("The care plan it was sent for."),
     )
     family = models.CharField(
-        "treatment", max_length=20, choices=Modality.Kind.choices, help_text="The kind of treatment the plan is for."
+        _("treatment"),
+        max_length=20,
+        choices=Modality.Kind.choices,
+        help_text=_("The kind of treatment the plan is for."),
     )
     occasion = models.CharField(max_length=10, choices=Occasion.choices)
     occasion_key = models.CharField(
-        max_length=40, help_text="Which occasion of the plan, e.g. 'intake', 'during:2', 'discharge'."
+        max_length=40, help_text=_("Which occasion of the plan, e.g. 'intake', 'during:2', 'discharge'.")
     )
-    created_at = models.DateTimeField(help_text="When it was sent (planned in the outbox).")
-    expires_at = models.DateTimeField(help_text="The link cannot be used after this.")
+    created_at = models.DateTimeField(help_text=_("When it was sent (planned in the outbox)."))
+    expires_at = models.DateTimeField(help_text=_("The link cannot be used after this."))
     answered_at = models.DateTimeField(null=True, blank=True)
-    answers = models.JSONField(default=list, blank=True, help_text="One answer per item, in item order.")
+    answers = models.JSONField(default=list, blank=True, help_text=_("One answer per item, in item order."))
     score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
 
     objects = QuestionnaireRequestQuerySet.as_manager()
@@ -273,13 +299,17 @@ class ReliefCheckIn(models.Model):
 
     session_log = models.ForeignKey("treatments.SessionLog", on_delete=models.PROTECT, related_name="checkins")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="relief_checkins")
-    day = models.PositiveSmallIntegerField(help_text="Days after the session (e.g. 7, 14, 21).")
-    due_on = models.DateField(help_text="The clinic's local date the question is asked.")
+    day = models.PositiveSmallIntegerField(help_text=_("Days after the session (e.g. 7, 14, 21)."))
+    due_on = models.DateField(help_text=_("The clinic's local date the question is asked."))
     pain = models.PositiveSmallIntegerField(
-        "pain (0-10)", null=True, blank=True, validators=[MaxValueValidator(10)], help_text="The patient's answer."
+        _("pain (0-10)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+        help_text=_("The patient's answer."),
     )
     answered_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(help_text="The answer links cannot be used after this.")
+    expires_at = models.DateTimeField(help_text=_("The answer links cannot be used after this."))
 
     class Meta:
         ordering = ["session_log", "day"]

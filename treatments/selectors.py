@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic.care_team import patient_is_visible_to
 from clinic.clinic_time import local_midnight
@@ -151,7 +152,7 @@ class TreatmentOutcome:
 def _require_readable(*, actor: User, patient: Patient) -> None:
     """Chart reads answer to the one access rule (the patient themselves, or their care team)."""
     if not patient_is_visible_to(actor, patient):
-        raise PermissionDenied("You may not read this patient's treatment records.")
+        raise PermissionDenied(gettext("You may not read this patient's treatment records."))
 
 
 def patient_outcomes(*, actor: User, patient: Patient) -> list[TreatmentOutcome]:

@@ -13,12 +13,14 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.models import Appointment, CarePlan, ImprovementBasis
 from bookings.services.appointments import appointment_mark_attended
 from bookings.services.plans import care_plan_improvement_record
 from clinic.audit import audit_record
 from clinic.care_team import care_team_require_member
+from clinic.clinic_time import format_when
 from clinic.models import AuditEvent, User
 from screening.services import treatment_hold_place
 from treatments.models import AdverseEvent, Amendment, SessionLog
@@ -46,15 +48,15 @@ def session_log_prepare(*, appointment: Appointment) -> SessionLog:
 
 def _refuse_unless_loggable(appointment: Appointment) -> None:
     if appointment.status == Appointment.Status.CANCELLED:
-        raise SessionLogRefused("This appointment was cancelled, so there is no session to log.")
+        raise SessionLogRefused(_("This appointment was cancelled, so there is no session to log."))
     if SessionLog.objects.filter(appointment=appointment).exists():
-        raise SessionLogRefused("This session is already logged; open the log to amend it.")
+        raise SessionLogRefused(_("This session is already logged; open the log to amend it."))
     if timezone.localdate(appointment.starts_at) > timezone.localdate():
-        raise SessionLogRefused("This appointment is on a later day; log the session when it happens.")
+        raise SessionLogRefused(_("This appointment is on a later day; log the session when it happens."))
     if appointment.starts_at > timezone.now():
-        starts = timezone.localtime(appointment.starts_at)
         raise SessionLogRefused(
-            f"This session has not started yet (it starts at {starts:%H:%M}); log it once it has begun."
+            _("This session has not started yet (it starts at %(time)s); log it once it has begun.")
+            % {"time": format_when(appointment.starts_at, "time")}
         )
 
 
@@ -125,7 +127,7 @@ def session_log_update(
     before = session_log_snapshot(log)
     reason = reason.strip()
     if log.is_signed and not reason:
-        raise SessionLogRefused("Give a reason for amending a signed record.")
+        raise SessionLogRefused(_("Give a reason for amending a signed record."))
     _assign(log, values)
     log.full_clean(exclude=["appointment"])
     after_fields = {field: _json_value(getattr(log, field)) for field in SessionLog.CLINICAL_FIELDS}
@@ -160,7 +162,9 @@ def _require_author(*, log: SessionLog, actor: User, doing: str) -> None:
             description=f"Session log: {doing} by an admin, not its author",
         )
         return
-    raise SessionLogRefused(f"Only the practitioner who recorded this session may {doing} the log.")
+    if doing == "sign":
+        raise SessionLogRefused(_("Only the practitioner who recorded this session may sign the log."))
+    raise SessionLogRefused(_("Only the practitioner who recorded this session may change the log."))
 
 
 def session_log_snapshot(log: SessionLog) -> dict[str, Any]:
@@ -222,15 +226,21 @@ def care_plan_progress_check(*, log: SessionLog, by: User) -> CarePlan | None:
     if len(scores) < needed + 1:
         return None
     baseline = scores[0][0]
-    recent = [score for score, _ in scores[-needed:]]
+    recent = [score for score, _started in scores[-needed:]]
     ceiling = baseline * (100 - phase.improvement_percent) / 100
     if baseline == 0 or any(score > ceiling for score in recent):
         return None
     drop = round(100 * (baseline - max(recent)) / baseline)
-    evidence = (
-        f"Pain before sessions {baseline} at the start, then {', '.join(map(str, recent))} in the last "
-        f"{needed} signed sessions (at least {drop}% lower; {phase.improvement_percent}% needed)"
-    )
+    evidence = _(
+        "Pain before sessions %(baseline)s at the start, then %(recent)s in the last %(needed)s signed sessions "
+        "(at least %(drop)s%% lower; %(percent)s%% needed)"
+    ) % {
+        "baseline": baseline,
+        "recent": ", ".join(map(str, recent)),
+        "needed": needed,
+        "drop": drop,
+        "percent": phase.improvement_percent,
+    }
     return care_plan_improvement_record(
         plan=plan,
         basis=ImprovementBasis.SUSTAINED_DECREASE,
@@ -249,7 +259,8 @@ def _hold_after_severe_event(*, log: SessionLog, by: User) -> None:
     treatment_hold_place(
         patient=log.patient,
         family=log.kind,
-        reason=f"{what} (severe) after the session on {timezone.localdate(log.started_at):%d %B %Y}",
+        reason=_("%(events)s (severe) after the session on %(day)s")
+        % {"events": what, "day": format_when(timezone.localdate(log.started_at), "long_date")},
         source=f"session_log:{log.pk}",
         by=by,
     )

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -75,7 +76,7 @@ class SessionLogCreateView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
         appointment = self._appointment()
         existing = SessionLog.objects.filter(appointment=appointment).first()
         if existing:
-            messages.info(request, "This session is already logged.")
+            messages.info(request, _("This session is already logged."))
             return redirect("treatments:log_detail", pk=existing.pk)
         log = session_log_prepare(appointment=appointment)
         return self._render(appointment, SessionLogForm(instance=log), AdverseEventFormSet(prefix="events"))
@@ -108,7 +109,9 @@ class SessionLogCreateView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
                     target=log,
                     description="Session logged" + (" and signed" if log.is_signed else ""),
                 )
-                messages.success(request, "Session logged" + (" and signed." if log.is_signed else " as a draft."))
+                messages.success(
+                    request, _("Session logged and signed.") if log.is_signed else _("Session logged as a draft.")
+                )
                 return redirect("treatments:log_detail", pk=log.pk)
         return self._render(appointment, form, events, status=400)
 
@@ -172,7 +175,7 @@ class SessionLogAmendView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vi
         self.patient = log.patient
         self.object = log
         if log.recorded_by_id != self.request.user.pk and not self.request.user.is_clinic_admin:
-            raise PermissionDenied("Only the practitioner who recorded this session may amend the log.")
+            raise PermissionDenied(_("Only the practitioner who recorded this session may amend the log."))
         return log
 
     @staticmethod
@@ -214,7 +217,7 @@ class SessionLogAmendView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vi
                     target=updated,
                     description="Session log amended" if log.is_signed else "Session log draft corrected",
                 )
-                messages.success(request, "Changes saved.")
+                messages.success(request, _("Changes saved."))
                 return redirect("treatments:log_detail", pk=updated.pk)
         return self._render(log, form, events, status=400)
 
@@ -247,7 +250,7 @@ class SessionLogSignView(AuditedPatientDataMixin, PractitionerRequiredMixin, Vie
                 request=request, patient=log.patient, action=AuditEvent.Action.CHANGE, target=log,
                 description="Session log signed",
             )  # fmt: skip
-            messages.success(request, "Signed. Later changes will be kept as amendments.")
+            messages.success(request, _("Signed. Later changes will be kept as amendments."))
         return redirect("treatments:log_detail", pk=log.pk)
 
 
@@ -360,7 +363,8 @@ class SessionReportCsvView(AuditedPatientDataMixin, PractitionerRequiredMixin, V
         form = ReportFilterForm(request.GET)
         if not form.is_valid():
             return HttpResponse(
-                "Choose a valid date range: " + "; ".join(form.errors.get("__all__", ["date_from and date_to"])),
+                _("Choose a valid date range: %(problems)s")
+                % {"problems": "; ".join(form.errors.get("__all__", [_("a start and an end date")]))},
                 status=400,
                 content_type="text/plain; charset=utf-8",
             )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from screening.access import screening_patients_readable_by
 from screening.eligibility import GateDecision, GateStatus, NextStep
@@ -15,23 +16,23 @@ register = template.Library()
 
 # The gate returns facts; these are the words and colours the pages show for them.
 PATIENT_LABELS = {
-    GateStatus.ELIGIBLE: "Ready to book",
-    GateStatus.NOT_SCREENED: "Health questions needed",
-    GateStatus.NEEDS_REVIEW: "Waiting for a practitioner's review",
-    GateStatus.NOT_ELIGIBLE: "Not suitable for you",
-    GateStatus.EXPIRED: "Please re-confirm your health answers",
-    GateStatus.CONSENT_NEEDED: "Consent form to sign",
+    GateStatus.ELIGIBLE: _("Ready to book"),
+    GateStatus.NOT_SCREENED: _("Health questions needed"),
+    GateStatus.NEEDS_REVIEW: _("Waiting for a practitioner's review"),
+    GateStatus.NOT_ELIGIBLE: _("Not suitable for you"),
+    GateStatus.EXPIRED: _("Please re-confirm your health answers"),
+    GateStatus.CONSENT_NEEDED: _("Consent form to sign"),
 }
 
 # The same statuses in the words staff use on the day, week and chart pages (the patient
 # wording, e.g. "Ready to book", reads wrongly next to a patient who is already booked).
 STAFF_LABELS = {
-    GateStatus.ELIGIBLE: "cleared",
-    GateStatus.NOT_SCREENED: "not screened",
-    GateStatus.NEEDS_REVIEW: "needs review",
-    GateStatus.NOT_ELIGIBLE: "not eligible",
-    GateStatus.EXPIRED: "expired",
-    GateStatus.CONSENT_NEEDED: "consent missing",
+    GateStatus.ELIGIBLE: _("cleared"),
+    GateStatus.NOT_SCREENED: _("not screened"),
+    GateStatus.NEEDS_REVIEW: _("needs review"),
+    GateStatus.NOT_ELIGIBLE: _("not eligible"),
+    GateStatus.EXPIRED: _("expired"),
+    GateStatus.CONSENT_NEEDED: _("consent missing"),
 }
 
 # Bootstrap colour names for the status badge.
@@ -45,10 +46,10 @@ TONES = {
 }
 
 NEXT_STEP_LABELS = {
-    NextStep.ANSWER_QUESTIONS: "Answer the health questions",
-    NextStep.RECONFIRM: "Re-confirm your health answers",
-    NextStep.AWAIT_REVIEW: "A practitioner will review your answers; we will email you",
-    NextStep.SIGN_CONSENT: "Read and sign the consent form",
+    NextStep.ANSWER_QUESTIONS: _("Answer the health questions"),
+    NextStep.RECONFIRM: _("Re-confirm your health answers"),
+    NextStep.AWAIT_REVIEW: _("A practitioner will review your answers; we will email you"),
+    NextStep.SIGN_CONSENT: _("Read and sign the consent form"),
 }
 
 

@@ -141,17 +141,18 @@ def test_an_instrument_added_in_the_admin_is_sent_answered_and_scored(plan, admi
     response = admin.post(
         reverse("admin:treatments_instrument_add"),
         {
-            "code": "function-3", "name": "Back function (3 items)", "instructions": "", "scale_min": 0,
+            # The admin edits the translated texts per language (modeltranslation): English is required.
+            "code": "function-3", "name_en_gb": "Back function (3 items)", "instructions_en_gb": "", "scale_min": 0,
             "scale_max": 4, "scoring": "percent", "score_decimals": 0, "higher_is_worse": "on",
             "minimal_important_change": "10", "licence": "Licensed to the clinic", "citation": "", "families": "",
             "is_active": "on",
             "items-TOTAL_FORMS": 3, "items-INITIAL_FORMS": 0, "items-MIN_NUM_FORMS": 0, "items-MAX_NUM_FORMS": 1000,
-            "items-0-position": 1, "items-0-text": "Lifting", "items-0-min_label": "No trouble",
-            "items-0-max_label": "Cannot",
-            "items-1-position": 2, "items-1-text": "Walking", "items-1-min_label": "No trouble",
-            "items-1-max_label": "Cannot",
-            "items-2-position": 3, "items-2-text": "Sleeping", "items-2-min_label": "No trouble",
-            "items-2-max_label": "Cannot",
+            "items-0-position": 1, "items-0-text_en_gb": "Lifting", "items-0-min_label_en_gb": "No trouble",
+            "items-0-max_label_en_gb": "Cannot",
+            "items-1-position": 2, "items-1-text_en_gb": "Walking", "items-1-min_label_en_gb": "No trouble",
+            "items-1-max_label_en_gb": "Cannot",
+            "items-2-position": 3, "items-2-text_en_gb": "Sleeping", "items-2-min_label_en_gb": "No trouble",
+            "items-2-max_label_en_gb": "Cannot",
         },
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:3000]
