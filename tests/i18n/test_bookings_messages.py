@@ -60,6 +60,12 @@ def english_in(text: str, *data: str) -> list[str]:
     return sorted({match.group(0).lower() for match in ENGLISH.finditer(text)})
 
 
+def spanish_name(modality: Modality) -> str:
+    """The treatment's name as a Spanish reader sees it (names are translated data)."""
+    with translation.override("es"):
+        return modality.name
+
+
 def reminder_content_all_channels(reminder: Reminder):
     """The email's parts and the text message's line of one reminder (each channel renders only its own)."""
     channel = reminder.channel
@@ -95,7 +101,7 @@ def test_appointment_messages_read_in_spanish_with_spanish_dates(clinic_settings
     with translation.override("es"):
         content = reminder_content_all_channels(reminder)
     data = (modality.name, modality.preparation, modality.description, patient.full_name, CLINIC_NAME)
-    data += (patient.user.first_name, practitioner.full_name)
+    data += (patient.user.first_name, practitioner.full_name, spanish_name(modality))
     assert "martes, 1 de diciembre" in content.subject
     assert "08:30" in content.subject
     assert "martes, 1 de diciembre de 2026, 08:30-" in content.text
@@ -106,7 +112,7 @@ def test_appointment_messages_read_in_spanish_with_spanish_dates(clinic_settings
     assert "1 Dic a las 08:30" in content.sms
     (_name, ics, _type) = content.attachments[0]
     event = Calendar.from_ical(ics).walk("VEVENT")[0]
-    assert str(event["SUMMARY"]) == f"{modality.name} en {CLINIC_NAME}"
+    assert str(event["SUMMARY"]) == f"{spanish_name(modality)} en {CLINIC_NAME}"
     assert str(event["DESCRIPTION"]).startswith(f"Con {practitioner.full_name}.")
 
 
@@ -148,14 +154,14 @@ def test_the_rebooking_nudge_in_spanish(clinic_settings):
     )
     with translation.override("es"):
         content = reminder_content_all_channels(nudge)
-    assert content.subject == f"Es hora de reservar su siguiente sesión de {modality.name}"
+    assert content.subject == f"Es hora de reservar su siguiente sesión de {spanish_name(modality)}"
     assert "a partir del martes, 1 de diciembre" in content.text
     assert "Desactívelos con un clic" in content.text
     assert is_gsm7(content.sms), content.sms
     assert sms_segments(content.sms) == 1, content.sms
     assert "STOP para darse de baja" in content.sms
     for part in (content.subject, content.text, content.html, content.sms):
-        assert not english_in(part, modality.name, patient.user.first_name, CLINIC_NAME), part
+        assert not english_in(part, spanish_name(modality), patient.user.first_name, CLINIC_NAME), part
 
 
 @pytest.mark.django_db
@@ -175,9 +181,9 @@ def test_the_waitlist_offer_in_spanish(clinic_settings, practitioner, patient, o
         with translation.override("es"):
             content = reminder_content_all_channels(reminder)
     assert offer is not None
-    assert content.subject == f"Ha quedado libre una hora: {wbc.name} el martes, 23 de marzo a las 10:00"
+    assert content.subject == f"Ha quedado libre una hora: {spanish_name(wbc)} el martes, 23 de marzo a las 10:00"
     assert "martes, 23 de marzo de 2027, 10:00-" in content.text
     assert "Se la guardamos hasta las" in content.text
     for part in (content.subject, content.text, content.html):
-        data = (wbc.name, patient.user.first_name, practitioner.full_name, CLINIC_NAME)
+        data = (spanish_name(wbc), patient.user.first_name, practitioner.full_name, CLINIC_NAME)
         assert not english_in(part, *data), part

@@ -355,7 +355,7 @@ def test_screening_messages_read_in_the_language_and_each_text_message_is_one_gs
         )
     if language == "es":
         assert expiring.subject == "Su cuestionario de salud caduca el martes, 1 de diciembre de 2026"
-        assert expiring.text.startswith("Estimado/a Lucía:")
+        assert expiring.text.startswith("Hola, Lucía:")
         assert "caduca el 1 Dic" in expiring.sms
         assert "le ha autorizado para crioterapia de cuerpo entero" in outcome.text
     else:
