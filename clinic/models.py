@@ -11,8 +11,10 @@ from typing import Any, Self
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -79,6 +81,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         "confirmation email; such an account cannot log in. Accounts the clinic creates are on.",
     )
 
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language of the pages and of the clinic's messages to this person; empty follows their browser "
+            "(messages then go out in the clinic's default language)."
+        ),
+    )
+
     objects = UserManager()
 
     EMAIL_FIELD = "email"
@@ -102,6 +115,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def message_language(self) -> str:
+        """The language the clinic writes to this person in, whoever sends it (a page, a worker, a
+        command): their stored choice, else the clinic's default (``LANGUAGE_CODE``)."""
+        return self.language if self.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
     def get_short_name(self) -> str:
         return self.first_name
