@@ -1,7 +1,8 @@
 """``{{ appointment.starts_at|when:"day_time" }}``: dates in the clinic's named formats.
 
-A builtin (see ``TEMPLATES``), so templates need no ``{% load %}``; ``{% now_when %}`` is the present moment.  The names are the keys of
-``CLINIC_FORMATS`` in ``clinic.formats.<language>.formats``; the active language chooses the words.
+A builtin (see ``TEMPLATES``), so templates need no ``{% load %}``; ``{% now_when %}`` is the present
+moment.  The names are the keys of ``CLINIC_FORMATS`` in ``clinic.formats.<language>.formats``; the
+active language chooses the words.
 """
 
 from __future__ import annotations
