@@ -44,22 +44,24 @@ class SingletonSettings(models.Model):
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    PRACTITIONER = "practitioner", "Practitioner"
-    FRONT_DESK = "front_desk", "Front desk"
-    ADMIN = "admin", "Clinic admin"
+    PATIENT = "patient", _("Patient")
+    PRACTITIONER = "practitioner", _("Practitioner")
+    FRONT_DESK = "front_desk", _("Front desk")
+    ADMIN = "admin", _("Clinic admin")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with their email address."""
 
     email = models.EmailField(
-        "email address",
+        _("email address"),
         unique=True,
         null=True,
         blank=True,
-        help_text="Logs in with it; empty for a patient the front desk registered by phone until they claim "
-        "their account. Unique when present.",
+        help_text=_(
+            "Logs in with it; empty for a patient the front desk registered by phone until they claim "
+            "their account. Unique when present."
+        ),
     )
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
@@ -67,18 +69,24 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=20,
         choices=Role.choices,
         default=Role.PATIENT,
-        help_text="Decides which pages the person reaches: patients their own records, "
-        "practitioners the clinical pages, admins also the Django admin.",
+        help_text=_(
+            "Decides which pages the person reaches: patients their own records, "
+            "practitioners the clinical pages, admins also the Django admin."
+        ),
     )
-    is_staff = models.BooleanField("admin site access", default=False, help_text="May log in to the Django admin.")
+    is_staff = models.BooleanField(
+        _("admin site access"), default=False, help_text=_("May log in to the Django admin.")
+    )
     is_active = models.BooleanField(
-        default=True, help_text="Untick instead of deleting, so clinical records keep their author."
+        default=True, help_text=_("Untick instead of deleting, so clinical records keep their author.")
     )
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified = models.BooleanField(
         default=True,
-        help_text="Off for a patient who registered online until they open the link in their "
-        "confirmation email; such an account cannot log in. Accounts the clinic creates are on.",
+        help_text=_(
+            "Off for a patient who registered online until they open the link in their "
+            "confirmation email; such an account cannot log in. Accounts the clinic creates are on."
+        ),
     )
 
     language = models.CharField(
@@ -157,43 +165,51 @@ class Patient(models.Model):
     """The clinical identity of a patient; one per patient user."""
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
-    date_of_birth = models.DateField(help_text="Used for age-based eligibility (e.g. under 18).")
+    date_of_birth = models.DateField(help_text=_("Used for age-based eligibility (e.g. under 18)."))
 
     class MessageChannels(models.TextChoices):
         """How the patient wants the clinic's messages: the outbox plans one row per channel."""
 
-        EMAIL = "email", "Email"
-        SMS = "sms", "Text message (SMS)"
-        BOTH = "both", "Email and text message"
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message (SMS)")
+        BOTH = "both", _("Email and text message")
 
     phone = PhoneNumberField(
-        help_text="A number the clinic can call or text about bookings, stored in international form "
-        "(+447911123456); a number typed without a country code is read in the clinic's region."
+        help_text=_(
+            "A number the clinic can call or text about bookings, stored in international form "
+            "(+447911123456); a number typed without a country code is read in the clinic's region."
+        )
     )
     emergency_contact_name = models.CharField(
-        max_length=150, blank=True, help_text="Whom the clinic calls if something goes wrong during a session."
+        max_length=150, blank=True, help_text=_("Whom the clinic calls if something goes wrong during a session.")
     )
     emergency_contact_phone = PhoneNumberField(
-        blank=True, help_text="The emergency contact's number, stored in international form."
+        blank=True, help_text=_("The emergency contact's number, stored in international form.")
     )
     message_channels = models.CharField(
-        "send messages by",
+        _("send messages by"),
         max_length=8,
         choices=MessageChannels.choices,
         default=MessageChannels.EMAIL,
-        help_text="How reminders and booking messages reach the patient. A patient without an email "
-        "address gets text messages whatever this says.",
+        help_text=_(
+            "How reminders and booking messages reach the patient. A patient without an email "
+            "address gets text messages whatever this says."
+        ),
     )
     sms_stopped_at = models.DateTimeField(
-        "texts stopped at",
+        _("texts stopped at"),
         null=True,
         blank=True,
-        help_text="When this number replied STOP: no text message goes to it until it replies START "
-        "(emails are not affected).",
+        help_text=_(
+            "When this number replied STOP: no text message goes to it until it replies START "
+            "(emails are not affected)."
+        ),
     )
-    appointment_reminders = models.BooleanField(default=True, help_text="Send a reminder before each booked session.")
+    appointment_reminders = models.BooleanField(
+        default=True, help_text=_("Send a reminder before each booked session.")
+    )
     rebooking_nudges = models.BooleanField(
-        default=True, help_text="Send a message when a care plan's next session is due and nothing is booked."
+        default=True, help_text=_("Send a message when a care plan's next session is due and nothing is booked.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -253,29 +269,29 @@ class Resource(models.Model):
     """A room or device that a session occupies, e.g. the whole-body chamber."""
 
     class Kind(models.TextChoices):
-        ROOM = "room", "Room"
-        DEVICE = "device", "Device"
+        ROOM = "room", _("Room")
+        DEVICE = "device", _("Device")
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     capacity = models.PositiveSmallIntegerField(
-        default=1, help_text="How many sessions it holds at once (the whole-body chamber holds 1)."
+        default=1, help_text=_("How many sessions it holds at once (the whole-body chamber holds 1).")
     )
     temperature_min_c = models.DecimalField(
-        "lowest temperature (°C)",
+        _("lowest temperature (°C)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Coldest reading the device can really produce; colder logs are refused.",
+        help_text=_("Coldest reading the device can really produce; colder logs are refused."),
     )
     temperature_max_c = models.DecimalField(
-        "highest temperature (°C)",
+        _("highest temperature (°C)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Warmest reading at which the device is still delivering treatment.",
+        help_text=_("Warmest reading at which the device is still delivering treatment."),
     )
     is_active = models.BooleanField(default=True)
 
@@ -299,30 +315,30 @@ class Modality(models.Model):
     """A treatment the clinic offers, with its scheduling and safety bounds."""
 
     class Kind(models.TextChoices):
-        WHOLE_BODY_CRYO = "wbc", "Whole-body cryotherapy"
-        LOCALIZED_CRYO = "local_cryo", "Localized cryotherapy"
-        ACUPUNCTURE = "acupuncture", "Acupuncture"
+        WHOLE_BODY_CRYO = "wbc", _("Whole-body cryotherapy")
+        LOCALIZED_CRYO = "local_cryo", _("Localized cryotherapy")
+        ACUPUNCTURE = "acupuncture", _("Acupuncture")
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(unique=True)
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,
-        help_text="Decides which readings a session log asks for.",
+        help_text=_("Decides which readings a session log asks for."),
     )
-    description = models.TextField(blank=True, help_text="Shown to patients when they choose a treatment.")
+    description = models.TextField(blank=True, help_text=_("Shown to patients when they choose a treatment."))
     preparation = models.TextField(
-        blank=True, help_text="What to bring and how to prepare; sent in appointment reminders."
+        blank=True, help_text=_("What to bring and how to prepare; sent in appointment reminders.")
     )
-    slot_minutes = models.PositiveSmallIntegerField(help_text="Length of the booked appointment.")
+    slot_minutes = models.PositiveSmallIntegerField(help_text=_("Length of the booked appointment."))
     buffer_minutes = models.PositiveSmallIntegerField(
-        default=0, help_text="Time kept free after the appointment (changing, cleaning, chamber recovery)."
+        default=0, help_text=_("Time kept free after the appointment (changing, cleaning, chamber recovery).")
     )
     exposure_min_seconds = models.PositiveIntegerField(
-        help_text="Shortest plausible treatment exposure; a shorter logged duration is refused."
+        help_text=_("Shortest plausible treatment exposure; a shorter logged duration is refused.")
     )
     exposure_max_seconds = models.PositiveIntegerField(
-        help_text="Longest safe treatment exposure; a longer logged duration is refused."
+        help_text=_("Longest safe treatment exposure; a longer logged duration is refused.")
     )
     resource = models.ForeignKey(
         Resource,
@@ -330,15 +346,15 @@ class Modality(models.Model):
         null=True,
         blank=True,
         related_name="modalities",
-        help_text="Room or device the session occupies, if any.",
+        help_text=_("Room or device the session occupies, if any."),
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to stop new bookings.")
+    is_active = models.BooleanField(default=True, help_text=_("Untick to stop new bookings."))
     display_order = models.PositiveSmallIntegerField(default=0)
 
     objects = ModalityQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "modalities"
+        verbose_name_plural = _("modalities")
         ordering = ["display_order", "name"]
         constraints = [
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="modality_slot_at_least_5_minutes"),
@@ -382,9 +398,9 @@ class Practitioner(models.Model):
     """A clinician who delivers some of the modalities."""
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner")
-    title = models.CharField(max_length=100, blank=True, help_text="e.g. 'Cryotherapy technician', 'Acupuncturist'.")
+    title = models.CharField(max_length=100, blank=True, help_text=_("e.g. 'Cryotherapy technician', 'Acupuncturist'."))
     modalities = models.ManyToManyField(Modality, related_name="practitioners", blank=True)
-    is_active = models.BooleanField(default=True, help_text="Untick to stop new bookings with this practitioner.")
+    is_active = models.BooleanField(default=True, help_text=_("Untick to stop new bookings with this practitioner."))
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -423,13 +439,13 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        CREATE = "create", "Created"
-        CHANGE = "change", "Changed"
-        EXPORT = "export", "Exported"
-        DELETE = "delete", "Deleted"
-        DENIED = "denied", "Denied"
-        SEARCH = "search", "Searched"
+        VIEW = "view", _("Viewed")
+        CREATE = "create", _("Created")
+        CHANGE = "change", _("Changed")
+        EXPORT = "export", _("Exported")
+        DELETE = "delete", _("Deleted")
+        DENIED = "denied", _("Denied")
+        SEARCH = "search", _("Searched")
 
     actor = models.ForeignKey(
         User,
@@ -437,7 +453,7 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="audit_events",
-        help_text="Who did it; empty for an anonymous request or a background task.",
+        help_text=_("Who did it; empty for an anonymous request or a background task."),
     )
     patient = models.ForeignKey(
         Patient,
@@ -445,19 +461,19 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="audit_events",
-        help_text="Whose data it was; empty when a denied request did not reveal a patient.",
+        help_text=_("Whose data it was; empty when a denied request did not reveal a patient."),
     )
     action = models.CharField(max_length=10, choices=Action.choices)
     target_type = models.CharField(
-        max_length=100, blank=True, help_text="Kind of record, e.g. 'treatments.sessionlog'."
+        max_length=100, blank=True, help_text=_("Kind of record, e.g. 'treatments.sessionlog'.")
     )
-    target_id = models.CharField(max_length=64, blank=True, help_text="Primary key of the record.")
+    target_id = models.CharField(max_length=64, blank=True, help_text=_("Primary key of the record."))
     description = models.CharField(max_length=255, blank=True)
     ip_address = models.GenericIPAddressField(
-        "IP address", null=True, blank=True, help_text="Client address, as trusted behind the reverse proxy."
+        _("IP address"), null=True, blank=True, help_text=_("Client address, as trusted behind the reverse proxy.")
     )
-    method = models.CharField(max_length=10, blank=True, help_text="HTTP method of the request.")
-    path = models.CharField(max_length=500, blank=True, help_text="Page address the request asked for.")
+    method = models.CharField(max_length=10, blank=True, help_text=_("HTTP method of the request."))
+    path = models.CharField(max_length=500, blank=True, help_text=_("Page address the request asked for."))
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
@@ -494,17 +510,17 @@ class TwoFactorEnrolment(models.Model):
         User,
         on_delete=models.CASCADE,
         related_name="two_factor_enrolments",
-        help_text="The staff member who may enrol an authenticator with this link.",
+        help_text=_("The staff member who may enrol an authenticator with this link."),
     )
     token_hash = models.CharField(
-        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+        max_length=64, unique=True, editable=False, help_text=_("SHA-256 of the link's secret, in hex.")
     )
     issued_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", help_text="The admin who sent the link."
+        User, on_delete=models.PROTECT, related_name="+", help_text=_("The admin who sent the link.")
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
-    used_at = models.DateTimeField(null=True, blank=True, help_text="When an authenticator was enrolled with it.")
+    expires_at = models.DateTimeField(help_text=_("The link stops working after this moment."))
+    used_at = models.DateTimeField(null=True, blank=True, help_text=_("When an authenticator was enrolled with it."))
 
     objects = TwoFactorEnrolmentQuerySet.as_manager()
 
@@ -531,19 +547,22 @@ class AccountClaim(models.Model):
         User,
         on_delete=models.CASCADE,
         related_name="account_claims",
-        help_text="The patient's account the link opens.",
+        help_text=_("The patient's account the link opens."),
     )
     token_hash = models.CharField(
-        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+        max_length=64, unique=True, editable=False, help_text=_("SHA-256 of the link's secret, in hex.")
     )
     issued_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", help_text="The member of the desk or admin who made the link."
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The member of the desk or admin who made the link."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
-    used_at = models.DateTimeField(null=True, blank=True, help_text="When the patient claimed the account with it.")
+    expires_at = models.DateTimeField(help_text=_("The link stops working after this moment."))
+    used_at = models.DateTimeField(null=True, blank=True, help_text=_("When the patient claimed the account with it."))
     failed_attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Wrong dates of birth typed with this link; after a few, the link stops working."
+        default=0, help_text=_("Wrong dates of birth typed with this link; after a few, the link stops working.")
     )
 
     objects = AccountClaimQuerySet.as_manager()
@@ -577,36 +596,48 @@ class CareTeamMembership(models.Model):
     """
 
     class Kind(models.TextChoices):
-        BOOKING = "booking", "Booked with the patient"
-        ASSIGNED = "assigned", "Assigned by the front desk or an admin"
-        REFERRAL = "referral", "Referred by a colleague"
-        EMERGENCY = "emergency", "Emergency access (break the glass)"
+        BOOKING = "booking", _("Booked with the patient")
+        ASSIGNED = "assigned", _("Assigned by the front desk or an admin")
+        REFERRAL = "referral", _("Referred by a colleague")
+        EMERGENCY = "emergency", _("Emergency access (break the glass)")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
     member = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="care_team_memberships", help_text="The member of staff."
+        User, on_delete=models.PROTECT, related_name="care_team_memberships", help_text=_("The member of staff.")
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, help_text="The act that granted the access.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, help_text=_("The act that granted the access."))
     granted_by = models.ForeignKey(
         User,
         on_delete=models.PROTECT,
         related_name="care_team_grants",
-        help_text="Who performed that act (the patient for an online booking; the member for an emergency).",
+        help_text=_("Who performed that act (the patient for an online booking; the member for an emergency)."),
     )
     reason = models.CharField(
-        max_length=500, blank=True, help_text="Why: required for referrals and emergency access, shown to reviewers."
+        max_length=500, blank=True, help_text=_("Why: required for referrals and emergency access, shown to reviewers.")
     )
     starts_at = models.DateTimeField(default=timezone.now)
     ends_at = models.DateTimeField(
-        null=True, blank=True, help_text="Access lapses at this moment (e.g. months after the last appointment)."
+        null=True, blank=True, help_text=_("Access lapses at this moment (e.g. months after the last appointment).")
     )
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="When a person ended it early (discharge).")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("When a person ended it early (discharge)."))
     ended_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="care_team_ends", help_text="Who ended it."
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_team_ends",
+        help_text=_("Who ended it."),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When an admin reviewed an emergency access.")
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When an admin reviewed an emergency access.")
+    )
     reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="care_team_reviews", help_text="Reviewer."
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_team_reviews",
+        help_text=_("Reviewer."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
