@@ -107,6 +107,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["first_name", "last_name"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["last_name", "first_name"]
 
     def __str__(self) -> str:
@@ -216,6 +218,8 @@ class Patient(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         ordering = ["user__last_name", "user__first_name"]
 
     def __str__(self) -> str:
@@ -296,6 +300,8 @@ class Resource(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gte=1), name="resource_capacity_at_least_one"),
@@ -354,6 +360,7 @@ class Modality(models.Model):
     objects = ModalityQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("modality")
         verbose_name_plural = _("modalities")
         ordering = ["display_order", "name"]
         constraints = [
@@ -403,6 +410,8 @@ class Practitioner(models.Model):
     is_active = models.BooleanField(default=True, help_text=_("Untick to stop new bookings with this practitioner."))
 
     class Meta:
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
         ordering = ["user__last_name", "user__first_name"]
 
     def __str__(self) -> str:
@@ -479,6 +488,8 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["patient", "created_at"], name="auditevent_patient_time")]
 
@@ -525,6 +536,8 @@ class TwoFactorEnrolment(models.Model):
     objects = TwoFactorEnrolmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("two factor enrolment")
+        verbose_name_plural = _("two factor enrolments")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -568,6 +581,8 @@ class AccountClaim(models.Model):
     objects = AccountClaimQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("account claim")
+        verbose_name_plural = _("account claims")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -644,6 +659,8 @@ class CareTeamMembership(models.Model):
     objects = CareTeamMembershipQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("care team membership")
+        verbose_name_plural = _("care team memberships")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["member", "patient"], name="careteam_member_patient")]
         constraints = [

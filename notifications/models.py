@@ -228,6 +228,8 @@ class Reminder(models.Model):
     objects = ReminderQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         db_table = "bookings_reminder"
         ordering = ["-due_at"]
         indexes = [
