@@ -81,7 +81,8 @@ def test_every_spanish_message_is_translated_and_none_is_fuzzy() -> None:
     assert not untranslated, f"{len(untranslated)} untranslated: {untranslated[:20]}"
     assert not fuzzy, f"{len(fuzzy)} fuzzy: {fuzzy[:20]}"
     header = po_entries(PO)[0]
-    assert header.msgid == "" and "fuzzy" not in header.flags
+    assert header.msgid == ""
+    assert "fuzzy" not in header.flags
 
 
 def test_translations_keep_every_placeholder_and_every_plural_form() -> None:

@@ -96,7 +96,7 @@ def _spanish_client(world: World, role: str) -> Client:
 
 def _admin_urls() -> Iterator[str]:
     yield reverse("admin:index")
-    for model, model_admin in admin.site._registry.items():
+    for model, _model_admin in admin.site._registry.items():
         if model._meta.app_label not in OWN_APPS:
             continue  # Django's and the libraries' own tables come with their own translations
         for view in ("changelist", "add"):

@@ -45,8 +45,10 @@ def test_pages_follow_the_browser_when_no_language_is_stored() -> None:
     spanish = _html(Client(HTTP_ACCEPT_LANGUAGE="es").get(reverse("login")))
     english = _html(Client(HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.8").get(reverse("login")))
 
-    assert '<html lang="es">' in spanish and "Iniciar sesión" in spanish
-    assert '<html lang="en-gb">' in english and "Forgotten your password?" in english
+    assert '<html lang="es">' in spanish
+    assert "Iniciar sesión" in spanish
+    assert '<html lang="en-gb">' in english
+    assert "Forgotten your password?" in english
 
 
 def test_a_stored_language_wins_over_the_browser_and_the_cookie(client) -> None:
@@ -57,7 +59,8 @@ def test_a_stored_language_wins_over_the_browser_and_the_cookie(client) -> None:
     page = _html(client.get(reverse("profile"), HTTP_ACCEPT_LANGUAGE="en-GB"))
 
     assert '<html lang="es">' in page
-    assert "Su perfil" in page and "Your profile" not in page
+    assert "Su perfil" in page
+    assert "Your profile" not in page
 
 
 def test_staff_pages_and_the_admin_follow_the_staff_members_language(client) -> None:
@@ -89,7 +92,8 @@ def test_the_switcher_changes_the_language_of_an_anonymous_visitor() -> None:
 
     response = client.post(reverse("set_language"), {"language": "es", "next": reverse("login")})
 
-    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
     assert "Iniciar sesión" in _html(client.get(reverse("login")))
 
 
@@ -222,7 +226,8 @@ def test_a_worker_writes_the_email_in_the_patients_stored_language(language_kind
     assert "martes, 1 de diciembre, 08:30" in email.body
     html = email.alternatives[0][0]
     assert '<html lang="es">' in html
-    assert "Estimado/a Lucía:" in html and "¿Tiene preguntas?" in html
+    assert "Estimado/a Lucía:" in html
+    assert "¿Tiene preguntas?" in html
 
 
 def test_a_worker_writes_in_the_clinics_language_for_a_patient_who_chose_none(language_kind) -> None:
@@ -243,4 +248,5 @@ def test_a_worker_writes_the_text_message_in_spanish_within_one_gsm_7_segment(la
 
     (text,) = sms.outbox
     assert "Recordatorios de cita: martes, 1 de diciembre, 08:30" in text.body
-    assert is_gsm7(text.body) and sms_segments(text.body) == 1
+    assert is_gsm7(text.body)
+    assert sms_segments(text.body) == 1
