@@ -11,6 +11,8 @@ import html
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
+
 # Words the app's English uses everywhere and Spanish never does (not "no", "me", "solo", "real",
 # "hospital", ...): one of them on a Spanish page is a string nobody marked or translated.
 ENGLISH_ONLY_WORDS = (
@@ -94,6 +96,8 @@ def english_words(page: str, *, data: Iterable[str] = ()) -> list[str]:
     """The English-only words on ``page`` once the people's own ``data`` (names, notes...) is removed,
     each with a little of the text around it, so the report says which string is untranslated."""
     text = readable_text(page)
+    # The clinic's own name, number and zone are configuration, not text to translate.
+    data = {*data, settings.CLINIC_NAME, settings.CLINIC_PHONE, settings.TIME_ZONE}
     for value in sorted({value for value in data if value and len(value) >= 3}, key=len, reverse=True):
         text = text.replace(value, " ")
     # Addresses are not prose: a feed's URL or an email address may well contain "bookings".
