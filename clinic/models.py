@@ -63,8 +63,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             "their account. Unique when present."
         ),
     )
-    first_name = models.CharField(max_length=150)
-    last_name = models.CharField(max_length=150)
+    first_name = models.CharField(max_length=150, verbose_name=_("first name"))
+    last_name = models.CharField(max_length=150, verbose_name=_("last name"))
     role = models.CharField(
         max_length=20,
         choices=Role.choices,
@@ -73,20 +73,24 @@ class User(AbstractBaseUser, PermissionsMixin):
             "Decides which pages the person reaches: patients their own records, "
             "practitioners the clinical pages, admins also the Django admin."
         ),
+        verbose_name=_("role"),
     )
     is_staff = models.BooleanField(
         _("admin site access"), default=False, help_text=_("May log in to the Django admin.")
     )
     is_active = models.BooleanField(
-        default=True, help_text=_("Untick instead of deleting, so clinical records keep their author.")
+        default=True,
+        help_text=_("Untick instead of deleting, so clinical records keep their author."),
+        verbose_name=_("is active"),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
     email_verified = models.BooleanField(
         default=True,
         help_text=_(
             "Off for a patient who registered online until they open the link in their "
             "confirmation email; such an account cannot log in. Accounts the clinic creates are on."
         ),
+        verbose_name=_("email verified"),
     )
 
     language = models.CharField(
@@ -166,8 +170,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Patient(models.Model):
     """The clinical identity of a patient; one per patient user."""
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
-    date_of_birth = models.DateField(help_text=_("Used for age-based eligibility (e.g. under 18)."))
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient", verbose_name=_("user"))
+    date_of_birth = models.DateField(
+        help_text=_("Used for age-based eligibility (e.g. under 18)."), verbose_name=_("date of birth")
+    )
 
     class MessageChannels(models.TextChoices):
         """How the patient wants the clinic's messages: the outbox plans one row per channel."""
@@ -177,16 +183,22 @@ class Patient(models.Model):
         BOTH = "both", _("Email and text message")
 
     phone = PhoneNumberField(
+        _("phone"),
         help_text=_(
             "A number the clinic can call or text about bookings, stored in international form "
             "(+447911123456); a number typed without a country code is read in the clinic's region."
-        )
+        ),
     )
     emergency_contact_name = models.CharField(
-        max_length=150, blank=True, help_text=_("Whom the clinic calls if something goes wrong during a session.")
+        max_length=150,
+        blank=True,
+        help_text=_("Whom the clinic calls if something goes wrong during a session."),
+        verbose_name=_("emergency contact name"),
     )
     emergency_contact_phone = PhoneNumberField(
-        blank=True, help_text=_("The emergency contact's number, stored in international form.")
+        _("emergency contact phone"),
+        blank=True,
+        help_text=_("The emergency contact's number, stored in international form."),
     )
     message_channels = models.CharField(
         _("send messages by"),
@@ -208,12 +220,16 @@ class Patient(models.Model):
         ),
     )
     appointment_reminders = models.BooleanField(
-        default=True, help_text=_("Send a reminder before each booked session.")
+        default=True,
+        help_text=_("Send a reminder before each booked session."),
+        verbose_name=_("appointment reminders"),
     )
     rebooking_nudges = models.BooleanField(
-        default=True, help_text=_("Send a message when a care plan's next session is due and nothing is booked.")
+        default=True,
+        help_text=_("Send a message when a care plan's next session is due and nothing is booked."),
+        verbose_name=_("rebooking nudges"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     history = HistoricalRecords()
 
@@ -276,10 +292,12 @@ class Resource(models.Model):
         ROOM = "room", _("Room")
         DEVICE = "device", _("Device")
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
     capacity = models.PositiveSmallIntegerField(
-        default=1, help_text=_("How many sessions it holds at once (the whole-body chamber holds 1).")
+        default=1,
+        help_text=_("How many sessions it holds at once (the whole-body chamber holds 1)."),
+        verbose_name=_("capacity"),
     )
     temperature_min_c = models.DecimalField(
         _("lowest temperature (°C)"),
@@ -297,7 +315,7 @@ class Resource(models.Model):
         blank=True,
         help_text=_("Warmest reading at which the device is still delivering treatment."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
         verbose_name = _("resource")
@@ -325,26 +343,37 @@ class Modality(models.Model):
         LOCALIZED_CRYO = "local_cryo", _("Localized cryotherapy")
         ACUPUNCTURE = "acupuncture", _("Acupuncture")
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,
         help_text=_("Decides which readings a session log asks for."),
+        verbose_name=_("kind"),
     )
-    description = models.TextField(blank=True, help_text=_("Shown to patients when they choose a treatment."))
+    description = models.TextField(
+        blank=True, help_text=_("Shown to patients when they choose a treatment."), verbose_name=_("description")
+    )
     preparation = models.TextField(
-        blank=True, help_text=_("What to bring and how to prepare; sent in appointment reminders.")
+        blank=True,
+        help_text=_("What to bring and how to prepare; sent in appointment reminders."),
+        verbose_name=_("preparation"),
     )
-    slot_minutes = models.PositiveSmallIntegerField(help_text=_("Length of the booked appointment."))
+    slot_minutes = models.PositiveSmallIntegerField(
+        help_text=_("Length of the booked appointment."), verbose_name=_("slot minutes")
+    )
     buffer_minutes = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Time kept free after the appointment (changing, cleaning, chamber recovery).")
+        default=0,
+        help_text=_("Time kept free after the appointment (changing, cleaning, chamber recovery)."),
+        verbose_name=_("buffer minutes"),
     )
     exposure_min_seconds = models.PositiveIntegerField(
-        help_text=_("Shortest plausible treatment exposure; a shorter logged duration is refused.")
+        help_text=_("Shortest plausible treatment exposure; a shorter logged duration is refused."),
+        verbose_name=_("exposure min seconds"),
     )
     exposure_max_seconds = models.PositiveIntegerField(
-        help_text=_("Longest safe treatment exposure; a longer logged duration is refused.")
+        help_text=_("Longest safe treatment exposure; a longer logged duration is refused."),
+        verbose_name=_("exposure max seconds"),
     )
     resource = models.ForeignKey(
         Resource,
@@ -353,9 +382,12 @@ class Modality(models.Model):
         blank=True,
         related_name="modalities",
         help_text=_("Room or device the session occupies, if any."),
+        verbose_name=_("resource"),
     )
-    is_active = models.BooleanField(default=True, help_text=_("Untick to stop new bookings."))
-    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop new bookings."), verbose_name=_("is active")
+    )
+    display_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("display order"))
 
     objects = ModalityQuerySet.as_manager()
 
@@ -404,10 +436,19 @@ class Modality(models.Model):
 class Practitioner(models.Model):
     """A clinician who delivers some of the modalities."""
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner")
-    title = models.CharField(max_length=100, blank=True, help_text=_("e.g. 'Cryotherapy technician', 'Acupuncturist'."))
-    modalities = models.ManyToManyField(Modality, related_name="practitioners", blank=True)
-    is_active = models.BooleanField(default=True, help_text=_("Untick to stop new bookings with this practitioner."))
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner", verbose_name=_("user"))
+    title = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("e.g. 'Cryotherapy technician', 'Acupuncturist'."),
+        verbose_name=_("title"),
+    )
+    modalities = models.ManyToManyField(
+        Modality, related_name="practitioners", blank=True, verbose_name=_("modalities")
+    )
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop new bookings with this practitioner."), verbose_name=_("is active")
+    )
 
     class Meta:
         verbose_name = _("practitioner")
@@ -463,6 +504,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
         help_text=_("Who did it; empty for an anonymous request or a background task."),
+        verbose_name=_("actor"),
     )
     patient = models.ForeignKey(
         Patient,
@@ -471,19 +513,29 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
         help_text=_("Whose data it was; empty when a denied request did not reveal a patient."),
+        verbose_name=_("patient"),
     )
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=10, choices=Action.choices, verbose_name=_("action"))
     target_type = models.CharField(
-        max_length=100, blank=True, help_text=_("Kind of record, e.g. 'treatments.sessionlog'.")
+        max_length=100,
+        blank=True,
+        help_text=_("Kind of record, e.g. 'treatments.sessionlog'."),
+        verbose_name=_("target type"),
     )
-    target_id = models.CharField(max_length=64, blank=True, help_text=_("Primary key of the record."))
-    description = models.CharField(max_length=255, blank=True)
+    target_id = models.CharField(
+        max_length=64, blank=True, help_text=_("Primary key of the record."), verbose_name=_("target id")
+    )
+    description = models.CharField(max_length=255, blank=True, verbose_name=_("description"))
     ip_address = models.GenericIPAddressField(
         _("IP address"), null=True, blank=True, help_text=_("Client address, as trusted behind the reverse proxy.")
     )
-    method = models.CharField(max_length=10, blank=True, help_text=_("HTTP method of the request."))
-    path = models.CharField(max_length=500, blank=True, help_text=_("Page address the request asked for."))
-    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    method = models.CharField(
+        max_length=10, blank=True, help_text=_("HTTP method of the request."), verbose_name=_("method")
+    )
+    path = models.CharField(
+        max_length=500, blank=True, help_text=_("Page address the request asked for."), verbose_name=_("path")
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False, verbose_name=_("created at"))
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -522,16 +574,29 @@ class TwoFactorEnrolment(models.Model):
         on_delete=models.CASCADE,
         related_name="two_factor_enrolments",
         help_text=_("The staff member who may enrol an authenticator with this link."),
+        verbose_name=_("user"),
     )
     token_hash = models.CharField(
-        max_length=64, unique=True, editable=False, help_text=_("SHA-256 of the link's secret, in hex.")
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the link's secret, in hex."),
+        verbose_name=_("token hash"),
     )
     issued_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", help_text=_("The admin who sent the link.")
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The admin who sent the link."),
+        verbose_name=_("issued by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text=_("The link stops working after this moment."))
-    used_at = models.DateTimeField(null=True, blank=True, help_text=_("When an authenticator was enrolled with it."))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(
+        help_text=_("The link stops working after this moment."), verbose_name=_("expires at")
+    )
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When an authenticator was enrolled with it."), verbose_name=_("used at")
+    )
 
     objects = TwoFactorEnrolmentQuerySet.as_manager()
 
@@ -561,21 +626,33 @@ class AccountClaim(models.Model):
         on_delete=models.CASCADE,
         related_name="account_claims",
         help_text=_("The patient's account the link opens."),
+        verbose_name=_("user"),
     )
     token_hash = models.CharField(
-        max_length=64, unique=True, editable=False, help_text=_("SHA-256 of the link's secret, in hex.")
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the link's secret, in hex."),
+        verbose_name=_("token hash"),
     )
     issued_by = models.ForeignKey(
         User,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The member of the desk or admin who made the link."),
+        verbose_name=_("issued by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text=_("The link stops working after this moment."))
-    used_at = models.DateTimeField(null=True, blank=True, help_text=_("When the patient claimed the account with it."))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(
+        help_text=_("The link stops working after this moment."), verbose_name=_("expires at")
+    )
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the patient claimed the account with it."), verbose_name=_("used at")
+    )
     failed_attempts = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Wrong dates of birth typed with this link; after a few, the link stops working.")
+        default=0,
+        help_text=_("Wrong dates of birth typed with this link; after a few, the link stops working."),
+        verbose_name=_("failed attempts"),
     )
 
     objects = AccountClaimQuerySet.as_manager()
@@ -616,25 +693,40 @@ class CareTeamMembership(models.Model):
         REFERRAL = "referral", _("Referred by a colleague")
         EMERGENCY = "emergency", _("Emergency access (break the glass)")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team", verbose_name=_("patient"))
     member = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="care_team_memberships", help_text=_("The member of staff.")
+        User,
+        on_delete=models.PROTECT,
+        related_name="care_team_memberships",
+        help_text=_("The member of staff."),
+        verbose_name=_("member"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, help_text=_("The act that granted the access."))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, help_text=_("The act that granted the access."), verbose_name=_("kind")
+    )
     granted_by = models.ForeignKey(
         User,
         on_delete=models.PROTECT,
         related_name="care_team_grants",
         help_text=_("Who performed that act (the patient for an online booking; the member for an emergency)."),
+        verbose_name=_("granted by"),
     )
     reason = models.CharField(
-        max_length=500, blank=True, help_text=_("Why: required for referrals and emergency access, shown to reviewers.")
+        max_length=500,
+        blank=True,
+        help_text=_("Why: required for referrals and emergency access, shown to reviewers."),
+        verbose_name=_("reason"),
     )
-    starts_at = models.DateTimeField(default=timezone.now)
+    starts_at = models.DateTimeField(default=timezone.now, verbose_name=_("starts at"))
     ends_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Access lapses at this moment (e.g. months after the last appointment).")
+        null=True,
+        blank=True,
+        help_text=_("Access lapses at this moment (e.g. months after the last appointment)."),
+        verbose_name=_("ends at"),
     )
-    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("When a person ended it early (discharge)."))
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a person ended it early (discharge)."), verbose_name=_("ended at")
+    )
     ended_by = models.ForeignKey(
         User,
         on_delete=models.PROTECT,
@@ -642,9 +734,10 @@ class CareTeamMembership(models.Model):
         blank=True,
         related_name="care_team_ends",
         help_text=_("Who ended it."),
+        verbose_name=_("ended by"),
     )
     reviewed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When an admin reviewed an emergency access.")
+        null=True, blank=True, help_text=_("When an admin reviewed an emergency access."), verbose_name=_("reviewed at")
     )
     reviewed_by = models.ForeignKey(
         User,
@@ -653,8 +746,9 @@ class CareTeamMembership(models.Model):
         blank=True,
         related_name="care_team_reviews",
         help_text=_("Reviewer."),
+        verbose_name=_("reviewed by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = CareTeamMembershipQuerySet.as_manager()
 
