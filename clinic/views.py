@@ -138,11 +138,21 @@ class ProfileLanguageView(LoginRequiredMixin, UpdateView):
         response = redirect(self.success_url)
         if user.language:
             # Also for this browser once logged out, as the footer's switcher does.
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
-            with translation.override(user.language):
-                messages.success(self.request, _("Your language is saved."))
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                user.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
         else:
-            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+            response.delete_cookie(
+                settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN
+            )
+        with translation.override(user.language or translation.get_language()):  # said in the language chosen
             messages.success(self.request, _("Your language is saved."))
         return response
 
