@@ -150,7 +150,9 @@ class ProfileLanguageView(LoginRequiredMixin, UpdateView):
             )
         else:
             response.delete_cookie(
-                settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN
+                settings.LANGUAGE_COOKIE_NAME,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
             )
         with translation.override(user.language or translation.get_language()):  # said in the language chosen
             messages.success(self.request, _("Your language is saved."))
