@@ -24,12 +24,14 @@ logger = logging.getLogger(__name__)
 
 def _bare_server_error() -> str:
     """Shown only when even the layout cannot render (a missing static manifest, a broken template)."""
+    language = escape(get_language() or settings.LANGUAGE_CODE)
+    title = escape(_("Server error"))
+    heading = escape(_("Something went wrong on our side"))
+    advice = escape(_("Please try again in a few minutes."))
+    back = escape(_("Back to the start page"))
     return (
-        f"<!doctype html><html lang='{escape(get_language() or settings.LANGUAGE_CODE)}'><head><meta charset='utf-8'>"
-        f"<title>{escape(_('Server error'))}</title></head>"
-        f"<body><h1>{escape(_('Something went wrong on our side'))}</h1>"
-        f"<p>{escape(_('Please try again in a few minutes.'))}</p>"
-        f"<p><a href='/'>{escape(_('Back to the start page'))}</a></p></body></html>"
+        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>{heading}</h1><p>{advice}</p><p><a href='/'>{back}</a></p></body></html>"
     )
 
 
