@@ -7,7 +7,7 @@ RUNTIME_INSTALLED := $(VENV)/.installed-runtime
 DEV_INSTALLED := $(VENV)/.installed-dev
 PORT ?= 8000
 
-.PHONY: install install-dev run test lint format bench check-deploy backup restore clean
+.PHONY: install install-dev run test lint format messages bench check-deploy backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -49,6 +49,15 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The translation catalogues (README "Languages"): collect every marked string into
+# locale/<lang>/LC_MESSAGES/django.po, then compile the .mo Django reads. LANGS=es by default.
+LANGS ?= es
+messages: install-dev
+	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages $(foreach lang,$(LANGS),-l $(lang)) --no-location --no-obsolete \
+		-i ".venv/*" -i "var/*" -i "tests/*" -i "benchmarks/*" -i "api/*"
+	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages $(foreach lang,$(LANGS),-l $(lang)) -i ".venv" -i "var"
+	@for lang in $(LANGS); do printf '%s: ' $$lang; msgfmt --statistics -o /dev/null locale/$$lang/LC_MESSAGES/django.po; done
 
 # The benchmarks app is installed only by its own settings, never by the clinic's.
 bench: install-dev

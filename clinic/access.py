@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.mixins import AccessMixin, LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from clinic.models import Patient, Practitioner
 
@@ -21,7 +22,7 @@ class PatientRequiredMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         patient = getattr(request.user, "patient", None)
         if patient is None:
-            raise PermissionDenied("This page is for patients.")
+            raise PermissionDenied(_("This page is for patients."))
         self.patient = patient
         return super().dispatch(request, *args, **kwargs)
 
@@ -36,7 +37,7 @@ class PractitionerRequiredMixin(AccessMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not request.user.is_practitioner:
-            raise PermissionDenied("This page is for clinic staff.")
+            raise PermissionDenied(_("This page is for clinic staff."))
         self.practitioner = getattr(request.user, "practitioner", None)
         return super().dispatch(request, *args, **kwargs)
 
@@ -51,7 +52,7 @@ class ClinicStaffRequiredMixin(AccessMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not request.user.is_clinic_staff:
-            raise PermissionDenied("This page is for clinic staff.")
+            raise PermissionDenied(_("This page is for clinic staff."))
         self.practitioner = getattr(request.user, "practitioner", None)
         return super().dispatch(request, *args, **kwargs)
 
@@ -65,5 +66,5 @@ class FrontDeskRequiredMixin(AccessMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not (request.user.is_front_desk or request.user.is_clinic_admin):
-            raise PermissionDenied("This page is for the front desk.")
+            raise PermissionDenied(_("This page is for the front desk."))
         return super().dispatch(request, *args, **kwargs)

@@ -6,6 +6,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
@@ -55,9 +57,9 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("last_name", "first_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("first_name", "last_name", "role")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "role", "language")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -94,10 +96,10 @@ class UserAdmin(DjangoUserAdmin):
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         """Only a superuser sets another person's password (else: impersonation with their audit trail)."""
         if not request.user.is_superuser and str(request.user.pk) != str(id):
-            raise PermissionDenied("Only a superuser sets another person's password.")
+            raise PermissionDenied(gettext("Only a superuser sets another person's password."))
         return super().user_change_password(request, id, form_url)
 
-    @admin.action(description="Email a two-factor enrolment link", permissions=["change"])
+    @admin.action(description=_("Email a two-factor enrolment link"), permissions=["change"])
     def two_factor_enrolment_send(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             try:
@@ -105,17 +107,22 @@ class UserAdmin(DjangoUserAdmin):
             except PermissionDenied as refused:
                 self.message_user(request, f"{user.email}: {refused}", messages.ERROR)
             else:
-                self.message_user(request, f"Enrolment link sent to {user.email}.", messages.SUCCESS)
+                self.message_user(
+                    request, gettext("Enrolment link sent to %(email)s.") % {"email": user.email}, messages.SUCCESS
+                )
 
 
 class PhoneNumberFilter(admin.SimpleListFilter):
     """Numbers kept as typed because they could not be read (see the phone-number migration) need a fix."""
 
-    title = "phone number"
+    title = _("phone number")
     parameter_name = "phone_number"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("needs_fixing", "Needs fixing (not an international number)"), ("texts_stopped", "Replied STOP")]
+        return [
+            ("needs_fixing", _("Needs fixing (not an international number)")),
+            ("texts_stopped", _("Replied STOP")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Patient]) -> QuerySet[Patient]:
         if self.value() == "needs_fixing":
@@ -301,11 +308,11 @@ for model, model_admin in ((TOTPDevice, ClinicTOTPDeviceAdmin), (StaticDevice, C
 
 
 class EmergencyUnreviewedFilter(admin.SimpleListFilter):
-    title = "emergency access review"
+    title = _("emergency access review")
     parameter_name = "review"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("waiting", "Emergency, waiting for review"), ("reviewed", "Emergency, reviewed")]
+        return [("waiting", _("Emergency, waiting for review")), ("reviewed", _("Emergency, reviewed"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[CareTeamMembership]) -> QuerySet[CareTeamMembership]:
         emergencies = queryset.filter(kind=CareTeamMembership.Kind.EMERGENCY)
@@ -351,15 +358,23 @@ class CareTeamMembershipAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: CareTeamMembership | None = None) -> bool:
         return False
 
-    @admin.action(description="End the selected memberships now")
+    @admin.action(description=_("End the selected memberships now"))
     def end_memberships(self, request: HttpRequest, queryset: QuerySet[CareTeamMembership]) -> None:
         for membership in queryset:
             care_team_end(membership=membership, actor=request.user)
-        self.message_user(request, f"Ended {queryset.count()} membership(s).")
+        count = queryset.count()
+        self.message_user(
+            request,
+            gettext("Ended %(count)d membership(s).") % {"count": count},
+        )
 
-    @admin.action(description="Mark the selected emergency accesses as reviewed")
+    @admin.action(description=_("Mark the selected emergency accesses as reviewed"))
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[CareTeamMembership]) -> None:
         emergencies = queryset.filter(kind=CareTeamMembership.Kind.EMERGENCY)
         for membership in emergencies:
             care_team_review_emergency(membership=membership, actor=request.user)
-        self.message_user(request, f"Reviewed {emergencies.count()} emergency access(es).")
+        count = emergencies.count()
+        self.message_user(
+            request,
+            gettext("Reviewed %(count)d emergency access(es).") % {"count": count},
+        )

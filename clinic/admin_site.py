@@ -19,6 +19,8 @@ from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 SECTIONS: tuple[str, ...] = (
     "People",
@@ -30,6 +32,17 @@ SECTIONS: tuple[str, ...] = (
     "Security",
 )
 ENGINEERING = "Engineering"
+# What the index shows for each section (the names above stay the keys and the anchors).
+SECTION_LABELS = {
+    "People": gettext_lazy("People"),
+    "Catalogue": gettext_lazy("Catalogue"),
+    "Schedules": gettext_lazy("Schedules"),
+    "Screening": pgettext_lazy("admin section", "Screening"),
+    "Clinical records": gettext_lazy("Clinical records"),
+    "Messages": gettext_lazy("Messages"),
+    "Security": gettext_lazy("Security"),
+    ENGINEERING: gettext_lazy("Engineering"),
+}
 
 # Tables from the libraries the app is built on, by model label.
 THIRD_PARTY_SECTIONS: dict[str, str] = {
@@ -60,13 +73,13 @@ class ClinicAdminSite(admin.AdminSite):
 
     @property
     def site_header(self) -> str:  # type: ignore[override]
-        return f"{settings.CLINIC_NAME}: administration"
+        return _("%(clinic)s: administration") % {"clinic": settings.CLINIC_NAME}
 
     @property
     def site_title(self) -> str:  # type: ignore[override]
         return settings.CLINIC_NAME
 
-    index_title = "What would you like to manage?"
+    index_title = gettext_lazy("What would you like to manage?")
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         if app_label is not None:
@@ -84,7 +97,7 @@ class ClinicAdminSite(admin.AdminSite):
             slug = slugify(name)
             app_list.append(
                 {
-                    "name": name,
+                    "name": SECTION_LABELS.get(name, name),
                     "app_label": slug,
                     "app_url": f"{index}#{slug}",
                     "has_module_perms": True,

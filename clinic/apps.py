@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class ClinicConfig(AppConfig):
     name = "clinic"
-    verbose_name = "Clinic: people and catalogue"
+    verbose_name = _("Clinic: people and catalogue")
 
     def ready(self) -> None:
         from clinic.roles import roles_sync

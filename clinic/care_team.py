@@ -41,6 +41,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, CareTeamMembership, Patient, Practitioner, User
@@ -109,13 +110,17 @@ def care_team_is_member(*, user: User, patient: Patient, include_emergency: bool
 
 
 def care_team_require_member(*, actor: User, patient: Patient, doing: str) -> None:
-    """Refuse unless ``actor`` is an admin or on ``patient``'s care team (creating plans, logs...)."""
+    """Refuse unless ``actor`` is an admin or on ``patient``'s care team (creating plans, logs...).
+
+    ``doing`` names the act for the code that calls (e.g. "log their sessions"); the message a person
+    reads does not repeat it, as a sentence built from an English fragment cannot be translated.
+    """
     if not _is_active_user(actor) or not actor.is_practitioner:
-        raise CareTeamRefused(f"Only the patient's care team may {doing}.")
+        raise CareTeamRefused(_("Only the patient's care team may do this."))
     if actor.is_clinic_admin:
         return
     if not care_team_is_member(user=actor, patient=patient):
-        raise CareTeamRefused(f"Only the patient's care team may {doing}.")
+        raise CareTeamRefused(_("Only the patient's care team may do this."))
 
 
 def care_team_may_book(*, actor: User, patient: Patient, practitioner: Practitioner | None) -> bool:
@@ -191,7 +196,7 @@ def _grant(
 def _practitioner_user(practitioner: Practitioner | User) -> User:
     user = practitioner.user if isinstance(practitioner, Practitioner) else practitioner
     if not user.is_active or not user.is_practitioner:
-        raise ValidationError("Choose an active practitioner.", code="not_practitioner")
+        raise ValidationError(_("Choose an active practitioner."), code="not_practitioner")
     return user
 
 
@@ -235,9 +240,9 @@ def care_team_assign(
 ) -> CareTeamMembership:
     """The front desk or an admin puts ``practitioner`` on the patient's care team."""
     if not _is_active_user(actor) or not (actor.is_front_desk or actor.is_clinic_admin):
-        raise CareTeamRefused("Only the front desk or an admin assigns practitioners.")
+        raise CareTeamRefused(_("Only the front desk or an admin assigns practitioners."))
     if not patient.user.is_active:
-        raise CareTeamRefused("This patient's account is closed.")
+        raise CareTeamRefused(_("This patient's account is closed."))
     return _grant(
         patient=patient,
         member=_practitioner_user(practitioner),
@@ -253,14 +258,14 @@ def care_team_assign(
 def care_team_refer(*, patient: Patient, practitioner: Practitioner, actor: User, reason: str) -> CareTeamMembership:
     """A member of the care team (not through emergency access) refers a colleague."""
     if not _is_active_user(actor) or not actor.is_practitioner:
-        raise CareTeamRefused("Only the patient's care team may refer.")
+        raise CareTeamRefused(_("Only the patient's care team may refer."))
     if not actor.is_clinic_admin and not care_team_is_member(user=actor, patient=patient, include_emergency=False):
-        raise CareTeamRefused("Only the patient's care team may refer.")
+        raise CareTeamRefused(_("Only the patient's care team may refer."))
     if not reason.strip():
-        raise ValidationError("Say why you refer the patient.", code="reason_required")
+        raise ValidationError(_("Say why you refer the patient."), code="reason_required")
     member = _practitioner_user(practitioner)
     if member.pk == actor.pk:
-        raise ValidationError("Refer to a colleague, not to yourself.", code="self_referral")
+        raise ValidationError(_("Refer to a colleague, not to yourself."), code="self_referral")
     return _grant(
         patient=patient,
         member=member,
@@ -276,7 +281,7 @@ def care_team_refer(*, patient: Patient, practitioner: Practitioner, actor: User
 def care_team_break_glass(*, patient: Patient, actor: User, reason: str) -> CareTeamMembership:
     """Emergency access for a practitioner outside the team: a typed reason, a few hours, reviewed later."""
     if not _is_active_user(actor) or not actor.is_practitioner or actor.is_clinic_admin:
-        raise CareTeamRefused("Emergency access is for practitioners.")
+        raise CareTeamRefused(_("Emergency access is for practitioners."))
     reason = reason.strip()
     if len(reason) < MIN_EMERGENCY_REASON:
         raise ValidationError(
@@ -299,7 +304,7 @@ def care_team_end(*, membership: CareTeamMembership, actor: User) -> CareTeamMem
     if not _is_active_user(actor) or not (
         actor.is_clinic_admin or actor.is_front_desk or actor.pk == membership.member_id
     ):
-        raise CareTeamRefused("You may not end this membership.")
+        raise CareTeamRefused(_("You may not end this membership."))
     membership = CareTeamMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is None:
         membership.ended_at = timezone.now()
@@ -323,7 +328,7 @@ def care_team_end_all(*, patient: Patient, actor: User) -> int:
     By the patient themselves (deleting their account), the front desk or an admin.
     """
     if not (actor.pk == patient.user_id or (actor.is_active and (actor.is_clinic_admin or actor.is_front_desk))):
-        raise CareTeamRefused("You may not end this patient's care team.")
+        raise CareTeamRefused(_("You may not end this patient's care team."))
     ended = 0
     for membership in CareTeamMembership.objects.select_for_update().filter(patient=patient, ended_at__isnull=True):
         membership.ended_at = timezone.now()
@@ -345,7 +350,7 @@ def care_team_end_all(*, patient: Patient, actor: User) -> int:
 def care_team_review_emergency(*, membership: CareTeamMembership, actor: User) -> CareTeamMembership:
     """An admin records that they looked at an emergency access."""
     if not _is_active_user(actor) or not actor.is_clinic_admin:
-        raise CareTeamRefused("Only an admin reviews emergency access.")
+        raise CareTeamRefused(_("Only an admin reviews emergency access."))
     membership = CareTeamMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.kind == Kind.EMERGENCY and membership.reviewed_at is None:
         membership.reviewed_at = timezone.now()

@@ -14,16 +14,25 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
 logger = logging.getLogger(__name__)
 
-# Shown only when even the layout cannot render (a missing static manifest, a broken template).
-_BARE_SERVER_ERROR = (
-    "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Server error</title></head>"
-    "<body><h1>Something went wrong on our side</h1><p>Please try again in a few minutes.</p>"
-    "<p><a href='/'>Back to the start page</a></p></body></html>"
-)
+
+def _bare_server_error() -> str:
+    """Shown only when even the layout cannot render (a missing static manifest, a broken template)."""
+    language = escape(get_language() or settings.LANGUAGE_CODE)
+    title = escape(_("Server error"))
+    heading = escape(_("Something went wrong on our side"))
+    advice = escape(_("Please try again in a few minutes."))
+    back = escape(_("Back to the start page"))
+    return (
+        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>{heading}</h1><p>{advice}</p><p><a href='/'>{back}</a></p></body></html>"
+    )
 
 
 @requires_csrf_token
@@ -38,7 +47,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         body = loader.get_template("500.html").render(context)
     except Exception:
         logger.exception("The server-error page itself failed to render; a bare page was sent.")
-        body = _BARE_SERVER_ERROR
+        body = _bare_server_error()
     return HttpResponseServerError(body)
 
 

@@ -6,9 +6,12 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
+from django.utils.translation import get_language, get_supported_language_variant
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
@@ -30,15 +33,17 @@ class DateInput(forms.DateInput):
 # where a week's arithmetic or a time-zone conversion overflows into a server error.
 CALENDAR_FIRST_DAY = date(1900, 1, 1)
 CALENDAR_LAST_DAY = date(2199, 12, 31)
-OUTSIDE_CALENDAR_MESSAGE = (
-    f"That date is outside the calendar (choose one between {CALENDAR_FIRST_DAY:%Y} and {CALENDAR_LAST_DAY:%Y})."
-)
+OUTSIDE_CALENDAR_MESSAGE = _("That date is outside the calendar (choose one between %(first)s and %(last)s).")
 
 
 def calendar_date_validate(day: date) -> None:
     """Refuse a day outside the clinic's calendar with a message a person can act on."""
     if not CALENDAR_FIRST_DAY <= day <= CALENDAR_LAST_DAY:
-        raise forms.ValidationError(OUTSIDE_CALENDAR_MESSAGE, code="outside_calendar")
+        raise forms.ValidationError(
+            OUTSIDE_CALENDAR_MESSAGE,
+            code="outside_calendar",
+            params={"first": CALENDAR_FIRST_DAY.year, "last": CALENDAR_LAST_DAY.year},
+        )
 
 
 class CalendarDateField(forms.DateField):
@@ -57,33 +62,48 @@ class DateOfBirthField(forms.DateField):
 class PatientRegistrationForm(forms.Form):
     """A new patient signs up; the account is a patient account and nothing else."""
 
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(max_length=254, help_text="You log in with this address.")
-    date_of_birth = DateOfBirthField()
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"), max_length=254, help_text=_("You log in with this address."))
+    date_of_birth = DateOfBirthField(label=_("Date of birth"))
     phone = PhoneNumberField(
-        help_text="So we can reach you about a booking, e.g. 07911 123456 (add the country code, "
-        "e.g. +353, for a number from abroad).",
+        label=_("Phone"),
+        help_text=_(
+            "So we can reach you about a booking, e.g. 07911 123456 (add the country code, "
+            "e.g. +353, for a number from abroad)."
+        ),
         widget=RegionalPhoneNumberWidget(attrs={"autocomplete": "tel"}),
     )
-    emergency_contact_name = forms.CharField(max_length=150, required=False)
-    emergency_contact_phone = PhoneNumberField(required=False)
+    emergency_contact_name = forms.CharField(label=_("Emergency contact name"), max_length=150, required=False)
+    emergency_contact_phone = PhoneNumberField(label=_("Emergency contact phone"), required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_("The language of our pages and of the messages we send you."),
+    )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Offered in the language the page is shown in: who reads Spanish here wants Spanish.
+        self.fields["language"].initial = get_supported_language_variant(get_language() or settings.LANGUAGE_CODE)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Create my account"))
+        self.helper.add_input(Submit("submit", _("Create my account")))
+
+    def clean_language(self) -> str:
+        # Not sent (an older form, a script): the language the page was shown in.
+        return self.cleaned_data["language"] or self.fields["language"].initial
 
     def clean_email(self) -> str:
         # Whether the address already has an account is never said here (that would tell
@@ -105,7 +125,7 @@ def password_pair_check(form: forms.Form, cleaned: dict[str, Any], candidate: Us
     """The two typed passwords agree and pass the password validators (errors on the fields)."""
     password1, password2 = cleaned.get("password1"), cleaned.get("password2")
     if password1 and password2 and password1 != password2:
-        form.add_error("password2", forms.ValidationError("The two passwords differ.", code="password_mismatch"))
+        form.add_error("password2", forms.ValidationError(_("The two passwords differ."), code="password_mismatch"))
     elif password1:
         try:
             password_validation.validate_password(password1, candidate)
@@ -116,23 +136,27 @@ def password_pair_check(form: forms.Form, cleaned: dict[str, Any], candidate: Us
 class AccountClaimForm(forms.Form):
     """A patient the desk registered takes up their online account (``clinic.services.account_claim``)."""
 
-    date_of_birth = DateOfBirthField(help_text="So we know the link reached you.")
-    email = forms.EmailField(max_length=254, help_text="You log in with this address; we send a link to confirm it.")
+    date_of_birth = DateOfBirthField(label=_("Date of birth"), help_text=_("So we know the link reached you."))
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("You log in with this address; we send a link to confirm it."),
+    )
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Set up my account"))
+        self.helper.add_input(Submit("submit", _("Set up my account")))
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
@@ -149,7 +173,7 @@ class ClinicAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "email_unconfirmed": "Please confirm your email address first: open the link in the email we sent you.",
+        "email_unconfirmed": _("Please confirm your email address first: open the link in the email we sent you."),
     }
 
     def confirm_login_allowed(self, user: User) -> None:
@@ -159,8 +183,8 @@ class ClinicAuthenticationForm(AuthenticationForm):
 
 
 class PatientProfileForm(forms.ModelForm):
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
 
     class Meta:
         model = Patient
@@ -180,7 +204,7 @@ class PatientProfileForm(forms.ModelForm):
         self.fields["last_name"].initial = self.instance.user.last_name
         self.order_fields(["first_name", "last_name", *self.Meta.fields])
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Save changes"))
+        self.helper.add_input(Submit("submit", _("Save changes")))
 
     def save(self, commit: bool = True) -> Patient:
         patient = super().save(commit=commit)
@@ -196,13 +220,13 @@ class TwoFactorCodeForm(forms.Form):
     """One code: six digits from the authenticator app, or (when allowed) a recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
     )
 
-    def __init__(self, *args: Any, submit_label: str = "Continue", help_text: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, submit_label: str = _("Continue"), help_text: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].help_text = help_text
         self.helper = FormHelper()
@@ -213,10 +237,10 @@ class PatientSearchForm(forms.Form):
     """The staff's patient search box (``clinic.selectors.patient_search`` reads what is typed)."""
 
     q = forms.CharField(
-        label="Find the patient",
+        label=_("Find the patient"),
         max_length=150,
         required=False,
-        help_text="Name, date of birth (dd/mm/yyyy), phone number or email address.",
+        help_text=_("Name, date of birth (dd/mm/yyyy), phone number or email address."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False, widget=forms.HiddenInput)
@@ -224,7 +248,25 @@ class PatientSearchForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if connection.vendor == "postgresql":  # trigram matching; SQLite matches the letters as typed
-            self.fields["q"].help_text += " A typo in a name is fine."
+            self.fields["q"].help_text = _(
+                "Name, date of birth (dd/mm/yyyy), phone number or email address. A typo in a name is fine."
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+
+class UserLanguageForm(forms.ModelForm):
+    """The profile's language: one of the clinic's languages, or none (follow the browser)."""
+
+    class Meta:
+        model = User
+        fields = ("language",)
+        labels = {"language": _("Language")}
+        help_texts = {"language": _("The language of the pages and of the messages the clinic sends you.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("As my browser is set")), *settings.LANGUAGES]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Save language")))

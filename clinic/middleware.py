@@ -1,4 +1,5 @@
-"""Session rules: two-factor verification for staff, idle logout and an absolute session age."""
+"""Session rules: two-factor verification for staff, idle logout, an absolute session age, and the
+language a logged-in person chose."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from clinic.two_factor import two_factor_has_device, two_factor_required
 
@@ -47,17 +50,49 @@ class IdleLogoutMiddleware:
             last_activity = request.session.get(LAST_ACTIVITY_SESSION_KEY)
             started = request.session.setdefault(SESSION_STARTED_SESSION_KEY, now)
             if idle_minutes and last_activity is not None and now - last_activity > idle_minutes * 60:
-                return self._logout(request, f"after {idle_minutes} minutes without activity")
+                return self._logout(
+                    request,
+                    _("You were logged out after %(minutes)s minutes without activity. Please log in again.")
+                    % {"minutes": idle_minutes},
+                )
             if max_hours and now - started > max_hours * 3600:
-                return self._logout(request, f"after {max_hours} hours")
+                return self._logout(
+                    request,
+                    _("You were logged out after %(hours)s hours. Please log in again.") % {"hours": max_hours},
+                )
             request.session[LAST_ACTIVITY_SESSION_KEY] = now
         return self.get_response(request)
 
     @staticmethod
-    def _logout(request: HttpRequest, reason: str) -> HttpResponse:
+    def _logout(request: HttpRequest, message: str) -> HttpResponse:
         logout(request)
-        messages.info(request, f"You were logged out {reason}. Please log in again.")
+        messages.info(request, message)
         return _redirect_with_next(settings.LOGIN_URL, request)
+
+
+def user_language(user: object) -> str:
+    """The language a logged-in person chose ("" for none, or for one the clinic no longer offers)."""
+    language = getattr(user, "language", "") if getattr(user, "is_authenticated", False) else ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+class UserLanguageMiddleware:
+    """Pages in the language the logged-in person chose on their profile.
+
+    After ``AuthenticationMiddleware``: ``LocaleMiddleware`` (before it) has already picked the
+    language cookie or the browser's Accept-Language; a stored choice wins over both, so the
+    desk's shared computer or a borrowed phone still shows each person their own language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = user_language(request.user)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 class TwoFactorRequiredMiddleware:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Self
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -42,41 +44,64 @@ class SingletonSettings(models.Model):
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    PRACTITIONER = "practitioner", "Practitioner"
-    FRONT_DESK = "front_desk", "Front desk"
-    ADMIN = "admin", "Clinic admin"
+    PATIENT = "patient", _("Patient")
+    PRACTITIONER = "practitioner", _("Practitioner")
+    FRONT_DESK = "front_desk", _("Front desk")
+    ADMIN = "admin", _("Clinic admin")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with their email address."""
 
     email = models.EmailField(
-        "email address",
+        _("email address"),
         unique=True,
         null=True,
         blank=True,
-        help_text="Logs in with it; empty for a patient the front desk registered by phone until they claim "
-        "their account. Unique when present.",
+        help_text=_(
+            "Logs in with it; empty for a patient the front desk registered by phone until they claim "
+            "their account. Unique when present."
+        ),
     )
-    first_name = models.CharField(max_length=150)
-    last_name = models.CharField(max_length=150)
+    first_name = models.CharField(max_length=150, verbose_name=_("first name"))
+    last_name = models.CharField(max_length=150, verbose_name=_("last name"))
     role = models.CharField(
         max_length=20,
         choices=Role.choices,
         default=Role.PATIENT,
-        help_text="Decides which pages the person reaches: patients their own records, "
-        "practitioners the clinical pages, admins also the Django admin.",
+        help_text=_(
+            "Decides which pages the person reaches: patients their own records, "
+            "practitioners the clinical pages, admins also the Django admin."
+        ),
+        verbose_name=_("role"),
     )
-    is_staff = models.BooleanField("admin site access", default=False, help_text="May log in to the Django admin.")
+    is_staff = models.BooleanField(
+        _("admin site access"), default=False, help_text=_("May log in to the Django admin.")
+    )
     is_active = models.BooleanField(
-        default=True, help_text="Untick instead of deleting, so clinical records keep their author."
+        default=True,
+        help_text=_("Untick instead of deleting, so clinical records keep their author."),
+        verbose_name=_("is active"),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
     email_verified = models.BooleanField(
         default=True,
-        help_text="Off for a patient who registered online until they open the link in their "
-        "confirmation email; such an account cannot log in. Accounts the clinic creates are on.",
+        help_text=_(
+            "Off for a patient who registered online until they open the link in their "
+            "confirmation email; such an account cannot log in. Accounts the clinic creates are on."
+        ),
+        verbose_name=_("email verified"),
+    )
+
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language of the pages and of the clinic's messages to this person; empty follows their browser "
+            "(messages then go out in the clinic's default language)."
+        ),
     )
 
     objects = UserManager()
@@ -86,6 +111,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["first_name", "last_name"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["last_name", "first_name"]
 
     def __str__(self) -> str:
@@ -102,6 +129,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def message_language(self) -> str:
+        """The language the clinic writes to this person in, whoever sends it (a page, a worker, a
+        command): their stored choice, else the clinic's default (``LANGUAGE_CODE``)."""
+        return self.language if self.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
     def get_short_name(self) -> str:
         return self.first_name
@@ -137,50 +170,72 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Patient(models.Model):
     """The clinical identity of a patient; one per patient user."""
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
-    date_of_birth = models.DateField(help_text="Used for age-based eligibility (e.g. under 18).")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient", verbose_name=_("user"))
+    date_of_birth = models.DateField(
+        help_text=_("Used for age-based eligibility (e.g. under 18)."), verbose_name=_("date of birth")
+    )
 
     class MessageChannels(models.TextChoices):
         """How the patient wants the clinic's messages: the outbox plans one row per channel."""
 
-        EMAIL = "email", "Email"
-        SMS = "sms", "Text message (SMS)"
-        BOTH = "both", "Email and text message"
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message (SMS)")
+        BOTH = "both", _("Email and text message")
 
     phone = PhoneNumberField(
-        help_text="A number the clinic can call or text about bookings, stored in international form "
-        "(+447911123456); a number typed without a country code is read in the clinic's region."
+        _("phone"),
+        help_text=_(
+            "A number the clinic can call or text about bookings, stored in international form "
+            "(+447911123456); a number typed without a country code is read in the clinic's region."
+        ),
     )
     emergency_contact_name = models.CharField(
-        max_length=150, blank=True, help_text="Whom the clinic calls if something goes wrong during a session."
+        max_length=150,
+        blank=True,
+        help_text=_("Whom the clinic calls if something goes wrong during a session."),
+        verbose_name=_("emergency contact name"),
     )
     emergency_contact_phone = PhoneNumberField(
-        blank=True, help_text="The emergency contact's number, stored in international form."
+        _("emergency contact phone"),
+        blank=True,
+        help_text=_("The emergency contact's number, stored in international form."),
     )
     message_channels = models.CharField(
-        "send messages by",
+        _("send messages by"),
         max_length=8,
         choices=MessageChannels.choices,
         default=MessageChannels.EMAIL,
-        help_text="How reminders and booking messages reach the patient. A patient without an email "
-        "address gets text messages whatever this says.",
+        help_text=_(
+            "How reminders and booking messages reach the patient. A patient without an email "
+            "address gets text messages whatever this says."
+        ),
     )
     sms_stopped_at = models.DateTimeField(
-        "texts stopped at",
+        _("texts stopped at"),
         null=True,
         blank=True,
-        help_text="When this number replied STOP: no text message goes to it until it replies START "
-        "(emails are not affected).",
+        help_text=_(
+            "When this number replied STOP: no text message goes to it until it replies START "
+            "(emails are not affected)."
+        ),
     )
-    appointment_reminders = models.BooleanField(default=True, help_text="Send a reminder before each booked session.")
+    appointment_reminders = models.BooleanField(
+        default=True,
+        help_text=_("Send a reminder before each booked session."),
+        verbose_name=_("appointment reminders"),
+    )
     rebooking_nudges = models.BooleanField(
-        default=True, help_text="Send a message when a care plan's next session is due and nothing is booked."
+        default=True,
+        help_text=_("Send a message when a care plan's next session is due and nothing is booked."),
+        verbose_name=_("rebooking nudges"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         ordering = ["user__last_name", "user__first_name"]
 
     def __str__(self) -> str:
@@ -238,33 +293,37 @@ class Resource(models.Model):
     """A room or device that a session occupies, e.g. the whole-body chamber."""
 
     class Kind(models.TextChoices):
-        ROOM = "room", "Room"
-        DEVICE = "device", "Device"
+        ROOM = "room", _("Room")
+        DEVICE = "device", _("Device")
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
     capacity = models.PositiveSmallIntegerField(
-        default=1, help_text="How many sessions it holds at once (the whole-body chamber holds 1)."
+        default=1,
+        help_text=_("How many sessions it holds at once (the whole-body chamber holds 1)."),
+        verbose_name=_("capacity"),
     )
     temperature_min_c = models.DecimalField(
-        "lowest temperature (°C)",
+        _("lowest temperature (°C)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Coldest reading the device can really produce; colder logs are refused.",
+        help_text=_("Coldest reading the device can really produce; colder logs are refused."),
     )
     temperature_max_c = models.DecimalField(
-        "highest temperature (°C)",
+        _("highest temperature (°C)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Warmest reading at which the device is still delivering treatment.",
+        help_text=_("Warmest reading at which the device is still delivering treatment."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gte=1), name="resource_capacity_at_least_one"),
@@ -284,30 +343,41 @@ class Modality(models.Model):
     """A treatment the clinic offers, with its scheduling and safety bounds."""
 
     class Kind(models.TextChoices):
-        WHOLE_BODY_CRYO = "wbc", "Whole-body cryotherapy"
-        LOCALIZED_CRYO = "local_cryo", "Localized cryotherapy"
-        ACUPUNCTURE = "acupuncture", "Acupuncture"
+        WHOLE_BODY_CRYO = "wbc", _("Whole-body cryotherapy")
+        LOCALIZED_CRYO = "local_cryo", _("Localized cryotherapy")
+        ACUPUNCTURE = "acupuncture", _("Acupuncture")
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,
-        help_text="Decides which readings a session log asks for.",
+        help_text=_("Decides which readings a session log asks for."),
+        verbose_name=_("kind"),
     )
-    description = models.TextField(blank=True, help_text="Shown to patients when they choose a treatment.")
+    description = models.TextField(
+        blank=True, help_text=_("Shown to patients when they choose a treatment."), verbose_name=_("description")
+    )
     preparation = models.TextField(
-        blank=True, help_text="What to bring and how to prepare; sent in appointment reminders."
+        blank=True,
+        help_text=_("What to bring and how to prepare; sent in appointment reminders."),
+        verbose_name=_("preparation"),
     )
-    slot_minutes = models.PositiveSmallIntegerField(help_text="Length of the booked appointment.")
+    slot_minutes = models.PositiveSmallIntegerField(
+        help_text=_("Length of the booked appointment."), verbose_name=_("slot minutes")
+    )
     buffer_minutes = models.PositiveSmallIntegerField(
-        default=0, help_text="Time kept free after the appointment (changing, cleaning, chamber recovery)."
+        default=0,
+        help_text=_("Time kept free after the appointment (changing, cleaning, chamber recovery)."),
+        verbose_name=_("buffer minutes"),
     )
     exposure_min_seconds = models.PositiveIntegerField(
-        help_text="Shortest plausible treatment exposure; a shorter logged duration is refused."
+        help_text=_("Shortest plausible treatment exposure; a shorter logged duration is refused."),
+        verbose_name=_("exposure min seconds"),
     )
     exposure_max_seconds = models.PositiveIntegerField(
-        help_text="Longest safe treatment exposure; a longer logged duration is refused."
+        help_text=_("Longest safe treatment exposure; a longer logged duration is refused."),
+        verbose_name=_("exposure max seconds"),
     )
     resource = models.ForeignKey(
         Resource,
@@ -315,15 +385,19 @@ class Modality(models.Model):
         null=True,
         blank=True,
         related_name="modalities",
-        help_text="Room or device the session occupies, if any.",
+        help_text=_("Room or device the session occupies, if any."),
+        verbose_name=_("resource"),
     )
-    is_active = models.BooleanField(default=True, help_text="Untick to stop new bookings.")
-    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop new bookings."), verbose_name=_("is active")
+    )
+    display_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("display order"))
 
     objects = ModalityQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "modalities"
+        verbose_name = _("modality")
+        verbose_name_plural = _("modalities")
         ordering = ["display_order", "name"]
         constraints = [
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="modality_slot_at_least_5_minutes"),
@@ -366,12 +440,23 @@ class Modality(models.Model):
 class Practitioner(models.Model):
     """A clinician who delivers some of the modalities."""
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner")
-    title = models.CharField(max_length=100, blank=True, help_text="e.g. 'Cryotherapy technician', 'Acupuncturist'.")
-    modalities = models.ManyToManyField(Modality, related_name="practitioners", blank=True)
-    is_active = models.BooleanField(default=True, help_text="Untick to stop new bookings with this practitioner.")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="practitioner", verbose_name=_("user"))
+    title = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("e.g. 'Cryotherapy technician', 'Acupuncturist'."),
+        verbose_name=_("title"),
+    )
+    modalities = models.ManyToManyField(
+        Modality, related_name="practitioners", blank=True, verbose_name=_("modalities")
+    )
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop new bookings with this practitioner."), verbose_name=_("is active")
+    )
 
     class Meta:
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
         ordering = ["user__last_name", "user__first_name"]
 
     def __str__(self) -> str:
@@ -408,13 +493,13 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        CREATE = "create", "Created"
-        CHANGE = "change", "Changed"
-        EXPORT = "export", "Exported"
-        DELETE = "delete", "Deleted"
-        DENIED = "denied", "Denied"
-        SEARCH = "search", "Searched"
+        VIEW = "view", _("Viewed")
+        CREATE = "create", _("Created")
+        CHANGE = "change", _("Changed")
+        EXPORT = "export", _("Exported")
+        DELETE = "delete", _("Deleted")
+        DENIED = "denied", _("Denied")
+        SEARCH = "search", _("Searched")
 
     actor = models.ForeignKey(
         User,
@@ -422,7 +507,8 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="audit_events",
-        help_text="Who did it; empty for an anonymous request or a background task.",
+        help_text=_("Who did it; empty for an anonymous request or a background task."),
+        verbose_name=_("actor"),
     )
     patient = models.ForeignKey(
         Patient,
@@ -430,24 +516,36 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="audit_events",
-        help_text="Whose data it was; empty when a denied request did not reveal a patient.",
+        help_text=_("Whose data it was; empty when a denied request did not reveal a patient."),
+        verbose_name=_("patient"),
     )
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=10, choices=Action.choices, verbose_name=_("action"))
     target_type = models.CharField(
-        max_length=100, blank=True, help_text="Kind of record, e.g. 'treatments.sessionlog'."
+        max_length=100,
+        blank=True,
+        help_text=_("Kind of record, e.g. 'treatments.sessionlog'."),
+        verbose_name=_("target type"),
     )
-    target_id = models.CharField(max_length=64, blank=True, help_text="Primary key of the record.")
-    description = models.CharField(max_length=255, blank=True)
+    target_id = models.CharField(
+        max_length=64, blank=True, help_text=_("Primary key of the record."), verbose_name=_("target id")
+    )
+    description = models.CharField(max_length=255, blank=True, verbose_name=_("description"))
     ip_address = models.GenericIPAddressField(
-        "IP address", null=True, blank=True, help_text="Client address, as trusted behind the reverse proxy."
+        _("IP address"), null=True, blank=True, help_text=_("Client address, as trusted behind the reverse proxy.")
     )
-    method = models.CharField(max_length=10, blank=True, help_text="HTTP method of the request.")
-    path = models.CharField(max_length=500, blank=True, help_text="Page address the request asked for.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    method = models.CharField(
+        max_length=10, blank=True, help_text=_("HTTP method of the request."), verbose_name=_("method")
+    )
+    path = models.CharField(
+        max_length=500, blank=True, help_text=_("Page address the request asked for."), verbose_name=_("path")
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False, verbose_name=_("created at"))
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["patient", "created_at"], name="auditevent_patient_time")]
 
@@ -479,21 +577,36 @@ class TwoFactorEnrolment(models.Model):
         User,
         on_delete=models.CASCADE,
         related_name="two_factor_enrolments",
-        help_text="The staff member who may enrol an authenticator with this link.",
+        help_text=_("The staff member who may enrol an authenticator with this link."),
+        verbose_name=_("user"),
     )
     token_hash = models.CharField(
-        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the link's secret, in hex."),
+        verbose_name=_("token hash"),
     )
     issued_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", help_text="The admin who sent the link."
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The admin who sent the link."),
+        verbose_name=_("issued by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
-    used_at = models.DateTimeField(null=True, blank=True, help_text="When an authenticator was enrolled with it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(
+        help_text=_("The link stops working after this moment."), verbose_name=_("expires at")
+    )
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When an authenticator was enrolled with it."), verbose_name=_("used at")
+    )
 
     objects = TwoFactorEnrolmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("two factor enrolment")
+        verbose_name_plural = _("two factor enrolments")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -516,24 +629,41 @@ class AccountClaim(models.Model):
         User,
         on_delete=models.CASCADE,
         related_name="account_claims",
-        help_text="The patient's account the link opens.",
+        help_text=_("The patient's account the link opens."),
+        verbose_name=_("user"),
     )
     token_hash = models.CharField(
-        max_length=64, unique=True, editable=False, help_text="SHA-256 of the link's secret, in hex."
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the link's secret, in hex."),
+        verbose_name=_("token hash"),
     )
     issued_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", help_text="The member of the desk or admin who made the link."
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The member of the desk or admin who made the link."),
+        verbose_name=_("issued by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text="The link stops working after this moment.")
-    used_at = models.DateTimeField(null=True, blank=True, help_text="When the patient claimed the account with it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(
+        help_text=_("The link stops working after this moment."), verbose_name=_("expires at")
+    )
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the patient claimed the account with it."), verbose_name=_("used at")
+    )
     failed_attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Wrong dates of birth typed with this link; after a few, the link stops working."
+        default=0,
+        help_text=_("Wrong dates of birth typed with this link; after a few, the link stops working."),
+        verbose_name=_("failed attempts"),
     )
 
     objects = AccountClaimQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("account claim")
+        verbose_name_plural = _("account claims")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -562,42 +692,73 @@ class CareTeamMembership(models.Model):
     """
 
     class Kind(models.TextChoices):
-        BOOKING = "booking", "Booked with the patient"
-        ASSIGNED = "assigned", "Assigned by the front desk or an admin"
-        REFERRAL = "referral", "Referred by a colleague"
-        EMERGENCY = "emergency", "Emergency access (break the glass)"
+        BOOKING = "booking", _("Booked with the patient")
+        ASSIGNED = "assigned", _("Assigned by the front desk or an admin")
+        REFERRAL = "referral", _("Referred by a colleague")
+        EMERGENCY = "emergency", _("Emergency access (break the glass)")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team", verbose_name=_("patient"))
     member = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="care_team_memberships", help_text="The member of staff."
+        User,
+        on_delete=models.PROTECT,
+        related_name="care_team_memberships",
+        help_text=_("The member of staff."),
+        verbose_name=_("member"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, help_text="The act that granted the access.")
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, help_text=_("The act that granted the access."), verbose_name=_("kind")
+    )
     granted_by = models.ForeignKey(
         User,
         on_delete=models.PROTECT,
         related_name="care_team_grants",
-        help_text="Who performed that act (the patient for an online booking; the member for an emergency).",
+        help_text=_("Who performed that act (the patient for an online booking; the member for an emergency)."),
+        verbose_name=_("granted by"),
     )
     reason = models.CharField(
-        max_length=500, blank=True, help_text="Why: required for referrals and emergency access, shown to reviewers."
+        max_length=500,
+        blank=True,
+        help_text=_("Why: required for referrals and emergency access, shown to reviewers."),
+        verbose_name=_("reason"),
     )
-    starts_at = models.DateTimeField(default=timezone.now)
+    starts_at = models.DateTimeField(default=timezone.now, verbose_name=_("starts at"))
     ends_at = models.DateTimeField(
-        null=True, blank=True, help_text="Access lapses at this moment (e.g. months after the last appointment)."
+        null=True,
+        blank=True,
+        help_text=_("Access lapses at this moment (e.g. months after the last appointment)."),
+        verbose_name=_("ends at"),
     )
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="When a person ended it early (discharge).")
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a person ended it early (discharge)."), verbose_name=_("ended at")
+    )
     ended_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="care_team_ends", help_text="Who ended it."
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_team_ends",
+        help_text=_("Who ended it."),
+        verbose_name=_("ended by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When an admin reviewed an emergency access.")
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When an admin reviewed an emergency access."), verbose_name=_("reviewed at")
+    )
     reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="care_team_reviews", help_text="Reviewer."
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_team_reviews",
+        help_text=_("Reviewer."),
+        verbose_name=_("reviewed by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = CareTeamMembershipQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("care team membership")
+        verbose_name_plural = _("care team memberships")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["member", "patient"], name="careteam_member_patient")]
         constraints = [

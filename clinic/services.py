@@ -16,9 +16,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinic.audit import audit_record
 from clinic.care_team import care_team_assign
@@ -52,6 +54,7 @@ def patient_register(
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
     email_verified: bool = True,
+    language: str = "",
 ) -> Patient:
     user = User.objects.create_user(
         email=email,
@@ -60,6 +63,7 @@ def patient_register(
         last_name=last_name,
         role=Role.PATIENT,
         email_verified=email_verified,
+        language=language,
     )
     return Patient.objects.create(
         user=user,
@@ -100,9 +104,15 @@ class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
 email_confirmation_tokens = EmailConfirmationTokenGenerator()
 
 
-def _email_send(*, to: str, subject: str, template: str, context: dict[str, object]) -> None:
-    body = render_to_string(template, {"clinic_name": settings.CLINIC_NAME, **context})
-    send_mail(subject=f"{settings.CLINIC_NAME}: {subject}", message=body, from_email=None, recipient_list=[to])
+def _email_send(*, user: User, to: str, subject: str, template: str, context: dict[str, object]) -> None:
+    """An account email in ``user``'s language (``subject`` is lazy, translated here), whoever sends it."""
+    with translation.override(user.message_language):
+        body = render_to_string(template, {"clinic_name": settings.CLINIC_NAME, **context})
+        subject_line = pgettext_lazy("email subject", "%(clinic)s: %(subject)s") % {
+            "clinic": settings.CLINIC_NAME,
+            "subject": subject,
+        }
+        send_mail(subject=str(subject_line), message=body, from_email=None, recipient_list=[to])
 
 
 def patient_registration_request(
@@ -115,6 +125,7 @@ def patient_registration_request(
     phone: str,
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
+    language: str = "",
 ) -> None:
     """Someone signs up online; what they see next is the same whether or not the address is taken.
 
@@ -128,8 +139,9 @@ def patient_registration_request(
     if existing is not None:
         make_password(password)
         _email_send(
+            user=existing,
             to=existing.email,
-            subject="someone tried to create an account with your address",
+            subject=_("someone tried to create an account with your address"),
             template="registration/register_existing_email.txt",
             context={"user": existing, "login_url": settings.SITE_URL + reverse("login"),
                      "reset_url": settings.SITE_URL + reverse("password_reset")},
@@ -145,6 +157,7 @@ def patient_registration_request(
         emergency_contact_name=emergency_contact_name,
         emergency_contact_phone=emergency_contact_phone,
         email_verified=False,
+        language=language,
     )
     _email_confirmation_send(user=patient.user)
 
@@ -159,8 +172,9 @@ def _email_confirmation_send(*, user: User) -> None:
         },
     )
     _email_send(
+        user=user,
         to=user.email,
-        subject="confirm your email address",
+        subject=_("confirm your email address"),
         template="registration/register_confirm_email.txt",
         context={"user": user, "link": settings.SITE_URL + path},
     )
@@ -177,7 +191,7 @@ def user_email_confirm(*, user: User, token: str) -> bool:
 
 # --- The front desk registers a patient; the patient claims the account later ---------------
 
-EMAIL_UNAVAILABLE = "This email address cannot be used. Use another, or ask the clinic."
+EMAIL_UNAVAILABLE = _("This email address cannot be used. Use another, or ask the clinic.")
 ACCOUNT_CLAIM_MAX_FAILURES = 5
 
 
@@ -191,7 +205,7 @@ def _claim_token_hash(token: str) -> str:
 
 def _require_desk(actor: User) -> None:
     if not (actor.is_authenticated and actor.is_active and (actor.is_front_desk or actor.is_clinic_admin)):
-        raise PermissionDenied("Only the front desk or an admin registers patients.")
+        raise PermissionDenied(_("Only the front desk or an admin registers patients."))
 
 
 @transaction.atomic
@@ -251,9 +265,9 @@ def account_claim_link_create(*, patient: Patient, actor: User, request: HttpReq
     _require_desk(actor)
     user = User.objects.select_for_update().get(pk=patient.user_id)
     if not user.is_active:
-        raise ValidationError("This patient's account is closed.", code="closed")
+        raise ValidationError(_("This patient's account is closed."), code="closed")
     if user.has_usable_password():
-        raise ValidationError("This patient already has an online account.", code="claimed")
+        raise ValidationError(_("This patient already has an online account."), code="claimed")
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     days = settings.CLINIC_ACCOUNT_CLAIM_DAYS
@@ -274,7 +288,8 @@ def account_claim_link_create(*, patient: Patient, actor: User, request: HttpReq
         context = {"user": user, "link": link, "days": days}
         transaction.on_commit(
             lambda: _email_send(
-                to=user.email, subject="your online account", template="registration/account_claim_email.txt",
+                user=user, to=user.email, subject=_("your online account"),
+                template="registration/account_claim_email.txt",
                 context=context,
             )
         )  # fmt: skip
@@ -302,7 +317,7 @@ def account_claim(*, token: str, email: str, password: str, date_of_birth: date)
             .first()
         )
         if claim is None or not claim.user.is_active:
-            raise AccountClaimRefused("This link has expired or was already used. Ask the clinic for a new one.")
+            raise AccountClaimRefused(_("This link has expired or was already used. Ask the clinic for a new one."))
         user = claim.user
         patient = getattr(user, "patient", None)
         if patient is not None and patient.date_of_birth == date_of_birth:
@@ -314,7 +329,7 @@ def account_claim(*, token: str, email: str, password: str, date_of_birth: date)
         if claim.failed_attempts >= ACCOUNT_CLAIM_MAX_FAILURES:
             claim.expires_at = timezone.now()
         claim.save(update_fields=["failed_attempts", "expires_at"])
-    raise ValidationError({"date_of_birth": "This date of birth does not match our records."}, code="mismatch")
+    raise ValidationError({"date_of_birth": _("This date of birth does not match our records.")}, code="mismatch")
 
 
 def _account_claim_complete(*, claim: AccountClaim, patient: Patient, email: str, password: str) -> User:

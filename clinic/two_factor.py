@@ -23,7 +23,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -71,7 +72,9 @@ def totp_qr_code_data_url(device: TOTPDevice) -> str:
 @transaction.atomic
 def recovery_codes_replace(*, user: User) -> list[str]:
     """Give the person a fresh set of one-time recovery codes; any old ones stop working."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_CODES_NAME, defaults={"confirmed": True})
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_CODES_NAME, defaults={"confirmed": True}
+    )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(settings.CLINIC_RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
@@ -95,11 +98,11 @@ def two_factor_enrolment_send(*, user: User, actor: User) -> TwoFactorEnrolment:
     to a superuser.  Earlier unused links of the person stop working.
     """
     if not (actor.is_active and actor.is_staff and actor.has_perm("clinic.change_user")):
-        raise PermissionDenied("Only clinic admins send two-factor enrolment links.")
+        raise PermissionDenied(_("Only clinic admins send two-factor enrolment links."))
     if actor.pk == user.pk:
-        raise PermissionDenied("Ask another admin to send you an enrolment link.")
+        raise PermissionDenied(_("Ask another admin to send you an enrolment link."))
     if user.is_superuser and not actor.is_superuser:
-        raise PermissionDenied("Only a superuser sends a superuser an enrolment link.")
+        raise PermissionDenied(_("Only a superuser sends a superuser an enrolment link."))
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -116,12 +119,13 @@ def two_factor_enrolment_send(*, user: User, actor: User) -> TwoFactorEnrolment:
         "hours": settings.CLINIC_TWO_FACTOR_ENROLMENT_HOURS,
         "clinic_name": settings.CLINIC_NAME,
     }
-    send_mail(
-        subject=f"{settings.CLINIC_NAME}: set up two-factor authentication",
-        message=render_to_string("registration/two_factor_enrolment_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    with translation.override(user.message_language):
+        send_mail(
+            subject=_("%(clinic)s: set up two-factor authentication") % {"clinic": settings.CLINIC_NAME},
+            message=render_to_string("registration/two_factor_enrolment_email.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
     return enrolment
 
 
@@ -143,10 +147,10 @@ def two_factor_confirm_device(
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=request.user)
     if two_factor_enrolment_needed(user=request.user):
         if enrolment is None:
-            raise PermissionDenied("An enrolment link from an admin is needed.")
+            raise PermissionDenied(_("An enrolment link from an admin is needed."))
         enrolment = TwoFactorEnrolment.objects.select_for_update().usable().filter(pk=enrolment.pk).first()
         if enrolment is None or enrolment.user_id != request.user.pk:
-            raise PermissionDenied("The enrolment link has expired or was used.")
+            raise PermissionDenied(_("The enrolment link has expired or was used."))
     if not device.verify_token(_normalise_code(code)):
         return None
     if enrolment is not None:

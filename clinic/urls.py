@@ -28,6 +28,7 @@ account_patterns = [
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/edit/", views.PatientProfileEditView.as_view(), name="profile_edit"),
+    path("profile/language/", views.ProfileLanguageView.as_view(), name="profile_language"),
     path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
     path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
     path("two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
@@ -46,6 +47,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("health/", health.health_view, name="health"),
+    # Django's set_language (cookie, then back to the page), also stored on a logged-in account.
+    path("language/", views.language_switch, name="set_language"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]
 

@@ -11,12 +11,22 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView, UpdateView
+from django.views.i18n import set_language
 
 from clinic.access import PatientRequiredMixin
-from clinic.forms import AccountClaimForm, PatientProfileForm, PatientRegistrationForm, TwoFactorCodeForm
+from clinic.forms import (
+    AccountClaimForm,
+    PatientProfileForm,
+    PatientRegistrationForm,
+    TwoFactorCodeForm,
+    UserLanguageForm,
+)
 from clinic.models import Modality, Patient, TwoFactorEnrolment, User
 from clinic.redirects import next_url_on_site
 from clinic.services import (
@@ -77,6 +87,7 @@ class RegisterView(FormView):
             phone=data["phone"],
             emergency_contact_name=data["emergency_contact_name"],
             emergency_contact_phone=data["emergency_contact_phone"],
+            language=data["language"],
         )
         return redirect("register_done")
 
@@ -96,15 +107,73 @@ class EmailConfirmView(View):
         except (ValueError, TypeError, OverflowError, User.DoesNotExist):
             user = None
         if user is None or not user.is_active or not user_email_confirm(user=user, token=token):
-            messages.error(request, "This confirmation link has expired or was used already. Try logging in.")
+            messages.error(request, _("This confirmation link has expired or was used already. Try logging in."))
             return redirect("login")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your email address is confirmed and your account is ready.")
+        messages.success(request, _("Welcome! Your email address is confirmed and your account is ready."))
         return redirect("home")
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):
     template_name = "clinic/profile.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["language_form"] = UserLanguageForm(instance=self.request.user)
+        return context
+
+
+class ProfileLanguageView(LoginRequiredMixin, UpdateView):
+    """Patients and staff choose the language of their pages and messages (or follow the browser)."""
+
+    form_class = UserLanguageForm
+    template_name = "clinic/language_form.html"
+    success_url = reverse_lazy("profile")
+
+    def get_object(self, queryset: Any = None) -> User:
+        return self.request.user
+
+    def form_valid(self, form: UserLanguageForm) -> HttpResponse:
+        user = form.save()
+        response = redirect(self.success_url)
+        if user.language:
+            # Also for this browser once logged out, as the footer's switcher does.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                user.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        else:
+            response.delete_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            )
+        with translation.override(user.language or translation.get_language()):  # said in the language chosen
+            messages.success(self.request, _("Your language is saved."))
+        return response
+
+
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The footer's switcher: Django's ``set_language`` (cookie, back to the page), and for a
+    logged-in person also their stored choice, so their messages follow it too."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and check_for_language(language)
+        and request.user.language != language
+    ):
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response
 
 
 class PatientProfileEditView(PatientRequiredMixin, UpdateView):
@@ -116,7 +185,7 @@ class PatientProfileEditView(PatientRequiredMixin, UpdateView):
         return self.patient
 
     def form_valid(self, form: PatientProfileForm) -> HttpResponse:
-        messages.success(self.request, "Your details are saved.")
+        messages.success(self.request, _("Your details are saved."))
         return super().form_valid(form)
 
 
@@ -149,7 +218,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         if request.user.is_authenticated and two_factor_has_device(user=request.user):
             if not request.user.is_verified():
                 return redirect("two_factor_verify")
-            messages.info(request, "Two-factor authentication is already on.")
+            messages.info(request, _("Two-factor authentication is already on."))
             return redirect("two_factor")
         if request.user.is_authenticated and two_factor_enrolment_needed(user=request.user):
             self.enrolment = (
@@ -164,8 +233,8 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {
             **super().get_form_kwargs(),
-            "submit_label": "Turn on two-factor authentication",
-            "help_text": "The six-digit code your app shows now.",
+            "submit_label": _("Turn on two-factor authentication"),
+            "help_text": _("The six-digit code your app shows now."),
         }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -184,7 +253,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         if codes is None:
             form.add_error(
                 "code",
-                "That code is not right. Check the time on your phone, wait a few seconds and try the newest code.",
+                _("That code is not right. Check the time on your phone, wait a few seconds and try the newest code."),
             )
             return self.form_invalid(form)
         self.request.session.pop(ENROLMENT_SESSION_KEY, None)
@@ -221,16 +290,18 @@ class TwoFactorVerifyView(LoginRequiredMixin, FormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {
             **super().get_form_kwargs(),
-            "submit_label": "Verify",
-            "help_text": "The six-digit code your authenticator app shows, or one of your recovery codes.",
+            "submit_label": _("Verify"),
+            "help_text": _("The six-digit code your authenticator app shows, or one of your recovery codes."),
         }
 
     def form_valid(self, form: TwoFactorCodeForm) -> HttpResponse:
         if not two_factor_verify(request=self.request, code=form.cleaned_data["code"]):
             form.add_error(
                 "code",
-                "That code is not right, or it has been used already. "
-                "After a wrong code, wait a few seconds before the next try.",
+                _(
+                    "That code is not right, or it has been used already. "
+                    "After a wrong code, wait a few seconds before the next try."
+                ),
             )
             return self.form_invalid(form)
         return redirect(next_url_on_site(self.request) or "home")
@@ -262,11 +333,11 @@ class TwoFactorDisableView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if two_factor_required(user=request.user):
-            raise PermissionDenied("Two-factor authentication is required for clinic staff.")
+            raise PermissionDenied(_("Two-factor authentication is required for clinic staff."))
         if two_factor_has_device(user=request.user) and not request.user.is_verified():
             return redirect("two_factor_verify")
         two_factor_disable(user=request.user)
-        messages.success(request, "Two-factor authentication is off.")
+        messages.success(request, _("Two-factor authentication is off."))
         return redirect("two_factor")
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from notifications.kinds import message_kinds
 from notifications.models import Reminder, ReminderSettings
@@ -15,7 +17,7 @@ from notifications.services import reminder_mark_sent, reminder_send_again
 class KindFilter(admin.SimpleListFilter):
     """The kinds the installed apps registered, by their labels."""
 
-    title = "kind"
+    title = _("kind")
     parameter_name = "kind"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -64,21 +66,21 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Reminder | None = None) -> bool:
         return False
 
-    @admin.display(description="kind", ordering="kind")
+    @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj: Reminder) -> str:
         return obj.kind_label
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def short_error(self, obj: Reminder) -> str:
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
     def _only_clinic_admins(self, request: HttpRequest) -> bool:
         if request.user.is_active and (request.user.is_clinic_admin or request.user.is_superuser):
             return True
-        self.message_user(request, "Only clinic admins decide about sending a message.", messages.ERROR)
+        self.message_user(request, gettext("Only clinic admins decide about sending a message."), messages.ERROR)
         return False
 
-    @admin.action(description="Send again (same row: queued now, sent by the next dispatcher run)")
+    @admin.action(description=_("Send again (same row: queued now, sent by the next dispatcher run)"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         if not self._only_clinic_admins(request):
             return
@@ -86,9 +88,13 @@ class ReminderAdmin(admin.ModelAdmin):
         for reminder in queryset:
             reminder_send_again(reminder=reminder, actor=request.user)
             count += 1
-        self.message_user(request, f"{count} reminder(s) queued to be sent again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("%(count)d reminder(s) queued to be sent again.") % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Mark sent (an 'unknown' message the patient did receive)")
+    @admin.action(description=_("Mark sent (an 'unknown' message the patient did receive)"))
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         if not self._only_clinic_admins(request):
             return
@@ -96,8 +102,13 @@ class ReminderAdmin(admin.ModelAdmin):
         for reminder in unknown:
             reminder_mark_sent(reminder=reminder, actor=request.user)
         skipped = queryset.count() - len(unknown)
-        note = f" {skipped} not of unknown outcome left as they were." if skipped else ""
-        self.message_user(request, f"{len(unknown)} message(s) marked sent.{note}", messages.SUCCESS)
+        if skipped:
+            marked = gettext(
+                "%(count)d message(s) marked sent. %(skipped)d not of unknown outcome left as they were."
+            ) % {"count": len(unknown), "skipped": skipped}
+        else:
+            marked = gettext("%(count)d message(s) marked sent.") % {"count": len(unknown)}
+        self.message_user(request, marked, messages.SUCCESS)
 
 
 @admin.register(ReminderSettings)

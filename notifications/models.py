@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Patient, SingletonSettings
 from notifications.kinds import message_kind_label
@@ -36,40 +37,52 @@ class ReminderSettings(SingletonSettings):
     """
 
     upcoming_hours_before = models.PositiveSmallIntegerField(
-        "appointment reminder (hours before)",
+        _("appointment reminder (hours before)"),
         default=24,
-        help_text="How long before a booked session its reminder goes out, for treatments without reminder "
-        "times of their own (see the appointment reminder times of Bookings).",
+        help_text=_(
+            "How long before a booked session its reminder goes out, for treatments without reminder "
+            "times of their own (see the appointment reminder times of Bookings)."
+        ),
     )
     screening_expiry_days_before = models.PositiveSmallIntegerField(
-        "screening expiry notice (days before)",
+        _("screening expiry notice (days before)"),
         default=14,
-        help_text="How many days before an intake screening expires the patient is told to renew it.",
+        help_text=_("How many days before an intake screening expires the patient is told to renew it."),
     )
     quiet_hours_start = models.TimeField(
-        default=time(21, 0), help_text="From this clinic-time hour no reminder is sent (until the end below)."
+        default=time(21, 0),
+        help_text=_("From this clinic-time hour no reminder is sent (until the end below)."),
+        verbose_name=_("quiet hours start"),
     )
     quiet_hours_end = models.TimeField(
-        default=time(8, 0), help_text="Reminders held during the quiet hours go out from this clinic time."
+        default=time(8, 0),
+        help_text=_("Reminders held during the quiet hours go out from this clinic time."),
+        verbose_name=_("quiet hours end"),
     )
     max_attempts = models.PositiveSmallIntegerField(
-        default=5, help_text="Failed sends tried this often in total before the reminder is marked failed."
+        default=5,
+        help_text=_("Failed sends tried this often in total before the reminder is marked failed."),
+        verbose_name=_("max attempts"),
     )
     retry_backoff_seconds = models.PositiveIntegerField(
         default=60,
-        help_text="Wait after the first failed send; it doubles with every further failure (capped at an hour).",
+        help_text=_("Wait after the first failed send; it doubles with every further failure (capped at an hour)."),
+        verbose_name=_("retry backoff seconds"),
     )
     requeue_after_seconds = models.PositiveIntegerField(
         default=300,
-        help_text="The lease of a send: a message a worker claimed and has not recorded as sent after this "
-        "long is presumed lost with its worker. An email is then sent again with the same Message-ID; a message "
-        "on a channel without a recognisable resend stops as 'unknown' for a person to decide.",
+        help_text=_(
+            "The lease of a send: a message a worker claimed and has not recorded as sent after this "
+            "long is presumed lost with its worker. An email is then sent again with the same Message-ID; a message "
+            "on a channel without a recognisable resend stops as 'unknown' for a person to decide."
+        ),
+        verbose_name=_("requeue after seconds"),
     )
 
     class Meta:
         db_table = "bookings_remindersettings"
-        verbose_name = "reminder settings"
-        verbose_name_plural = "reminder settings"
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
         constraints = [
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="reminder_settings_at_least_one_attempt"),
             models.CheckConstraint(condition=Q(pk=1), name="reminder_settings_single_row"),
@@ -104,8 +117,8 @@ class ReminderSettings(SingletonSettings):
 class Channel(models.TextChoices):
     """How a message travels; each has a sender in ``notifications.channels``."""
 
-    EMAIL = "email", "Email"
-    SMS = "sms", "Text message (SMS)"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -129,37 +142,47 @@ class Reminder(models.Model):
     """One message to one patient; the outbox row that makes sending once checkable."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        UNKNOWN = "unknown", "Unknown (decide in the admin)"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        UNKNOWN = "unknown", _("Unknown (decide in the admin)")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     key = models.CharField(
         max_length=200,
         unique=True,
-        help_text="What this message is about, e.g. 'upcoming:42:2026-03-01T09:00:00+00:00'. "
-        "The same key can never be planned twice.",
+        help_text=_(
+            "What this message is about, e.g. 'upcoming:42:2026-03-01T09:00:00+00:00'. "
+            "The same key can never be planned twice."
+        ),
+        verbose_name=_("key"),
     )
     kind = models.CharField(
         max_length=24,
         db_index=True,
-        help_text="Which message this is; the app that sends it registers the kind and how to write it "
-        "(see notifications.kinds).",
+        help_text=_(
+            "Which message this is; the app that sends it registers the kind and how to write it "
+            "(see notifications.kinds)."
+        ),
+        verbose_name=_("kind"),
     )
     channel = models.CharField(
         max_length=16,
         choices=Channel.choices,
         default=Channel.EMAIL,
-        help_text="How the message reaches the patient.",
+        help_text=_("How the message reaches the patient."),
+        verbose_name=_("channel"),
     )
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("patient"))
     about_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="The time of what the message is about when it was planned (an appointment's start); "
-        "a moved appointment gets a new message.",
+        help_text=_(
+            "The time of what the message is about when it was planned (an appointment's start); "
+            "a moved appointment gets a new message."
+        ),
+        verbose_name=_("about at"),
     )
     about_type = models.ForeignKey(
         ContentType,
@@ -167,50 +190,78 @@ class Reminder(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="What the message is about (an appointment, a care plan, a screening, a review).",
+        help_text=_("What the message is about (an appointment, a care plan, a screening, a review)."),
+        verbose_name=_("about type"),
     )
-    about_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("about id"))
     about = GenericForeignKey("about_type", "about_id")
     context = models.JSONField(
-        default=dict, blank=True, help_text="Facts fixed when the reminder was planned (e.g. the modality to rebook)."
+        default=dict,
+        blank=True,
+        help_text=_("Facts fixed when the reminder was planned (e.g. the modality to rebook)."),
+        verbose_name=_("context"),
     )
-    due_at = models.DateTimeField(help_text="When the message is meant to go out (after quiet hours).")
+    due_at = models.DateTimeField(
+        help_text=_("When the message is meant to go out (after quiet hours)."), verbose_name=_("due at")
+    )
     next_attempt_at = models.DateTimeField(
-        help_text="Earliest time of the next send attempt: the due time, later after a failed try."
+        help_text=_("Earliest time of the next send attempt: the due time, later after a failed try."),
+        verbose_name=_("next attempt at"),
     )
-    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.PENDING, db_index=True, verbose_name=_("state")
+    )
     attempts = models.PositiveSmallIntegerField(
         default=0,
-        help_text="Hand-overs to the channel, counted (and committed) before each one; never rolled back.",
+        help_text=_("Hand-overs to the channel, counted (and committed) before each one; never rolled back."),
+        verbose_name=_("attempts"),
     )
-    last_error = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    last_error = models.TextField(blank=True, help_text=_("Why the last attempt failed."), verbose_name=_("last error"))
     enqueued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker was last asked to send it (the lease of the dispatcher)."
+        null=True,
+        blank=True,
+        help_text=_("When a worker was last asked to send it (the lease of the dispatcher)."),
+        verbose_name=_("enqueued at"),
     )
     lease_expires_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="While 'sending': when the worker's claim runs out. A row still 'sending' after it has an "
-        "unknown outcome (its worker died between hand-over and recording the result).",
+        help_text=_(
+            "While 'sending': when the worker's claim runs out. A row still 'sending' after it has an "
+            "unknown outcome (its worker died between hand-over and recording the result)."
+        ),
+        verbose_name=_("lease expires at"),
     )
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the channel accepted the message.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the channel accepted the message."), verbose_name=_("sent at")
+    )
     provider_message_id = models.CharField(
         max_length=64,
         blank=True,
         db_index=True,
-        help_text="The SMS provider's id for the text (e.g. Twilio's SM...), to match its delivery reports.",
+        help_text=_("The SMS provider's id for the text (e.g. Twilio's SM...), to match its delivery reports."),
+        verbose_name=_("provider message id"),
     )
     provider_status = models.CharField(
         max_length=24,
         blank=True,
-        help_text="The last delivery status the SMS provider reported (queued, sent, delivered, undelivered, failed).",
+        help_text=_(
+            "The last delivery status the SMS provider reported (queued, sent, delivered, undelivered, failed)."
+        ),
+        verbose_name=_("provider status"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, help_text="When the message was planned.")
-    updated_at = models.DateTimeField(auto_now=True, help_text="When the row last changed.")
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text=_("When the message was planned."), verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(
+        auto_now=True, help_text=_("When the row last changed."), verbose_name=_("updated at")
+    )
 
     objects = ReminderQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         db_table = "bookings_reminder"
         ordering = ["-due_at"]
         indexes = [

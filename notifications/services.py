@@ -55,7 +55,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, CharField, DateTimeField, F, Q, Value, When
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, Patient, User
@@ -377,11 +378,21 @@ def _about_load(reminder: Reminder, kind: MessageKind) -> None:
     _abouts_load([reminder], {reminder.kind: kind})
 
 
+def recipient_language(reminder: Reminder) -> str:
+    """The language the row's message is written in: the patient's choice, else the clinic's default.
+
+    A worker has no request, so nothing else would choose it: every render (subject, text, HTML,
+    SMS, .ics) and hand-over runs inside ``translation.override`` of this.
+    """
+    return reminder.patient.user.message_language
+
+
 def reminder_content(*, reminder: Reminder) -> MessageContent:
-    """What the row's message says now (for the admin and tests as well as for sending)."""
+    """What the row's message says now, in the patient's language (for the admin and tests as well as for sending)."""
     kind = message_kind_get(reminder.kind)
     _about_load(reminder, kind)
-    return kind.render(reminder)
+    with translation.override(recipient_language(reminder)):
+        return kind.render(reminder)
 
 
 def _why_not_wanted(reminder: Reminder, kind: MessageKind, now: datetime) -> str:
@@ -655,8 +666,9 @@ def _hand_over(claim: _Claim, *, rules: ReminderSettings, started: float) -> tup
                     break
                 reminder = pending.popleft()
                 try:
-                    content = claim.kinds[reminder.kind].render(reminder)
-                    channel.send(reminder=reminder, content=content, connection=connection)
+                    with translation.override(recipient_language(reminder)):
+                        content = claim.kinds[reminder.kind].render(reminder)
+                        channel.send(reminder=reminder, content=content, connection=connection)
                 except Exception as error:
                     outcomes[reminder.pk], wait = _record_failure(reminder, error, channel=channel, rules=rules)
                     retry_in = _sooner(retry_in, wait)
@@ -708,9 +720,9 @@ def reminder_deliver(*, reminder_id: int) -> Delivery:
     return delivery
 
 
-def _require_clinic_admin(actor: User, what: str) -> None:
+def _require_clinic_admin(actor: User) -> None:
     if not (actor.is_active and (actor.is_clinic_admin or actor.is_superuser)):
-        raise PermissionDenied(f"Only clinic admins {what}.")
+        raise PermissionDenied(gettext("Only clinic admins decide about sending a message."))
 
 
 @transaction.atomic
@@ -719,7 +731,7 @@ def reminder_send_again(*, reminder: Reminder, actor: User) -> Reminder:
 
     Only someone who may change messages in the admin does it, and the audit trail names them.
     """
-    _require_clinic_admin(actor, "send a message again")
+    _require_clinic_admin(actor)
     reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.state in (State.PENDING, State.SENDING):
         return reminder
@@ -749,7 +761,7 @@ def reminder_mark_sent(*, reminder: Reminder, actor: User) -> Reminder:
 
     Only a row in "unknown" changes; the audit trail names who decided.
     """
-    _require_clinic_admin(actor, "decide a message's outcome")
+    _require_clinic_admin(actor)
     reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.state != State.UNKNOWN:
         return reminder

@@ -42,10 +42,14 @@ def sms_segments(text: str) -> int:
 
 # Typographic characters a template or a name may bring in, and their GSM-7 equivalents:
 # one curly apostrophe would otherwise turn the whole text into UCS-2 (70 characters a segment).
+# Spanish's acute vowels are not GSM-7 (ñ, é, ü, ¿ and ¡ are): a text reads "sesion" rather than
+# "sesión", as Spanish texts often do, so a reminder stays one 160-character message, not three of 67.
 _GSM7_EQUIVALENTS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                                   "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u202f": " "})  # fmt: skip
+                                   "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u202f": " ",
+                                   "á": "a", "í": "i", "ó": "o", "ú": "u", "Á": "A", "Í": "I", "Ó": "O",
+                                   "Ú": "U"})  # fmt: skip
 
 
 def sms_normalise(text: str) -> str:
-    """One line of plain text, typographic quotes and dashes replaced by their GSM-7 equivalents."""
+    """One line of plain text, typographic quotes, dashes and acute vowels replaced by their GSM-7 equivalents."""
     return " ".join(text.translate(_GSM7_EQUIVALENTS).split())

@@ -56,6 +56,8 @@ RULES: dict[str, Rule] = {
     "password_change_done": Rule(Access.ACCOUNT),
     "profile": Rule(Access.ACCOUNT),
     "profile_edit": Rule(Access.PATIENT),
+    "profile_language": Rule(Access.ACCOUNT),
+    "set_language": Rule(Access.PUBLIC),  # Django's set_language: a GET changes nothing and redirects back
     "two_factor": Rule(Access.ACCOUNT),
     "two_factor_setup": Rule(Access.ACCOUNT),
     "two_factor_verify": Rule(Access.ACCOUNT),
