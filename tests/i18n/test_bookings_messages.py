@@ -69,6 +69,8 @@ def spanish_name(modality: Modality) -> str:
 def reminder_content_all_channels(reminder: Reminder):
     """The email's parts and the text message's line of one reminder (each channel renders only its own)."""
     channel = reminder.channel
+    # Messages are written in the patient's stored language: the one these tests make active.
+    reminder.patient.user.language = translation.get_language()
     try:
         reminder.channel = "email"
         content = reminder_content(reminder=reminder)

@@ -226,8 +226,8 @@ def test_a_worker_writes_the_email_in_the_patients_stored_language(language_kind
     assert "martes, 1 de diciembre, 08:30" in email.body
     html = email.alternatives[0][0]
     assert '<html lang="es">' in html
-    assert "Estimado/a Lucía:" in html
-    assert "¿Tiene preguntas?" in html
+    assert "Hola, Lucía:" in html
+    assert "¿Preguntas? Llámenos al" in html
 
 
 def test_a_worker_writes_in_the_clinics_language_for_a_patient_who_chose_none(language_kind) -> None:
