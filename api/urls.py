@@ -1,13 +1,19 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
 
 from api import views
 from api.problems import problem_not_found_view
 
 app_name = "api"
 
+router = SimpleRouter()
+router.register("appointments", views.AppointmentViewSet, basename="appointment")
+
 v1_patterns = [
     path("modalities/", views.ModalityListView.as_view(), name="modality-list"),
+    path("modalities/<slug:slug>/availability/", views.AvailabilityView.as_view(), name="modality-availability"),
+    *router.urls,
 ]
 
 urlpatterns = [
