@@ -30,6 +30,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from clinic.care_team import CareTeamRefused
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -147,7 +149,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     request = getattr(view_request, "_request", view_request)
     set_rollback()
 
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | CareTeamRefused):
+        # Outside the care team a record answers 404, as the pages do, so an id reveals nothing.
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
