@@ -6,6 +6,7 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API: tokens, endpoints and webhooks"
 
     def ready(self) -> None:
+        import api.schema  # noqa: F401 - registers the authentication schemes with drf-spectacular
         from clinic.links import Link, register_link
 
         # The profile page (clinic) leads everyone with an account to their API tokens.

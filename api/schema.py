@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -30,6 +31,33 @@ ProblemSerializer = inline_serializer(
 )
 
 
+class PersonalAccessTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.PersonalAccessTokenAuthentication"
+    name = "personalAccessToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "cpat_<prefix>_<secret>",
+            "description": "A personal access token made on the profile page's API tokens page. Read-only tokens "
+            "may only GET; staff tokens stop after CLINIC_API_STAFF_TOKEN_IDLE_DAYS unused.",
+        }
+
+
+class ClinicSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.ClinicSessionAuthentication"
+    name = "clinicSession"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The app's own pages: the login cookie, with the CSRF token on writes.",
+        }
+
+
 def problem(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ProblemSerializer, description=description)
 
@@ -39,6 +67,9 @@ PUBLIC_ERRORS = {
     404: problem("not-found"),
     405: problem("method-not-allowed"),
     429: problem("rate-limited: too many requests from this address or token."),
+}
+WRITE_ERRORS = {
+    415: problem("unsupported-media-type: send the body as application/json."),
 }
 AUTHENTICATED_ERRORS = {
     **PUBLIC_ERRORS,

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from api.audit import AuditedAPIMixin
 from api.permissions import IsPatient, TokenScopeAllows
 from api.problems import Problem
-from api.schema import AUTHENTICATED_ERRORS, PUBLIC_ERRORS, problem
+from api.schema import AUTHENTICATED_ERRORS, PUBLIC_ERRORS, WRITE_ERRORS, problem
 from api.serializers import (
     AppointmentBookSerializer,
     AppointmentCancelSerializer,
@@ -70,6 +70,7 @@ def booking_problem(refused: BookingRefused) -> Problem:
 
 BOOKING_ERRORS = {
     **AUTHENTICATED_ERRORS,
+    **WRITE_ERRORS,
     409: problem("slot-taken: the time was just taken (nearest_times lists free ones), or conflict: busy, retry."),
     422: problem("booking-refused (a booking rule, with nearest_times) or screening-refused (the health screening)."),
 }
@@ -167,6 +168,8 @@ class AppointmentViewSet(AuditedAPIMixin, mixins.ListModelMixin, mixins.Retrieve
     audit_description = "patient's appointments"
 
     def get_queryset(self) -> QuerySet[Appointment]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types, no request user
+            return Appointment.objects.none()
         appointments = Appointment.objects.filter(patient__user=self.request.user).select_related(
             "modality", "practitioner__user", "patient"
         )
