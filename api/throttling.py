@@ -9,13 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import PersonalAccessToken
 from clinic.client_address import client_ip_address
 
 
-class PerTokenRateThrottle(SimpleRateThrottle):
+class _SettingsRateThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        # Read now, not at import (DRF's default), so a changed setting (or a test's) takes effect.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class PerTokenRateThrottle(_SettingsRateThrottle):
     scope = "token"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
@@ -28,7 +35,7 @@ class PerTokenRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AnonymousRateThrottle(SimpleRateThrottle):
+class AnonymousRateThrottle(_SettingsRateThrottle):
     scope = "anonymous"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
