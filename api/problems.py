@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -201,6 +202,7 @@ def _auth_headers(exc: exceptions.APIException, context: dict[str, Any]) -> dict
     return headers
 
 
+@csrf_exempt  # a POST to no route is a 404 too, not the CSRF failure page (nothing here reads a cookie)
 def problem_not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any address under /api/ that no route matches: a 404 problem, not the clinic's HTML page."""
     body = problem_body(slug="not-found", detail="There is nothing at this address.", request=request)

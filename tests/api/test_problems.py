@@ -40,3 +40,10 @@ def test_docs_page_loads_its_assets_from_this_site(client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_post_to_an_address_with_no_route_is_a_404_problem_not_the_csrf_page(client):
+    response = client.post("/api/v1/appointments/1.5/cancel/", {}, content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
