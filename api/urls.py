@@ -19,7 +19,11 @@ v1_patterns = [
 urlpatterns = [
     path("v1/", include(v1_patterns)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
     # Anything else under /api/ answers with a 404 problem rather than the clinic's HTML page.
     re_path(r"^.*$", problem_not_found_view, name="not-found"),
 ]
