@@ -59,7 +59,7 @@ def _check(case, token: str) -> None:
         assert content_type == "application/problem+json", (*where, response.status_code, response.text)
         problem = response.json()
         assert problem["status"] == response.status_code
-        assert problem["title"] and problem["detail"] and problem["type"]
+        assert all(problem[member] for member in ("type", "title", "detail"))
 
 
 def _fuzz(operations: list, token: str, examples: int) -> None:

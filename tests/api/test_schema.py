@@ -11,7 +11,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 
-
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from api.models import PersonalAccessToken
-from api.services import TokenRefused, token_create
+from api.services import TokenRefused, token_create, token_revoke
 from clinic.models import Role
 from clinic.services import user_set_role
 from tests.api.conftest import bearer, token_for
@@ -204,3 +204,30 @@ def test_patient_token_has_no_idle_rule(patient, settings):
     plaintext = token_for(patient.user, valid_days=365)
     with time_machine.travel(start + timedelta(days=100)):
         assert bearer(plaintext).get(APPOINTMENTS).status_code == 200
+
+
+def test_clinic_admin_revokes_a_token_in_the_admin_and_it_stops_working(client, patient):
+    from tests.factories import AdminFactory
+
+    plaintext = token_for(patient.user)
+    token = PersonalAccessToken.objects.get(user=patient.user)
+    admin_user = AdminFactory(is_superuser=True)
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:api_personalaccesstoken_changelist"))
+    assert token.prefix in listing.content.decode()
+    assert token.secret_hash not in listing.content.decode()
+    response = client.post(
+        reverse("admin:api_personalaccesstoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert response.status_code == 302
+    assert bearer(plaintext).get(APPOINTMENTS).status_code == 401
+
+
+def test_only_the_owner_or_a_clinic_admin_revokes(patient, other_patient):
+    token_for(other_patient.user)
+    token = PersonalAccessToken.objects.get(user=other_patient.user)
+    with pytest.raises(TokenRefused, match="only revoke your own"):
+        token_revoke(actor=patient.user, token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is None
