@@ -11,8 +11,10 @@ from bookings.models import Appointment
 from bookings.services.appointments import appointment_can_change_online
 from clinic.models import Modality, Practitioner
 
-# The longest stretch one availability call may ask for (a month of a busy clinic stays a quick answer).
+# The longest stretch one availability call may ask for (a month of a busy clinic stays a quick answer),
+# and how far from today it may lie (bookings open weeks ahead; the ends of the calendar overflow).
 AVAILABILITY_MAX_DAYS = 31
+AVAILABILITY_REACH_DAYS = 366
 
 
 class PractitionerSummarySerializer(serializers.ModelSerializer):
@@ -45,7 +47,13 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict) -> dict:
-        start = attrs.get("start") or timezone.localdate()
+        today = timezone.localdate()
+        reach = timedelta(days=AVAILABILITY_REACH_DAYS)
+        for name in ("start", "end"):
+            day = attrs.get(name)
+            if day is not None and not today - reach <= day <= today + reach:
+                raise serializers.ValidationError({name: ["Ask for dates within a year of today."]})
+        start = attrs.get("start") or today
         end = attrs.get("end") or start + timedelta(days=6)
         if end < start:
             raise serializers.ValidationError({"end": ["The end date must not be before the start date."]})

@@ -25,5 +25,6 @@ urlpatterns = [
         name="docs",
     ),
     # Anything else under /api/ answers with a 404 problem rather than the clinic's HTML page.
-    re_path(r"^.*$", problem_not_found_view, name="not-found"),
+    # [\s\S], not ".": an address with an encoded line break (%0A) must not slip past to the HTML page.
+    re_path(r"^[\s\S]*$", problem_not_found_view, name="not-found"),
 ]

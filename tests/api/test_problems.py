@@ -59,3 +59,10 @@ def test_post_to_an_address_with_no_route_is_a_404_problem_not_the_csrf_page(cli
     response = client.post("/api/v1/appointments/1.5/cancel/", {}, content_type="application/json")
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
+
+
+@pytest.mark.django_db
+def test_address_with_an_encoded_line_break_is_a_404_problem(client):
+    response = client.get("/api/v1/modalities/%0A/availability/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
