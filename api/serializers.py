@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -15,6 +16,7 @@ from clinic.models import Modality, Practitioner
 # and how far from today it may lie (bookings open weeks ahead; the ends of the calendar overflow).
 AVAILABILITY_MAX_DAYS = 31
 AVAILABILITY_REACH_DAYS = 366
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 class PractitionerSummarySerializer(serializers.ModelSerializer):
@@ -107,8 +109,17 @@ class AppointmentSerializer(serializers.ModelSerializer):
         return appointment_can_change_online(appointment=appointment, policy=self.context.get("policy"))
 
 
+class StrictSlugRelatedField(serializers.SlugRelatedField):
+    """Looks a slug up only when it is one: a NUL character would make PostgreSQL refuse the query (a 500)."""
+
+    def to_internal_value(self, data: object) -> object:
+        if not isinstance(data, str) or not SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
+        return super().to_internal_value(data)
+
+
 class AppointmentBookSerializer(serializers.Serializer):
-    modality = serializers.SlugRelatedField(
+    modality = StrictSlugRelatedField(
         slug_field="slug", queryset=Modality.objects.active(), help_text="The treatment's slug (see /modalities/)."
     )
     starts_at = serializers.DateTimeField(

@@ -67,3 +67,10 @@ def test_booking_with_an_out_of_range_practitioner_is_a_400(api, wbc):
     answer = api.post("/api/v1/appointments/", body, "json")
     assert answer.status_code == 400
     assert "practitioner" in answer.json()["errors"]
+
+
+@pytest.mark.parametrize("modality", ["whole\x00body", "\x00", "a" * 500, 7, None])
+def test_booking_an_impossible_modality_is_a_400(api, modality):
+    answer = api.post("/api/v1/appointments/", {"modality": modality, "starts_at": "2027-03-23T10:00:00Z"}, "json")
+    assert answer.status_code == 400
+    assert "modality" in answer.json()["errors"]

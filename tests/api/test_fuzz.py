@@ -10,10 +10,14 @@ drives its strategies with ``hypothesis.given`` itself.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 import time_machine
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
@@ -34,7 +38,19 @@ def clock():
 
 
 @pytest.fixture
-def api_operations(clock, settings, practitioner) -> list:
+def connections_kept_open() -> Iterator[None]:
+    """schemathesis calls the WSGI app directly, not through Django's test client, so Django would close
+    the test's database connection after each request (it is inside the test's transaction); keep it,
+    as the test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_operations(clock, connections_kept_open, settings, practitioner) -> list:
     settings.SECURE_SSL_REDIRECT = False
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
