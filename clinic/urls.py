@@ -44,6 +44,8 @@ urlpatterns = [
     path("bookings/", include("bookings.urls")),
     path("treatments/", include("treatments.urls")),
     path("privacy/", include("privacy.urls")),
+    path("accounts/api-tokens/", include("api.token_urls")),
+    path("api/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("health/", health.health_view, name="health"),

@@ -135,6 +135,18 @@ RULES: dict[str, Rule] = {
     "privacy:overview": Rule(Access.PATIENT),
     "privacy:export": Rule(Access.PATIENT),
     "privacy:delete": Rule(Access.PATIENT),
+    # the REST API (api/): the public catalogue and docs, the patient's own appointments
+    "api:modality-list": Rule(Access.PUBLIC),
+    "api:modality-availability": Rule(Access.PUBLIC, lambda w: {"slug": w.modality.slug}),
+    "api:schema": Rule(Access.PUBLIC),
+    "api:docs": Rule(Access.PUBLIC),
+    "api:not-found": Rule(Access.PUBLIC),
+    "api:appointment-list": Rule(Access.PATIENT),
+    "api:appointment-detail": Rule(Access.PATIENT_OBJECT, _pk("appointment_a")),
+    "api:appointment-cancel": Rule(Access.PATIENT_OBJECT, _pk("appointment_a"), get_ok=False),
+    "api:appointment-reschedule": Rule(Access.PATIENT_OBJECT, _pk("appointment_a"), get_ok=False),
+    "api_tokens:list": Rule(Access.ACCOUNT),
+    "api_tokens:revoke": Rule(Access.ACCOUNT, lambda w: {"prefix": "deadbeef"}, get_ok=False),
     # the SMS provider's webhooks: POST only, refused (403) without the provider's signature
     "notifications:sms_status": Rule(Access.TOKEN, lambda w: {"reminder_id": 1}, get_ok=False),
     "notifications:sms_inbound": Rule(Access.TOKEN, get_ok=False),

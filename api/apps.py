@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "api"
+    verbose_name = "REST API: tokens, endpoints and webhooks"
+
+    def ready(self) -> None:
+        import api.schema  # noqa: F401 - registers the authentication schemes with drf-spectacular
+        from clinic.links import Link, register_link
+
+        # The profile page (clinic) leads everyone with an account to their API tokens.
+        register_link(
+            "profile.actions",
+            Link(key="api_tokens", label="API tokens", url_name="api_tokens:list"),
+        )
