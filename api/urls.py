@@ -8,6 +8,8 @@ app_name = "api"
 
 v1_patterns = [
     path("modalities/", views.ModalityListView.as_view(), name="modality-list"),
+    # The staff endpoints (day list, patient search, session logs, care plans, outcomes): api/staff/urls.py.
+    path("", include("api.staff.urls")),
 ]
 
 urlpatterns = [
