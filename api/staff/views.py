@@ -73,7 +73,7 @@ class IsPractitionerOrAdmin(BasePermission):
 
 STAFF = [IsAuthenticated, TokenScopeAllows, IsClinicStaff]
 CLINICAL = [IsAuthenticated, TokenScopeAllows, IsPractitionerOrAdmin]
-PATIENT_ID = OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The patient's id.")
+PATIENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The patient's id.")
 
 
 def _invalid(form: forms.Form) -> exceptions.ValidationError:
