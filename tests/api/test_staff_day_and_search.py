@@ -100,7 +100,8 @@ def test_the_day_list_is_audited_with_the_token(world: StaffWorld) -> None:
     row = AuditEvent.objects.order_by("pk")[before:].get()
     assert row.action == AuditEvent.Action.VIEW
     assert row.actor == world.desk
-    assert "day list" in row.description and "token" in row.description
+    assert "day list" in row.description
+    assert "token" in row.description
 
 
 def test_no_day_is_refused_for_being_another_day(world: StaffWorld) -> None:

@@ -6,6 +6,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.models import PersonalAccessToken
 from bookings.models import Appointment
@@ -225,8 +228,44 @@ def test_a_session_that_has_not_started_or_is_logged_already_is_a_409(world: Sta
     assert not SessionLog.objects.filter(appointment=later).exists()
 
 
-@pytest.mark.parametrize("body", [[], '"text"', {"appointment": "1"}, {"appointment": True}, {}, {"appointment": 2**40}])
+@pytest.mark.parametrize(
+    "body", [[], '"text"', {"appointment": "1"}, {"appointment": True}, {}, {"appointment": 2**40}]
+)
 def test_a_body_without_an_appointment_id_is_a_400(world: StaffWorld, body: object) -> None:
-    response = world.client("related", scope=WRITE).post("/api/v1/session-logs/", body, content_type="application/json")
+    client = world.client("related", scope=WRITE)
+    response = client.post("/api/v1/session-logs/", body, content_type="application/json")
     assert response.status_code == 400
     assert "appointment" in response.json()["errors"]
+
+
+json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["kind", "severity", "action_taken", "x"]), st.text(max_size=5), max_size=3),
+)
+LOG_FIELDS = [
+    "appointment", "pain_before", "pain_after", "duration_minutes", "pain_location", "subjective", "temperature_c",
+    "exposure_seconds", "bp_systolic", "bp_diastolic", "unchanged_since_screening", "needle_count", "resource",
+    "adverse_events", "sign", "unknown",
+]  # fmt: skip
+
+
+@given(changes=st.dictionaries(st.sampled_from(LOG_FIELDS), json_values, max_size=4))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_body_is_answered_without_a_server_error_and_a_refused_one_stores_nothing(
+    world: StaffWorld, changes: dict[str, object]
+) -> None:
+    client = world.client("related", scope=WRITE)
+    with time_machine.travel(NOON, tick=False), transaction.atomic():
+        response = client.post(
+            "/api/v1/session-logs/", {**_whole_body(world.today_a), **changes}, content_type="application/json"
+        )
+        assert response.status_code in (201, 400, 404, 409), response.content
+        assert response["Content-Type"] == ("application/json" if response.status_code == 201 else PROBLEM)
+        stored = SessionLog.objects.filter(appointment=world.today_a).exists()
+        assert stored == (response.status_code == 201)
+        transaction.set_rollback(True)
