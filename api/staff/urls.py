@@ -9,9 +9,7 @@ from api.staff import views
 urlpatterns = [
     path("staff/appointments/", views.StaffDayView.as_view(), name="staff-day"),
     path("patients/", views.PatientSearchView.as_view(), name="patient-search"),
-    path(
-        "patients/<int:pk>/session-logs/", views.PatientSessionLogListView.as_view(), name="patient-session-logs"
-    ),
+    path("patients/<int:pk>/session-logs/", views.PatientSessionLogListView.as_view(), name="patient-session-logs"),
     path("patients/<int:pk>/care-plans/", views.PatientCarePlanListView.as_view(), name="patient-care-plans"),
     path("patients/<int:pk>/outcomes/", views.PatientOutcomesView.as_view(), name="patient-outcomes"),
     path("session-logs/", views.SessionLogCreateView.as_view(), name="session-log-create"),
