@@ -254,6 +254,7 @@ class SessionLogCreateView(AuditedAPIMixin, APIView):
         responses={
             201: SessionLogDetailSerializer,
             409: problem("conflict: the appointment was cancelled, has not started, or is already logged."),
+            415: problem("unsupported-media-type: send the body as application/json."),
             **AUTHENTICATED_ERRORS,
         },
     )

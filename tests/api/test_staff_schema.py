@@ -16,7 +16,7 @@ STAFF_OPERATIONS = {
     ("/api/v1/patients/{id}/care-plans/", "get"): {200, 401, 403, 404, 429},
     ("/api/v1/patients/{id}/outcomes/", "get"): {200, 401, 403, 404, 429},
     ("/api/v1/session-logs/{id}/", "get"): {200, 401, 403, 404, 429},
-    ("/api/v1/session-logs/", "post"): {201, 400, 401, 403, 404, 409, 429},
+    ("/api/v1/session-logs/", "post"): {201, 400, 401, 403, 404, 409, 415, 429},
 }
 
 
