@@ -8,12 +8,12 @@ app_name = "api"
 
 v1_patterns = [
     path("modalities/", views.ModalityListView.as_view(), name="modality-list"),
-    # The staff endpoints (day list, patient search, session logs, care plans, outcomes): api/staff/urls.py.
-    path("", include("api.staff.urls")),
 ]
 
 urlpatterns = [
     path("v1/", include(v1_patterns)),
+    # The staff endpoints (day list, patient search, session logs, care plans, outcomes): api/staff/urls.py.
+    path("v1/", include("api.staff.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     # Anything else under /api/ answers with a 404 problem rather than the clinic's HTML page.
