@@ -18,6 +18,8 @@ v1_patterns = [
 
 urlpatterns = [
     path("v1/", include(v1_patterns)),
+    # The staff endpoints (day list, patient search, session logs, care plans, outcomes): api/staff/urls.py.
+    path("v1/", include("api.staff.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -26,7 +26,7 @@ from clinic.care_team import patients_visible_to
 from clinic.clinic_time import clinic_datetime, clinic_zone, local_midnight
 from clinic.models import Practitioner, Resource, User
 
-__all__ = ["CalendarCell", "CalendarEntry", "CalendarGrid", "CalendarLane", "calendar_grid"]
+__all__ = ["CalendarCell", "CalendarEntry", "CalendarGrid", "CalendarLane", "calendar_grid", "calendar_patients_named"]
 
 DEFAULT_OPENS = time(8)
 DEFAULT_CLOSES = time(18)
@@ -117,7 +117,8 @@ def _wall_clock_rows(*, opens: time, closes: time, step: timedelta) -> list[time
     return rows
 
 
-def _viewer_sees_names(*, viewer: User, patient_ids: set[int]) -> set[int]:
+def calendar_patients_named(*, viewer: User, patient_ids: set[int]) -> set[int]:
+    """Of ``patient_ids``, those whose names ``viewer`` may see next to a booked time (the API's day list too)."""
     if viewer.is_clinic_admin or viewer.is_front_desk:
         return patient_ids
     return set(patients_visible_to(viewer).filter(pk__in=patient_ids).values_list("pk", flat=True))
@@ -182,7 +183,7 @@ def calendar_grid(
         .select_related("patient__user", "practitioner__user", "modality")
         .order_by("starts_at")
     )
-    named_ids = _viewer_sees_names(viewer=viewer, patient_ids={a.patient_id for a in appointments})
+    named_ids = calendar_patients_named(viewer=viewer, patient_ids={a.patient_id for a in appointments})
     # Per lane and local day, so each cell looks only at its own day's few appointments.
     by_practitioner: dict[tuple[int, date], list[Appointment]] = defaultdict(list)
     by_resource: dict[tuple[int, date], list[Appointment]] = defaultdict(list)

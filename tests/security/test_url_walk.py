@@ -80,7 +80,7 @@ def _expectation_failures(world: World, role: str) -> list[str]:
             failures.append(f"{where}: server error")
             continue
         access = rule.access
-        owner_ok = 405 if not rule.get_ok else None
+        owner_ok = 405 if not rule.get_ok else (400 if rule.needs_query else None)
 
         # Nobody but A and the staff allowed to see A's records ever sees A's details.
         may_see_a = role in ("patient_a", "related", "admin") or access == Access.TOKEN

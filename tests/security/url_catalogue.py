@@ -33,6 +33,7 @@ class Rule:
     kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
     get_ok: bool = True  # False for POST-only views (GET answers 405 to those allowed in)
     desk: bool = False  # the front desk may open it too (STAFF and STAFF_OBJECT pages); else 403/404
+    needs_query: bool = False  # answers 400 to a GET without its query (an API search asked for nothing)
 
 
 def _pk(attr: str) -> Callable[[World], dict[str, Any]]:
@@ -147,6 +148,14 @@ RULES: dict[str, Rule] = {
     "api:appointment-reschedule": Rule(Access.PATIENT_OBJECT, _pk("appointment_a"), get_ok=False),
     "api_tokens:list": Rule(Access.ACCOUNT),
     "api_tokens:revoke": Rule(Access.ACCOUNT, lambda w: {"prefix": "deadbeef"}, get_ok=False),
+    # the REST API's staff endpoints (api/staff/): the same people as the pages, 401 instead of the login page
+    "api:staff-day": Rule(Access.STAFF, desk=True),
+    "api:patient-search": Rule(Access.STAFF, desk=True, needs_query=True),
+    "api:patient-session-logs": Rule(Access.STAFF_OBJECT, lambda w: {"pk": w.patient_a.pk}),
+    "api:patient-care-plans": Rule(Access.STAFF_OBJECT, lambda w: {"pk": w.patient_a.pk}),
+    "api:patient-outcomes": Rule(Access.STAFF_OBJECT, lambda w: {"pk": w.patient_a.pk}),
+    "api:session-log-detail": Rule(Access.STAFF_OBJECT, _pk("log_a")),
+    "api:session-log-create": Rule(Access.STAFF, get_ok=False),
     # the SMS provider's webhooks: POST only, refused (403) without the provider's signature
     "notifications:sms_status": Rule(Access.TOKEN, lambda w: {"reminder_id": 1}, get_ok=False),
     "notifications:sms_inbound": Rule(Access.TOKEN, get_ok=False),
