@@ -18,7 +18,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from bookings import selectors
+from bookings import events, selectors
 from bookings.models import Appointment, BookingPolicy
 from bookings.notifications import appointment_notify
 from clinic.audit import audit_record
@@ -99,9 +99,14 @@ def _retrying_contention(attempt: Callable[[], Appointment]) -> Appointment:
     raise AssertionError("unreachable")
 
 
-def _notify(*, appointment: Appointment, event: str) -> None:
-    """Queue the booked/cancelled/changed email: the outbox row joins this transaction, the send waits for commit."""
+_EVENT_NAMES = {"booked": events.BOOKED, "cancelled": events.CANCELLED, "changed": events.MOVED}
+
+
+def _notify(*, appointment: Appointment, event: str, moved_from: tuple[datetime, int] | None = None) -> None:
+    """Queue the booked/cancelled/changed email and publish the event (webhooks): the outbox rows join this
+    transaction, the send waits for commit."""
     appointment_notify(appointment=appointment, event=event)
+    events.appointment_event_publish(name=_EVENT_NAMES[event], appointment=appointment, moved_from=moved_from)
 
 
 def _offer_to_waitlist(*, appointment: Appointment) -> None:
@@ -560,7 +565,7 @@ def _appointment_move(
             description=f"Appointment moved by staff: {modality.name} from {_format(was_at)} with {was_with} "
             f"to {_format(appointment.starts_at)} with {now_with}",
         )
-    _notify(appointment=appointment, event="changed")
+    _notify(appointment=appointment, event="changed", moved_from=(was_at, was_with.pk))
     _offer_to_waitlist(appointment=freed)
     return appointment
 
@@ -577,6 +582,7 @@ def appointment_mark_attended(*, appointment: Appointment, by: User) -> Appointm
     if appointment.status != Appointment.Status.ATTENDED:
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])
+        events.appointment_event_publish(name=events.ATTENDED, appointment=appointment)
     return appointment
 
 
@@ -591,6 +597,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointme
     if appointment.status != Appointment.Status.NO_SHOW:
         appointment.status = Appointment.Status.NO_SHOW
         appointment.save(update_fields=["status", "updated_at"])
+        events.appointment_event_publish(name=events.NO_SHOW, appointment=appointment)
     return appointment
 
 
