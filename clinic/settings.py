@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "bookings",
     "treatments",
     "privacy",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's Swagger UI files, served from here (no CDN: see the CSP)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +311,52 @@ CLINIC_EMERGENCY_ACCESS_HOURS = env.int("CLINIC_EMERGENCY_ACCESS_HOURS", default
 # after their last record (health-record retention); ``manage.py privacy_retention_due``
 # lists those past it, for the records officer to purge.
 CLINIC_RECORD_RETENTION_YEARS = env.int("CLINIC_RECORD_RETENTION_YEARS", default=8)
+
+# --- REST API (api/) ------------------------------------------------------------
+# Personal access tokens: the longest expiry a person may choose, per kind of owner, and
+# how long a staff token may lie unused before it stops working (like a staff session's
+# idle logout, in days because programs call at their own pace; 0 switches it off).
+CLINIC_API_PATIENT_TOKEN_MAX_DAYS = env.int("CLINIC_API_PATIENT_TOKEN_MAX_DAYS", default=365)
+CLINIC_API_STAFF_TOKEN_MAX_DAYS = env.int("CLINIC_API_STAFF_TOKEN_MAX_DAYS", default=90)
+CLINIC_API_STAFF_TOKEN_IDLE_DAYS = env.int("CLINIC_API_STAFF_TOKEN_IDLE_DAYS", default=14)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an unauthenticated call gets a 401 with "WWW-Authenticate: Bearer".
+        "api.authentication.PersonalAccessTokenAuthentication",
+        "api.authentication.ClinicSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permissions.TokenScopeAllows",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "api.problems.ProblemJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenRateThrottle", "api.throttling.AnonymousRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("CLINIC_API_RATE", default="120/min"),
+        "anonymous": env.str("CLINIC_API_ANONYMOUS_RATE", default="60/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{CLINIC_NAME} API",
+    "DESCRIPTION": "Modalities and availability (public), the patient's own appointments, and the staff "
+    "endpoints. Authenticate with 'Authorization: Bearer <personal access token>'. Errors are RFC 9457 "
+    "problem details (application/problem+json).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 SESSION_COOKIE_HTTPONLY = True
 # An expired or cookieless form gets the clinic's page that says what to do (templates/403_csrf.html).

@@ -43,6 +43,7 @@ urlpatterns = [
     path("bookings/", include("bookings.urls")),
     path("treatments/", include("treatments.urls")),
     path("privacy/", include("privacy.urls")),
+    path("api/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("health/", health.health_view, name="health"),
