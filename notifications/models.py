@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Patient, SingletonSettings
+from notifications.backoff import retry_backoff
 from notifications.kinds import message_kind_label
 
 __all__ = ["Channel", "DomainEvent", "DomainEventQuerySet", "Reminder", "ReminderQuerySet", "ReminderSettings"]
@@ -99,7 +100,7 @@ class ReminderSettings(SingletonSettings):
         return datetime.combine(day, self.quiet_hours_end, tzinfo=timezone.get_current_timezone())
 
     def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(3600, self.retry_backoff_seconds * 2 ** max(0, attempts - 1)))
+        return retry_backoff(attempts=attempts, first_seconds=self.retry_backoff_seconds, cap_seconds=3600)
 
 
 class Channel(models.TextChoices):
