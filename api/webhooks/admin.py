@@ -49,6 +49,12 @@ class ClinicAdminsOnly:
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text=WebhookEndpoint._meta.get_field("url").help_text,
+    )
     events = forms.MultipleChoiceField(
         choices=(),
         widget=forms.CheckboxSelectMultiple,
