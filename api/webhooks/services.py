@@ -57,7 +57,7 @@ from api.webhooks.signature import (
     signature_header,
 )
 from clinic.audit import audit_record
-from clinic.models import AuditEvent, User
+from clinic.models import AuditEvent, Patient, User
 from notifications.backoff import retry_backoff
 from notifications.events import event_clinical_details, event_type_get
 from notifications.models import DomainEvent
@@ -444,12 +444,27 @@ def webhook_deliveries_send_due(
             break
         skip.add(delivery.pk)
         body = webhook_body(delivery=delivery)
+        if delivery.endpoint.include_clinical_details:
+            _clinical_disclosure_audit(delivery=delivery)
         headers = webhook_request_headers(delivery=delivery, body=body, timestamp=int(time.time()))
         attempt = _post(
             url=delivery.endpoint.url, body=body, headers=headers, timeout=settings.CLINIC_WEBHOOKS_TIMEOUT_SECONDS
         )
         outcomes[delivery.pk] = _record(delivery=delivery, attempt=attempt)
     return outcomes
+
+
+def _clinical_disclosure_audit(*, delivery: WebhookDelivery) -> None:
+    """Clinical details leaving the clinic are in the audit trail, one row per attempt that carries them."""
+    patient_id = delivery.event.data.get("patient_id")
+    audit_record(
+        request=None,
+        patient=Patient.objects.filter(pk=patient_id).first() if patient_id else None,
+        action=AuditEvent.Action.EXPORT,
+        target=delivery,
+        description=f"Clinical details sent by webhook (attempt {delivery.attempts}): {delivery.event.name} "
+        f"to {delivery.endpoint.name}",
+    )
 
 
 @transaction.atomic

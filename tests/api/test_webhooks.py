@@ -22,6 +22,7 @@ from api.webhooks.services import (
     webhook_url_check,
 )
 from bookings.services.appointments import BookingRefused, appointment_book, appointment_cancel
+from clinic.models import AuditEvent
 from notifications.models import DomainEvent
 from tests.api.webhook_receiver import Receiver, receiver_running
 from tests.bookings.conftest import MONDAY, NOW, at, cleared, working_hours
@@ -220,6 +221,10 @@ def test_payloads_carry_no_clinical_text_unless_an_admin_opted_the_endpoint_in(
     assert plain[0].payload["data"]["appointment_id"] == appointment.pk
     assert plain[0].payload["data"]["cancelled_late"] is False
     assert opted_in[0].payload["clinical_details"] == {"cancellation_reason": "My Raynaud's flared up"}
+    disclosures = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, patient=bookable)
+    assert [row.description for row in disclosures] == [
+        "Clinical details sent by webhook (attempt 1): appointment.cancelled to Records system"
+    ]
 
 
 def test_failed_deliveries_back_off_exponentially_then_fail(
@@ -294,7 +299,6 @@ def test_a_delivery_whose_worker_died_is_sent_again_with_the_same_webhook_id(
 def test_an_admin_sends_a_failed_delivery_again_with_the_same_webhook_id(
     bookable, wbc, receiver, clinic_admin, settings, client, django_capture_on_commit_callbacks
 ):
-    from clinic.models import AuditEvent
     from tests.factories import verified_login
 
     settings.CLINIC_WEBHOOKS_MAX_ATTEMPTS = 1
