@@ -47,3 +47,9 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
                 return
             revoked += 1
         messages.success(request, f"{revoked} token(s) revoked; they no longer work.")
+
+
+# The webhook endpoints and delivery log live in api/webhooks/admin.py.
+from api.webhooks.admin import WebhookDeliveryAdmin, WebhookEndpointAdmin  # noqa: E402
+
+__all__ = ["PersonalAccessTokenAdmin", "WebhookDeliveryAdmin", "WebhookEndpointAdmin"]

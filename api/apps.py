@@ -14,3 +14,9 @@ class ApiConfig(AppConfig):
             "profile.actions",
             Link(key="api_tokens", label="API tokens", url_name="api_tokens:list"),
         )
+
+        from api.tasks import webhooks_events_published
+        from notifications.events import event_listener_register
+
+        # Webhooks: after each commit that published domain events, deliver them (see api/tasks.py).
+        event_listener_register(webhooks_events_published)

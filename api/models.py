@@ -108,3 +108,9 @@ class PersonalAccessToken(models.Model):
     @property
     def allows_write(self) -> bool:
         return self.scope == self.Scope.WRITE
+
+
+# The webhook tables live in their own module (api/webhooks/); Django finds models through this one.
+from api.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ = ["PersonalAccessToken", "WebhookDelivery", "WebhookEndpoint"]

@@ -9,6 +9,10 @@ class BookingsConfig(AppConfig):
 
         booking_message_kinds_register()
 
+        from bookings.events import appointment_event_types_register
+
+        appointment_event_types_register()
+
         from bookings.schedule_signals import schedule_signals_connect
 
         # New hours and removed time off offer their slots to the waitlist (see the module for why signals).

@@ -393,6 +393,14 @@ SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 CLINIC_HEALTH_OUTBOX_MAX_DELAY_MINUTES = env.int("CLINIC_HEALTH_OUTBOX_MAX_DELAY_MINUTES", default=15)
 CLINIC_HEALTH_BEAT_MAX_SILENCE_MINUTES = env.int("CLINIC_HEALTH_BEAT_MAX_SILENCE_MINUTES", default=15)
 CLINIC_HEALTH_BROKER_TIMEOUT_SECONDS = env.float("CLINIC_HEALTH_BROKER_TIMEOUT_SECONDS", default=2.0)
+# Webhooks (api/webhooks/): how long a receiver may take, how often and how patiently a delivery is
+# retried (the wait doubles from the first, up to the cap), and whether endpoints may be plain HTTP or
+# on a private network (loopback, RFC 1918, link-local): only while debugging, or in tests.
+CLINIC_WEBHOOKS_TIMEOUT_SECONDS = env.float("CLINIC_WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+CLINIC_WEBHOOKS_MAX_ATTEMPTS = env.int("CLINIC_WEBHOOKS_MAX_ATTEMPTS", default=10)
+CLINIC_WEBHOOKS_RETRY_SECONDS = env.int("CLINIC_WEBHOOKS_RETRY_SECONDS", default=60)
+CLINIC_WEBHOOKS_RETRY_MAX_SECONDS = env.int("CLINIC_WEBHOOKS_RETRY_MAX_SECONDS", default=6 * 3600)
+CLINIC_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("CLINIC_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 if not DEBUG:
     # X-Forwarded-Proto is believed only from a proxy we run (DJANGO_TRUSTED_PROXY_COUNT);
     # without one, any client could claim its plain-HTTP request came over HTTPS.

@@ -12,6 +12,7 @@ sits below every app that sends and may not point at their models.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -22,9 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Patient, SingletonSettings
+from notifications.backoff import retry_backoff
 from notifications.kinds import message_kind_label
 
-__all__ = ["Channel", "Reminder", "ReminderQuerySet", "ReminderSettings"]
+__all__ = ["Channel", "DomainEvent", "DomainEventQuerySet", "Reminder", "ReminderQuerySet", "ReminderSettings"]
 
 
 class ReminderSettings(SingletonSettings):
@@ -111,7 +113,7 @@ class ReminderSettings(SingletonSettings):
         return datetime.combine(day, self.quiet_hours_end, tzinfo=timezone.get_current_timezone())
 
     def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(3600, self.retry_backoff_seconds * 2 ** max(0, attempts - 1)))
+        return retry_backoff(attempts=attempts, first_seconds=self.retry_backoff_seconds, cap_seconds=3600)
 
 
 class Channel(models.TextChoices):
@@ -290,3 +292,71 @@ class Reminder(models.Model):
         if obj is None:
             return {"about_type": None, "about_id": None}
         return {"about_type": ContentType.objects.get_for_model(obj), "about_id": obj.pk}
+
+
+class DomainEventQuerySet(models.QuerySet):
+    def undispatched(self) -> DomainEventQuerySet:
+        """Events the listeners (webhooks) have not taken yet, oldest first."""
+        return self.filter(dispatched_at__isnull=True).order_by("occurred_at", "pk")
+
+
+class DomainEvent(models.Model):
+    """Something that happened in the clinic (an appointment booked, a session log signed), as a row.
+
+    Written in the same transaction as the change (see ``notifications.events``), so it exists
+    exactly when the change was committed.  Holds ids and times, never clinical text.
+    """
+
+    id = models.UUIDField(
+        primary_key=True,
+        default=uuid.uuid4,
+        editable=False,
+        help_text="The event's id; webhooks send it as Clinic-Webhook-Id, the same on every retry.",
+    )
+    name = models.CharField(max_length=64, db_index=True, help_text="What happened, e.g. 'appointment.booked'.")
+    occurred_at = models.DateTimeField(help_text="When the change was made (its transaction).")
+    about_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="What the event is about (an appointment, a session log, a screening).",
+    )
+    about_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
+    data = models.JSONField(
+        default=dict, blank=True, help_text="Ids and times of what happened (UTC, ISO 8601); no clinical text."
+    )
+    dispatched_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the listeners (webhook fan-out) took the event; empty until then.",
+    )
+
+    objects = DomainEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "event"
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(
+                fields=["occurred_at"], name="domainevent_undispatched_idx", condition=Q(dispatched_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.occurred_at:%Y-%m-%d %H:%M:%S} UTC"
+
+    @classmethod
+    def about_fields(cls, obj: models.Model | None) -> dict[str, object]:
+        if obj is None:
+            return {"about_type": None, "about_id": None}
+        return {"about_type": ContentType.objects.get_for_model(obj), "about_id": obj.pk}
+
+    def about_object(self) -> models.Model | None:
+        """What the event is about as it is now, or None when it is gone."""
+        if self.about_type_id is None:
+            return None
+        model = self.about_type.model_class()
+        return None if model is None else model._default_manager.filter(pk=self.about_id).first()

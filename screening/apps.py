@@ -8,3 +8,7 @@ class ScreeningConfig(AppConfig):
         from screening.notifications import screening_message_kinds_register
 
         screening_message_kinds_register()
+
+        from screening.events import screening_event_types_register
+
+        screening_event_types_register()

@@ -32,6 +32,7 @@ from screening.eligibility import (
     screening_decide,
     screening_facts_load,
 )
+from screening.events import submission_needs_review_publish, treatment_hold_needs_review_publish
 from screening.models import (
     Answer,
     ClearanceCondition,
@@ -135,6 +136,7 @@ def submission_create(
         Answer(submission=submission, question=question, question_text=question.text, value=bool(answers[pk]))
         for pk, question in questions.items()
     )
+    submission_needs_review_publish(submission=submission)
     return submission
 
 
@@ -239,6 +241,7 @@ def treatment_hold_place(*, patient: Patient, family: str, reason: str, source: 
             description=f"Treatment hold placed: {hold.get_family_display()} ({hold.reason})",
         )
         treatment_hold_notify(hold=hold)
+        treatment_hold_needs_review_publish(hold=hold)
     return hold
 
 

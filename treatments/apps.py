@@ -10,6 +10,10 @@ class TreatmentsConfig(AppConfig):
 
         treatment_message_kinds_register()
 
+        from treatments.events import session_log_event_types_register
+
+        session_log_event_types_register()
+
         # The day and week pages (bookings) link each appointment to its chart and session log,
         # for practitioners (the front desk shares those pages but never opens clinical records).
         register_link(

@@ -23,6 +23,7 @@ from clinic.care_team import care_team_require_member
 from clinic.clinic_time import format_when
 from clinic.models import AuditEvent, User
 from screening.services import treatment_hold_place
+from treatments.events import session_log_signed_publish
 from treatments.models import AdverseEvent, Amendment, SessionLog
 
 
@@ -90,6 +91,7 @@ def session_log_create(
     _hold_after_severe_event(log=log, by=by)
     appointment_mark_attended(appointment=appointment, by=by)
     if log.is_signed:
+        session_log_signed_publish(log=log)
         care_plan_progress_check(log=log, by=by)
     return log
 
@@ -107,6 +109,7 @@ def session_log_sign(*, log: SessionLog, by: User) -> SessionLog:
         log.signed_at = timezone.now()
         log.signed_by = by
         log.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+        session_log_signed_publish(log=log)
         care_plan_progress_check(log=log, by=by)
     return log
 

@@ -22,7 +22,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from bookings import selectors
+from bookings import events, selectors
 from bookings.models import Appointment, BookingPolicy
 from bookings.notifications import appointment_notify
 from clinic.audit import audit_record
@@ -109,9 +109,14 @@ def _retrying_contention(attempt: Callable[[], Appointment]) -> Appointment:
     raise AssertionError("unreachable")
 
 
-def _notify(*, appointment: Appointment, event: str) -> None:
-    """Queue the booked/cancelled/changed email: the outbox row joins this transaction, the send waits for commit."""
+_EVENT_NAMES = {"booked": events.BOOKED, "cancelled": events.CANCELLED, "changed": events.MOVED}
+
+
+def _notify(*, appointment: Appointment, event: str, moved_from: tuple[datetime, int] | None = None) -> None:
+    """Queue the booked/cancelled/changed email and publish the event (webhooks): the outbox rows join this
+    transaction, the send waits for commit."""
     appointment_notify(appointment=appointment, event=event)
+    events.appointment_event_publish(name=_EVENT_NAMES[event], appointment=appointment, moved_from=moved_from)
 
 
 def _offer_to_waitlist(*, appointment: Appointment) -> None:
@@ -609,7 +614,7 @@ def _appointment_move(
             description=f"Appointment moved by staff: {modality.name} from {_format_for_audit(was_at)} with {was_with} "
             f"to {_format_for_audit(appointment.starts_at)} with {now_with}",
         )
-    _notify(appointment=appointment, event="changed")
+    _notify(appointment=appointment, event="changed", moved_from=(was_at, was_with.pk))
     _offer_to_waitlist(appointment=freed)
     return appointment
 
@@ -628,6 +633,7 @@ def appointment_mark_attended(*, appointment: Appointment, by: User) -> Appointm
     if appointment.status != Appointment.Status.ATTENDED:
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])
+        events.appointment_event_publish(name=events.ATTENDED, appointment=appointment)
     return appointment
 
 
@@ -642,6 +648,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by: User) -> Appointme
     if appointment.status != Appointment.Status.NO_SHOW:
         appointment.status = Appointment.Status.NO_SHOW
         appointment.save(update_fields=["status", "updated_at"])
+        events.appointment_event_publish(name=events.NO_SHOW, appointment=appointment)
     return appointment
 
 

@@ -122,6 +122,7 @@ def test_beat_schedules_install_is_idempotent_and_keeps_the_admins_tuning():
     call_command("beat_schedules_install", verbosity=0)
     tasks = PeriodicTask.objects.filter(name__in=beat_schedules_declared())
     assert sorted(tasks.values_list("task", flat=True)) == [
+        "api.tasks.webhooks_deliver_due",
         "bookings.tasks.reminders_plan_due",
         "bookings.tasks.waitlist_offers_advance",
         "notifications.tasks.reminders_send_due",
