@@ -22,6 +22,15 @@ from treatments.models import SessionLog
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+@pytest.fixture(autouse=True)
+def _at_midday_today():
+    """The journeys log a session that began this morning: at 03:00 it would not have started yet
+    (and is refused, rightly), so the clinic's clock (live server included) reads today's midday."""
+    midday = datetime.combine(timezone.localdate(), time(12), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(midday, tick=True):
+        yield
+
+
 def _booked_earlier_for_today(*, patient, practitioner, modality: Modality, at: time) -> Appointment:
     """An appointment today, booked (through the booking service) two days ago, as patients do."""
     today = timezone.localdate()

@@ -45,7 +45,7 @@ from django.utils import timezone
 from bookings.services.reminders import BookingMessage
 from notifications.channels import message_id, sms_idempotency_key
 from notifications.models import Channel, Reminder, ReminderSettings
-from notifications.services import reminders_plan_many
+from notifications.services import SENT_GROUP_SIZE, reminders_plan_many
 from tests.factories import PatientFactory
 from tests.notifications.real_workers import PYTHON, RedisServer, worker_kill, worker_start, worker_stop
 from tests.notifications.recording_backends import deliveries
@@ -341,7 +341,9 @@ def _soak(plan: SoakPlan, *, redis_server: RedisServer, worker_env: dict[str, st
     wrong_ids = {key: ids for key, ids in message_ids.items() if ids != {message_id(email_rows[key])}}
     assert wrong_ids == {}, context
     copies = sum(emails.values()) - len(emails)
-    assert copies <= len(run.kills) * plan.concurrency, (copies, context)
+    # A killed pool process loses the marks it had not yet written: the message in its hand-over and
+    # at most one group of "sent" marks (the sender records emails in groups of SENT_GROUP_SIZE).
+    assert copies <= len(run.kills) * plan.concurrency * (SENT_GROUP_SIZE + 1), (copies, context)
 
     # SMS without idempotency keys: at most once; "sent" means it went exactly once.
     assert set(texts) <= set(sms_rows)
