@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 TOKEN_KIND = "cpat"  # noqa: S105 - "clinic personal access token": lets secret scanners recognise a leaked token
 
@@ -41,8 +42,8 @@ class PersonalAccessTokenQuerySet(models.QuerySet):
 
 class PersonalAccessToken(models.Model):
     class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,8 +84,9 @@ class PersonalAccessToken(models.Model):
     objects = PersonalAccessTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
         ordering = ["-created_at", "-id"]
-        verbose_name = "personal access token"
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("created_at")), name="api_token_expires_after_created"

@@ -337,7 +337,8 @@ class DomainEvent(models.Model):
     objects = DomainEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "event"
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-occurred_at"]
         indexes = [
             models.Index(

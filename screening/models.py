@@ -58,6 +58,8 @@ class Contraindication(models.Model):
     )
 
     class Meta:
+        verbose_name = _("contraindication")
+        verbose_name_plural = _("contraindications")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -80,6 +82,8 @@ class ContraindicationRule(models.Model):
     rationale = models.TextField(blank=True, help_text=_("Why this severity; for the clinical team, not patients."))
 
     class Meta:
+        verbose_name = _("contraindication rule")
+        verbose_name_plural = _("contraindication rules")
         ordering = ["contraindication__name", "modality__display_order"]
         constraints = [
             models.UniqueConstraint(
@@ -112,6 +116,8 @@ class Questionnaire(models.Model):
     objects = QuestionnaireQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(
@@ -137,6 +143,8 @@ class Question(models.Model):
     )
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["questionnaire", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique_per_version"),
@@ -166,6 +174,8 @@ class Submission(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["patient", "-submitted_at"])]
 
@@ -196,6 +206,8 @@ class Answer(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         ordering = ["question__position", "question_id"]
         constraints = [
             models.UniqueConstraint(fields=["submission", "question"], name="one_answer_per_question"),
@@ -230,6 +242,8 @@ class ClearanceCondition(models.Model):
     is_active = models.BooleanField(default=True, help_text=_("Untick to stop offering it on new reviews."))
 
     class Meta:
+        verbose_name = _("clearance condition")
+        verbose_name_plural = _("clearance conditions")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -272,6 +286,8 @@ class Review(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         ordering = ["-decided_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(decision__in=["clear", "decline"]), name="review_decision_known"),
@@ -304,6 +320,8 @@ class ConsentText(models.Model):
     objects = ConsentTextQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("consent text")
+        verbose_name_plural = _("consent texts")
         ordering = ["modality__display_order", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["modality", "version"], name="consent_version_unique_per_modality"),
@@ -367,6 +385,8 @@ class Consent(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-signed_at"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "consent_text"], name="one_signature_per_consent_version"),
@@ -438,6 +458,8 @@ class TreatmentHold(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("treatment hold")
+        verbose_name_plural = _("treatment holds")
         ordering = ["-placed_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "family", "source"], name="one_hold_per_source"),

@@ -122,8 +122,9 @@ class ColdApplicationMethod(models.Model):
     objects = ColdApplicationMethodQuerySet.as_manager()
 
     class Meta:
-        ordering = ["temperature_from_c"]
         verbose_name = _("cold application method")
+        verbose_name_plural = _("cold application methods")
+        ordering = ["temperature_from_c"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(temperature_to_c__gte=F("temperature_from_c")), name="cold_method_band_ordered"
@@ -211,7 +212,9 @@ class SessionLog(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text=_("From arrival in the room to the end of the session."),
     )
-    pain_location = models.CharField(max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK)
+    pain_location = models.CharField(
+        _("pain location"), max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK
+    )
     subjective = models.TextField(blank=True, help_text=_("S: what the patient reports (pain, sleep, function)."))
     objective = models.TextField(blank=True, help_text=_("O: what you observed or measured."))
     assessment = models.TextField(blank=True, help_text=_("A: your clinical reading of progress."))
@@ -315,6 +318,8 @@ class SessionLog(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("session log")
+        verbose_name_plural = _("session logs")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["patient", "started_at"])]
         constraints = [
@@ -658,6 +663,8 @@ class AdverseEvent(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("adverse event")
+        verbose_name_plural = _("adverse events")
         ordering = ["session_log", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(action_taken=""), name="adverse_event_action_recorded"),
@@ -701,6 +708,8 @@ class Amendment(models.Model):
     objects = AmendmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
         ordering = ["session_log", "changed_at", "pk"]
         constraints = [models.CheckConstraint(condition=~Q(reason=""), name="amendment_reason_given")]
 

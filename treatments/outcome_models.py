@@ -165,6 +165,8 @@ class Instrument(models.Model):
     objects = InstrumentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(scale_max__gt=F("scale_min")), name="instrument_scale_ordered"),
@@ -224,6 +226,8 @@ class InstrumentItem(models.Model):
     )
 
     class Meta:
+        verbose_name = _("instrument item")
+        verbose_name_plural = _("instrument items")
         ordering = ["instrument", "position"]
         constraints = [models.UniqueConstraint(fields=["instrument", "position"], name="instrument_item_position")]
 
@@ -273,6 +277,8 @@ class QuestionnaireRequest(models.Model):
     objects = QuestionnaireRequestQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("questionnaire request")
+        verbose_name_plural = _("questionnaire requests")
         ordering = ["patient", "created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -312,6 +318,8 @@ class ReliefCheckIn(models.Model):
     expires_at = models.DateTimeField(help_text=_("The answer links cannot be used after this."))
 
     class Meta:
+        verbose_name = _("relief check-in")
+        verbose_name_plural = _("relief check-ins")
         ordering = ["session_log", "day"]
         constraints = [
             models.UniqueConstraint(fields=["session_log", "day"], name="relief_checkin_once_per_day"),

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import DomainEvent
 
@@ -54,9 +55,10 @@ class WebhookEndpoint(models.Model):
     )
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         app_label = "api"
         ordering = ["name", "pk"]
-        verbose_name = "webhook endpoint"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.url})"
@@ -111,10 +113,10 @@ class WebhookDelivery(models.Model):
     objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         app_label = "api"
         ordering = ["-created_at", "-pk"]
-        verbose_name = "webhook delivery"
-        verbose_name_plural = "webhook deliveries"
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhookdelivery_due_idx")]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_once_per_endpoint_event"),

@@ -98,6 +98,8 @@ class Appointment(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         ordering = ["starts_at"]
         indexes = [
             models.Index(fields=["practitioner", "starts_at"]),

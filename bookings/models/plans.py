@@ -63,6 +63,8 @@ class PlanTemplate(models.Model):
     objects = PlanTemplateQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("plan template")
+        verbose_name_plural = _("plan templates")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -120,6 +122,8 @@ class PlanPhase(models.Model):
     )
 
     class Meta:
+        verbose_name = _("plan phase")
+        verbose_name_plural = _("plan phases")
         ordering = ["template", "position"]
         constraints = [
             models.UniqueConstraint(fields=["template", "position"], name="plan_phase_position_unique"),
@@ -433,6 +437,8 @@ class CarePlan(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("care plan")
+        verbose_name_plural = _("care plans")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -544,8 +550,9 @@ class PlanSeries(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        verbose_name = _("plan series")
         verbose_name_plural = _("plan series")
+        ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(interval_days__gte=1), name="plan_series_interval_positive"),
         ]
@@ -578,6 +585,8 @@ class SeriesOccurrence(models.Model):
     )
 
     class Meta:
+        verbose_name = _("series occurrence")
+        verbose_name_plural = _("series occurrences")
         ordering = ["series", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["series", "sequence"], name="series_occurrence_sequence_unique"),

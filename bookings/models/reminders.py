@@ -51,8 +51,9 @@ class AppointmentReminderOffset(models.Model):
     )
 
     class Meta:
-        ordering = ["modality", "-hours_before", "channel"]
         verbose_name = _("appointment reminder time")
+        verbose_name_plural = _("appointment reminder times")
+        ordering = ["modality", "-hours_before", "channel"]
         constraints = [
             models.UniqueConstraint(
                 fields=["modality", "hours_before", "channel"], name="reminder_offset_unique_per_modality"

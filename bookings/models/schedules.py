@@ -140,6 +140,8 @@ class ClinicClosure(models.Model):
     reason = models.CharField(max_length=200, help_text=_("Shown to patients, e.g. 'Christmas Day'."))
 
     class Meta:
+        verbose_name = _("clinic closure")
+        verbose_name_plural = _("clinic closures")
         ordering = ["start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="clinic_closure_dates_ordered"),
@@ -246,6 +248,8 @@ class CalendarFeed(models.Model):
     regenerated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
         constraints = [
             models.CheckConstraint(
                 condition=Q(practitioner__isnull=False, patient__isnull=True)

@@ -179,6 +179,8 @@ class WaitlistOffer(models.Model):
     objects = WaitlistOfferQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("waitlist offer")
+        verbose_name_plural = _("waitlist offers")
         ordering = ["-offered_at", "-pk"]
         indexes = [models.Index(fields=["modality", "practitioner", "starts_at"], name="waitlist_offer_slot_idx")]
         constraints = [
