@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinic.models import Patient, SingletonSettings
 from notifications.backoff import retry_backoff
@@ -337,8 +338,8 @@ class DomainEvent(models.Model):
     objects = DomainEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("event")
-        verbose_name_plural = _("events")
+        verbose_name = pgettext_lazy("domain event", "event")
+        verbose_name_plural = pgettext_lazy("domain event", "events")
         ordering = ["-occurred_at"]
         indexes = [
             models.Index(
