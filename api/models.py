@@ -50,35 +50,51 @@ class PersonalAccessToken(models.Model):
         on_delete=models.CASCADE,
         related_name="api_tokens",
         help_text="The person the token acts for; it can do no more than they can in the pages.",
+        verbose_name=_("user"),
     )
-    name = models.CharField(max_length=100, help_text="What the owner uses it for, e.g. 'practice software'.")
+    name = models.CharField(
+        max_length=100, help_text="What the owner uses it for, e.g. 'practice software'.", verbose_name=_("name")
+    )
     prefix = models.CharField(
         max_length=16,
         unique=True,
         editable=False,
         help_text="Public part of the token, shown in lists and the audit trail; not a secret.",
+        verbose_name=_("prefix"),
     )
     secret_hash = models.CharField(
-        max_length=64, editable=False, help_text="SHA-256 of the secret part; the secret itself is never stored."
+        max_length=64,
+        editable=False,
+        help_text="SHA-256 of the secret part; the secret itself is never stored.",
+        verbose_name=_("secret hash"),
     )
     scope = models.CharField(
         max_length=10,
         choices=Scope.choices,
         default=Scope.READ,
         help_text="Read only: GET requests. Read and write: may also book, cancel and change.",
+        verbose_name=_("scope"),
     )
     issued_to_staff = models.BooleanField(
         default=False,
         editable=False,
         help_text="Whether the owner was clinic staff when it was created; the token stops working if that changes.",
+        verbose_name=_("issued to staff"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text="The token stops working at this moment.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(help_text="The token stops working at this moment.", verbose_name=_("expires at"))
     last_used_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="Last authenticated request (to the minute)."
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Last authenticated request (to the minute).",
+        verbose_name=_("last used at"),
     )
     revoked_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the owner or an admin revoked it; it never works again."
+        null=True,
+        blank=True,
+        help_text="Set when the owner or an admin revoked it; it never works again.",
+        verbose_name=_("revoked at"),
     )
 
     objects = PersonalAccessTokenQuerySet.as_manager()
