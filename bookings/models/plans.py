@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from bookings.models.appointments import Appointment
-from clinic.clinic_time import clinic_zone, local_midnight
+from clinic.clinic_time import clinic_zone, format_when, local_midnight
 from clinic.models import Modality, Patient, Practitioner
 
 __all__ = [
@@ -606,7 +606,11 @@ class PlanSeries(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.phase.label} series for {self.plan.patient} from {self.first_date}"
+        return gettext("%(phase)s series for %(patient)s from %(date)s") % {
+            "phase": self.phase.label,
+            "patient": self.plan.patient,
+            "date": format_when(self.first_date, "date"),
+        }
 
 
 class SeriesOccurrence(models.Model):
