@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 
 from api.models import PersonalAccessToken
 from api.services import TokenRefused, token_revoke
@@ -47,15 +47,7 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
                 messages.error(request, refused.message)
                 return
             revoked += 1
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d token revoked; it no longer works.",
-                "%(count)d tokens revoked; they no longer work.",
-                revoked,
-            )
-            % {"count": revoked},
-        )
+        messages.success(request, gettext("%(count)d token(s) revoked; they no longer work.") % {"count": revoked})
 
 
 # The webhook endpoints and delivery log live in api/webhooks/admin.py.

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from api.webhooks.services import (
@@ -213,11 +213,6 @@ class WebhookDeliveryAdmin(ClinicAdminsOnly, admin.ModelAdmin):
         queued = sum(1 for delivery in again if delivery.state == WebhookDelivery.State.PENDING)
         self.message_user(
             request,
-            ngettext(
-                "%(count)d webhook delivery queued to be sent again.",
-                "%(count)d webhook deliveries queued to be sent again.",
-                queued,
-            )
-            % {"count": queued},
+            gettext("%(count)d webhook delivery(ies) queued to be sent again.") % {"count": queued},
             messages.SUCCESS,
         )
