@@ -55,7 +55,7 @@ format: install-dev
 LANGS ?= es
 messages: install-dev
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages $(foreach lang,$(LANGS),-l $(lang)) --no-location --no-obsolete \
-		-i ".venv/*" -i "var/*" -i "tests/*" -i "benchmarks/*" -i "api/*"
+		-i ".venv/*" -i "var/*" -i "tests/*" -i "benchmarks/*"
 	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages $(foreach lang,$(LANGS),-l $(lang)) -i ".venv" -i "var"
 	@for lang in $(LANGS); do printf '%s: ' $$lang; msgfmt --statistics -o /dev/null locale/$$lang/LC_MESSAGES/django.po; done
 

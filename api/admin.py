@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 from api.models import PersonalAccessToken
 from api.services import TokenRefused, token_revoke
@@ -36,7 +37,7 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: PersonalAccessToken | None = None) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected tokens", permissions=["view"])
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["view"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[PersonalAccessToken]) -> None:
         revoked = 0
         for token in queryset:
@@ -46,7 +47,7 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
                 messages.error(request, refused.message)
                 return
             revoked += 1
-        messages.success(request, f"{revoked} token(s) revoked; they no longer work.")
+        messages.success(request, gettext("%(count)d token(s) revoked; they no longer work.") % {"count": revoked})
 
 
 # The webhook endpoints and delivery log live in api/webhooks/admin.py.

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "api"
-    verbose_name = "REST API: tokens, endpoints and webhooks"
+    verbose_name = _("REST API: tokens, endpoints and webhooks")
 
     def ready(self) -> None:
         import api.schema  # noqa: F401 - registers the authentication schemes with drf-spectacular
@@ -12,7 +13,7 @@ class ApiConfig(AppConfig):
         # The profile page (clinic) leads everyone with an account to their API tokens.
         register_link(
             "profile.actions",
-            Link(key="api_tokens", label="API tokens", url_name="api_tokens:list"),
+            Link(key="api_tokens", label=_("API tokens"), url_name="api_tokens:list"),
         )
 
         from api.tasks import webhooks_events_published

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -36,20 +37,20 @@ def token_refusal(token: PersonalAccessToken, *, at=None) -> str | None:
     at = at or timezone.now()
     user: User = token.user
     if token.is_revoked:
-        return "This token has been revoked."
+        return _("This token has been revoked.")
     if token.is_expired(at=at):
-        return "This token has expired."
+        return _("This token has expired.")
     if not user.is_active:
-        return "The account of this token is inactive."
+        return _("The account of this token is inactive.")
     if token.issued_to_staff != user.is_clinic_staff:
-        return "The owner's role has changed since this token was made; make a new one."
+        return _("The owner's role has changed since this token was made; make a new one.")
     if token.issued_to_staff:
         if two_factor_required(user=user) and not two_factor_has_device(user=user):
-            return "Staff tokens need two-factor authentication on the account."
+            return _("Staff tokens need two-factor authentication on the account.")
         idle_days = settings.CLINIC_API_STAFF_TOKEN_IDLE_DAYS
         last_activity = token.last_used_at or token.created_at
         if idle_days and at - last_activity > timedelta(days=idle_days):
-            return f"This staff token was not used for more than {idle_days} days; make a new one."
+            return _("This staff token was not used for more than %(days)d days; make a new one.") % {"days": idle_days}
     return None
 
 
@@ -70,18 +71,18 @@ class PersonalAccessTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("The Authorization header should be 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(_("The Authorization header should be 'Bearer <token>'."))
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("This token is not valid.") from None
+            raise exceptions.AuthenticationFailed(_("This token is not valid.")) from None
         parts = token_split(raw)
         if parts is None:
-            raise exceptions.AuthenticationFailed("This token is not valid.")
+            raise exceptions.AuthenticationFailed(_("This token is not valid."))
         prefix, secret = parts
         token = PersonalAccessToken.objects.select_related("user").filter(prefix=prefix).first()
         if token is None or not token.secret_matches(secret):
-            raise exceptions.AuthenticationFailed("This token is not valid.")
+            raise exceptions.AuthenticationFailed(_("This token is not valid."))
         now = timezone.now()
         refusal = token_refusal(token, at=now)
         if refusal:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 TOKEN_KIND = "cpat"  # noqa: S105 - "clinic personal access token": lets secret scanners recognise a leaked token
 
@@ -41,50 +42,67 @@ class PersonalAccessTokenQuerySet(models.QuerySet):
 
 class PersonalAccessToken(models.Model):
     class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="api_tokens",
         help_text="The person the token acts for; it can do no more than they can in the pages.",
+        verbose_name=_("user"),
     )
-    name = models.CharField(max_length=100, help_text="What the owner uses it for, e.g. 'practice software'.")
+    name = models.CharField(
+        max_length=100, help_text="What the owner uses it for, e.g. 'practice software'.", verbose_name=_("name")
+    )
     prefix = models.CharField(
         max_length=16,
         unique=True,
         editable=False,
         help_text="Public part of the token, shown in lists and the audit trail; not a secret.",
+        verbose_name=_("prefix"),
     )
     secret_hash = models.CharField(
-        max_length=64, editable=False, help_text="SHA-256 of the secret part; the secret itself is never stored."
+        max_length=64,
+        editable=False,
+        help_text="SHA-256 of the secret part; the secret itself is never stored.",
+        verbose_name=_("secret hash"),
     )
     scope = models.CharField(
         max_length=10,
         choices=Scope.choices,
         default=Scope.READ,
         help_text="Read only: GET requests. Read and write: may also book, cancel and change.",
+        verbose_name=_("scope"),
     )
     issued_to_staff = models.BooleanField(
         default=False,
         editable=False,
         help_text="Whether the owner was clinic staff when it was created; the token stops working if that changes.",
+        verbose_name=_("issued to staff"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text="The token stops working at this moment.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(help_text="The token stops working at this moment.", verbose_name=_("expires at"))
     last_used_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="Last authenticated request (to the minute)."
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Last authenticated request (to the minute).",
+        verbose_name=_("last used at"),
     )
     revoked_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the owner or an admin revoked it; it never works again."
+        null=True,
+        blank=True,
+        help_text="Set when the owner or an admin revoked it; it never works again.",
+        verbose_name=_("revoked at"),
     )
 
     objects = PersonalAccessTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
         ordering = ["-created_at", "-id"]
-        verbose_name = "personal access token"
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("created_at")), name="api_token_expires_after_created"

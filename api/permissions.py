@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -20,7 +21,7 @@ class TokenScopeAllows(BasePermission):
             return True
         if not token.allows_write:
             raise Problem(
-                "token-scope", detail="This token is read only; make a token with write scope to change data."
+                "token-scope", detail=gettext("This token is read only; make a token with write scope to change data.")
             )
         return True
 
@@ -28,7 +29,7 @@ class TokenScopeAllows(BasePermission):
 class IsPatient(BasePermission):
     """Only a patient (someone with a patient record) may use the endpoint."""
 
-    message = "Only patients have appointments of their own here."
+    message = gettext_lazy("Only patients have appointments of their own here.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated and hasattr(request.user, "patient"))
@@ -37,7 +38,7 @@ class IsPatient(BasePermission):
 class IsClinicStaff(BasePermission):
     """Only clinic staff (the care-team rules then decide which patients)."""
 
-    message = "Only clinic staff may use this endpoint."
+    message = gettext_lazy("Only clinic staff may use this endpoint.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_clinic_staff)

@@ -25,6 +25,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -35,27 +38,29 @@ from clinic.care_team import CareTeamRefused
 
 logger = logging.getLogger(__name__)
 
+StrOrPromise = str | Promise
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # slug -> (status, title): every kind of problem the API answers with.  The README's
 # API section documents them; api/schema.py puts them in the OpenAPI description.
-PROBLEM_TYPES: dict[str, tuple[int, str]] = {
-    "validation-error": (400, "Your request has errors"),
-    "malformed-request": (400, "The request could not be read"),
-    "not-authenticated": (401, "Authentication needed"),
-    "token-invalid": (401, "Token not accepted"),
-    "forbidden": (403, "Not allowed"),
-    "token-scope": (403, "Token may only read"),
-    "not-found": (404, "Not found"),
-    "method-not-allowed": (405, "Method not allowed"),
-    "not-acceptable": (406, "Cannot answer in that format"),
-    "conflict": (409, "Conflict"),
-    "slot-taken": (409, "Time no longer free"),
-    "unsupported-media-type": (415, "Unsupported content type"),
-    "booking-refused": (422, "Booking refused"),
-    "screening-refused": (422, "Screening does not allow this booking"),
-    "rate-limited": (429, "Too many requests"),
-    "server-error": (500, "Something went wrong on our side"),
+PROBLEM_TYPES: dict[str, tuple[int, StrOrPromise]] = {
+    "validation-error": (400, _("Your request has errors")),
+    "malformed-request": (400, _("The request could not be read")),
+    "not-authenticated": (401, _("Authentication needed")),
+    "token-invalid": (401, _("Token not accepted")),
+    "forbidden": (403, _("Not allowed")),
+    "token-scope": (403, _("Token may only read")),
+    "not-found": (404, _("Not found")),
+    "method-not-allowed": (405, _("Method not allowed")),
+    "not-acceptable": (406, _("Cannot answer in that format")),
+    "conflict": (409, _("Conflict")),
+    "slot-taken": (409, _("Time no longer free")),
+    "unsupported-media-type": (415, _("Unsupported content type")),
+    "booking-refused": (422, _("Booking refused")),
+    "screening-refused": (422, _("Screening does not allow this booking")),
+    "rate-limited": (429, _("Too many requests")),
+    "server-error": (500, _("Something went wrong on our side")),
 }
 
 
@@ -81,9 +86,9 @@ class Problem(exceptions.APIException):
         default_status, title = PROBLEM_TYPES[slug]
         self.slug = slug
         self.status_code = status_code or default_status
-        self.title = title
+        self.title = str(title)
         self.extra = extra
-        super().__init__(detail=detail or title)
+        super().__init__(detail=detail or str(title))
 
 
 def problem_body(
@@ -92,9 +97,9 @@ def problem_body(
     default_status, title = PROBLEM_TYPES[slug]
     body: dict[str, Any] = {
         "type": problem_type_uri(slug),
-        "title": title,
+        "title": str(title),
         "status": status_code or default_status,
-        "detail": detail or title,
+        "detail": detail or str(title),
     }
     if request is not None:
         body["instance"] = request.path
@@ -169,7 +174,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         extra: dict[str, Any] = {}
         if slug == "validation-error":
             extra["errors"] = _field_errors(exc.detail)
-            detail = "Please correct the fields listed in errors."
+            detail = gettext("Please correct the fields listed in errors.")
         elif isinstance(exc.detail, dict | list):
             detail = "; ".join(" ".join(messages) for messages in _field_errors(exc.detail).values())
         else:
@@ -184,7 +189,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     logger.exception("Unexpected error in an API view", exc_info=exc)
     body = problem_body(
         slug="server-error",
-        detail="The clinic has been told about it; please try again later.",
+        detail=gettext("The clinic has been told about it; please try again later."),
         request=request,
     )
     return _problem_response(body)
@@ -205,5 +210,5 @@ def _auth_headers(exc: exceptions.APIException, context: dict[str, Any]) -> dict
 @csrf_exempt  # a POST to no route is a 404 too, not the CSRF failure page (nothing here reads a cookie)
 def problem_not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any address under /api/ that no route matches: a 404 problem, not the clinic's HTML page."""
-    body = problem_body(slug="not-found", detail="There is nothing at this address.", request=request)
+    body = problem_body(slug="not-found", detail=gettext("There is nothing at this address."), request=request)
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from bookings.models import Appointment
@@ -54,11 +55,11 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         for name in ("start", "end"):
             day = attrs.get(name)
             if day is not None and not today - reach <= day <= today + reach:
-                raise serializers.ValidationError({name: ["Ask for dates within a year of today."]})
+                raise serializers.ValidationError({name: [gettext("Ask for dates within a year of today.")]})
         start = attrs.get("start") or today
         end = attrs.get("end") or start + timedelta(days=6)
         if end < start:
-            raise serializers.ValidationError({"end": ["The end date must not be before the start date."]})
+            raise serializers.ValidationError({"end": [gettext("The end date must not be before the start date.")]})
         if (end - start).days + 1 > AVAILABILITY_MAX_DAYS:
             raise serializers.ValidationError({"end": [f"Ask for at most {AVAILABILITY_MAX_DAYS} days at once."]})
         return {**attrs, "start": start, "end": end}

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.models import TOKEN_KIND, PersonalAccessToken, token_new_prefix, token_new_secret, token_secret_hash
 from clinic.models import User
@@ -47,17 +48,17 @@ def token_create(*, actor: User, name: str, scope: str, valid_days: int, session
     """
     name = name.strip()
     if not actor.is_authenticated or not actor.is_active:
-        raise TokenRefused("Only an active account can make tokens.")
+        raise TokenRefused(_("Only an active account can make tokens."))
     if not name:
-        raise TokenRefused("Give the token a name, so you can tell it from your others.")
+        raise TokenRefused(_("Give the token a name, so you can tell it from your others."))
     if scope not in PersonalAccessToken.Scope.values:
-        raise TokenRefused("Choose read only or read and write.")
+        raise TokenRefused(_("Choose read only or read and write."))
     max_days = token_max_days(user=actor)
     if not 1 <= valid_days <= max_days:
-        raise TokenRefused(f"A token can be valid for 1 to {max_days} days.")
+        raise TokenRefused(_("A token can be valid for 1 to %(days)d days.") % {"days": max_days})
     staff = actor.is_clinic_staff
     if staff and two_factor_required(user=actor) and not (session_verified and two_factor_has_device(user=actor)):
-        raise TokenRefused("Staff make tokens only after logging in with two-factor authentication.")
+        raise TokenRefused(_("Staff make tokens only after logging in with two-factor authentication."))
     now = timezone.now()
     secret = token_new_secret()
     for _attempt in range(3):  # a prefix is 32 random bits: a clash is rare, but possible
@@ -77,7 +78,7 @@ def token_create(*, actor: User, name: str, scope: str, valid_days: int, session
         except IntegrityError:
             continue
         return IssuedToken(token=token, plaintext=f"{TOKEN_KIND}_{prefix}_{secret}")
-    raise TokenRefused("The token could not be made; please try again.")
+    raise TokenRefused(_("The token could not be made; please try again."))
 
 
 @transaction.atomic
@@ -85,7 +86,7 @@ def token_revoke(*, actor: User, token: PersonalAccessToken) -> PersonalAccessTo
     """Stop ``token`` working for good.  Its owner or a clinic admin may; revoking twice changes nothing."""
     token = PersonalAccessToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != actor.pk and not (actor.is_active and actor.is_clinic_admin):
-        raise TokenRefused("You can only revoke your own tokens.")
+        raise TokenRefused(_("You can only revoke your own tokens."))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

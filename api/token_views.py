@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
@@ -59,11 +60,15 @@ class TokenRevokeView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, prefix: str) -> HttpResponse:
         token = PersonalAccessToken.objects.filter(user=request.user, prefix=prefix).first()
         if token is None:
-            raise Http404("No such token.")
+            raise Http404(_("No such token."))
         try:
             token_revoke(actor=request.user, token=token)
         except TokenRefused as refused:
             messages.error(request, refused.message)
         else:
-            messages.success(request, f"The token “{token.name}” ({token.prefix}) is revoked; it no longer works.")
+            messages.success(
+                request,
+                _("The token “%(name)s” (%(prefix)s) is revoked; it no longer works.")
+                % {"name": token.name, "prefix": token.prefix},
+            )
         return redirect("api_tokens:list")

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -117,8 +118,8 @@ class AvailabilityView(generics.GenericAPIView):
             if practitioner is None:
                 raise Problem(
                     "validation-error",
-                    detail="Please correct the fields listed in errors.",
-                    errors={"practitioner": ["No active practitioner with this id delivers this treatment."]},
+                    detail=gettext("Please correct the fields listed in errors."),
+                    errors={"practitioner": [gettext("No active practitioner with this id delivers this treatment.")]},
                 )
         patient = getattr(request.user, "patient", None) if request.user.is_authenticated else None
         days = selectors.availability(

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BookingsConfig(AppConfig):
     name = "bookings"
+    verbose_name = _("Bookings")
 
     def ready(self) -> None:
         from bookings.notifications import booking_message_kinds_register
@@ -25,7 +27,7 @@ class BookingsConfig(AppConfig):
             "screening.cleared",
             Link(
                 key="book",
-                label="Book",
+                label=_("Book"),
                 url_name="bookings:book_times",
                 url_args=lambda modality: (modality.slug,),
                 emphasis="success",

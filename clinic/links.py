@@ -51,7 +51,7 @@ def links_for(place: str, *, user: Any, subject: Any = None) -> list[LinkTarget]
     return [
         LinkTarget(
             key=link.key,
-            label=link.label(subject) if callable(link.label) else link.label,
+            label=str(link.label(subject) if callable(link.label) else link.label),
             url=reverse(link.url_name, args=link.url_args(subject)),
             emphasis=link.emphasis,
         )

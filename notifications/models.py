@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinic.models import Patient, SingletonSettings
 from notifications.backoff import retry_backoff
@@ -312,9 +313,14 @@ class DomainEvent(models.Model):
         default=uuid.uuid4,
         editable=False,
         help_text="The event's id; webhooks send it as Clinic-Webhook-Id, the same on every retry.",
+        verbose_name=_("id"),
     )
-    name = models.CharField(max_length=64, db_index=True, help_text="What happened, e.g. 'appointment.booked'.")
-    occurred_at = models.DateTimeField(help_text="When the change was made (its transaction).")
+    name = models.CharField(
+        max_length=64, db_index=True, help_text="What happened, e.g. 'appointment.booked'.", verbose_name=_("name")
+    )
+    occurred_at = models.DateTimeField(
+        help_text="When the change was made (its transaction).", verbose_name=_("occurred at")
+    )
     about_type = models.ForeignKey(
         ContentType,
         on_delete=models.CASCADE,
@@ -322,22 +328,28 @@ class DomainEvent(models.Model):
         blank=True,
         related_name="+",
         help_text="What the event is about (an appointment, a session log, a screening).",
+        verbose_name=_("about type"),
     )
-    about_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("about id"))
     about = GenericForeignKey("about_type", "about_id")
     data = models.JSONField(
-        default=dict, blank=True, help_text="Ids and times of what happened (UTC, ISO 8601); no clinical text."
+        default=dict,
+        blank=True,
+        help_text="Ids and times of what happened (UTC, ISO 8601); no clinical text.",
+        verbose_name=_("data"),
     )
     dispatched_at = models.DateTimeField(
         null=True,
         blank=True,
         help_text="When the listeners (webhook fan-out) took the event; empty until then.",
+        verbose_name=_("dispatched at"),
     )
 
     objects = DomainEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "event"
+        verbose_name = pgettext_lazy("domain event", "event")
+        verbose_name_plural = pgettext_lazy("domain event", "events")
         ordering = ["-occurred_at"]
         indexes = [
             models.Index(

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyConfig(AppConfig):
     name = "privacy"
-    verbose_name = "Privacy: export, erasure, retention"
+    verbose_name = _("Privacy: export, erasure, retention")
 
     def ready(self) -> None:
         from clinic.links import Link, register_link
@@ -13,7 +14,7 @@ class PrivacyConfig(AppConfig):
             "profile.actions",
             Link(
                 key="privacy",
-                label="Your data: download or delete",
+                label=_("Your data: download or delete"),
                 url_name="privacy:overview",
                 shown_to=lambda user, subject: hasattr(user, "patient"),
             ),

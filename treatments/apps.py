@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TreatmentsConfig(AppConfig):
     name = "treatments"
+    verbose_name = _("Treatments")
 
     def ready(self) -> None:
         from clinic.links import Link, register_link
@@ -20,7 +22,7 @@ class TreatmentsConfig(AppConfig):
             "appointment.patient",
             Link(
                 key="chart",
-                label="Chart",
+                label=_("Chart"),
                 url_name="treatments:patient_chart",
                 url_args=lambda a: (a.patient_id,),
                 shown_to=lambda user, a: user.is_practitioner,
@@ -31,7 +33,7 @@ class TreatmentsConfig(AppConfig):
             Link(
                 key="session_log",
                 # A logged session marks its appointment attended (treatments.services).
-                label=lambda a: "Open session log" if a.status == "attended" else "Log session",
+                label=lambda a: _("Open session log") if a.status == "attended" else _("Log session"),
                 url_name="treatments:log_create",
                 url_args=lambda a: (a.pk,),
                 shown_to=lambda user, a: user.is_practitioner,

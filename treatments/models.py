@@ -66,7 +66,7 @@ class SafetyThresholds(SingletonSettings):
         validators=[MinValueValidator(50), MaxValueValidator(140)],
         help_text=_("A pre-session diastolic reading above this blocks the whole-body session."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("safety thresholds")
@@ -95,7 +95,9 @@ class ColdApplicationMethod(models.Model):
     which method's bounds apply, so 15 minutes at -160 °C is refused.
     """
 
-    name = models.CharField(max_length=100, unique=True, help_text=_("e.g. 'Cryogenic spray or cold air'."))
+    name = models.CharField(
+        max_length=100, unique=True, help_text=_("e.g. 'Cryogenic spray or cold air'."), verbose_name=_("name")
+    )
     temperature_from_c = models.DecimalField(
         _("temperature from (°C)"),
         max_digits=5,
@@ -115,15 +117,21 @@ class ColdApplicationMethod(models.Model):
         _("longest exposure (seconds)"), help_text=_("Longest safe time the cold is applied with this method.")
     )
     source = models.CharField(
-        max_length=200, blank=True, help_text=_("Where the bounds come from, e.g. 'Article 002' or 'common practice'.")
+        max_length=200,
+        blank=True,
+        help_text=_("Where the bounds come from, e.g. 'Article 002' or 'common practice'."),
+        verbose_name=_("source"),
     )
-    is_active = models.BooleanField(default=True, help_text=_("Untick to stop using this method's bounds."))
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop using this method's bounds."), verbose_name=_("is active")
+    )
 
     objects = ColdApplicationMethodQuerySet.as_manager()
 
     class Meta:
-        ordering = ["temperature_from_c"]
         verbose_name = _("cold application method")
+        verbose_name_plural = _("cold application methods")
+        ordering = ["temperature_from_c"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(temperature_to_c__gte=F("temperature_from_c")), name="cold_method_band_ordered"
@@ -171,15 +179,23 @@ class SessionLog(models.Model):
         on_delete=models.PROTECT,
         related_name="session_log",
         help_text=_("The appointment this session was delivered in; one log per appointment."),
+        verbose_name=_("appointment"),
     )
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="session_logs")
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="session_logs")
-    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="session_logs")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="session_logs", verbose_name=_("patient")
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="session_logs", verbose_name=_("practitioner")
+    )
+    modality = models.ForeignKey(
+        Modality, on_delete=models.PROTECT, related_name="session_logs", verbose_name=_("modality")
+    )
     kind = models.CharField(
         max_length=20,
         choices=Modality.Kind.choices,
         editable=False,
         help_text=_("Copied from the modality so the database can check the readings this kind needs."),
+        verbose_name=_("kind"),
     )
     resource = models.ForeignKey(
         Resource,
@@ -190,8 +206,12 @@ class SessionLog(models.Model):
         verbose_name=_("device"),
         help_text=_("Chamber or device used; its temperature range bounds the temperature reading."),
     )
-    started_at = models.DateTimeField(db_index=True, help_text=_("When the session started."))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    started_at = models.DateTimeField(
+        db_index=True, help_text=_("When the session started."), verbose_name=_("started at")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True, verbose_name=_("status")
+    )
 
     # --- Common readings ---------------------------------------------------------
     pain_before = models.PositiveSmallIntegerField(
@@ -211,11 +231,21 @@ class SessionLog(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text=_("From arrival in the room to the end of the session."),
     )
-    pain_location = models.CharField(max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK)
-    subjective = models.TextField(blank=True, help_text=_("S: what the patient reports (pain, sleep, function)."))
-    objective = models.TextField(blank=True, help_text=_("O: what you observed or measured."))
-    assessment = models.TextField(blank=True, help_text=_("A: your clinical reading of progress."))
-    plan = models.TextField(blank=True, help_text=_("P: what happens next (next session, advice, referral)."))
+    pain_location = models.CharField(
+        _("pain location"), max_length=20, choices=PainLocation.choices, default=PainLocation.LOWER_BACK
+    )
+    subjective = models.TextField(
+        blank=True, help_text=_("S: what the patient reports (pain, sleep, function)."), verbose_name=_("subjective")
+    )
+    objective = models.TextField(
+        blank=True, help_text=_("O: what you observed or measured."), verbose_name=_("objective")
+    )
+    assessment = models.TextField(
+        blank=True, help_text=_("A: your clinical reading of progress."), verbose_name=_("assessment")
+    )
+    plan = models.TextField(
+        blank=True, help_text=_("P: what happens next (next session, advice, referral)."), verbose_name=_("plan")
+    )
 
     # --- Cryotherapy (whole-body and localized) ---------------------------------------
     temperature_c = models.DecimalField(
@@ -244,9 +274,13 @@ class SessionLog(models.Model):
         help_text=_("Patient confirms no new illness, medication, injury or pregnancy since their screening."),
     )
     # --- Localized cryotherapy ---------------------------------------------------------
-    body_area = models.CharField(max_length=100, blank=True, help_text=_("Area treated, e.g. 'left lumbar, L4-L5'."))
+    body_area = models.CharField(
+        max_length=100, blank=True, help_text=_("Area treated, e.g. 'left lumbar, L4-L5'."), verbose_name=_("body area")
+    )
     # --- Acupuncture ---------------------------------------------------------------
-    points_used = models.TextField(blank=True, help_text=_("Acupuncture points needled, e.g. 'BL23, BL25, GB30'."))
+    points_used = models.TextField(
+        blank=True, help_text=_("Acupuncture points needled, e.g. 'BL23, BL25, GB30'."), verbose_name=_("points used")
+    )
     needle_count = models.PositiveSmallIntegerField(
         _("number of needles"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
@@ -263,25 +297,35 @@ class SessionLog(models.Model):
     )
 
     # --- Limits in force when logged (copied, not edited) -------------------------------
-    exposure_min_seconds = models.PositiveIntegerField(editable=False)
-    exposure_max_seconds = models.PositiveIntegerField(editable=False)
-    temperature_min_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, editable=False)
-    temperature_max_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, editable=False)
-    bp_systolic_max = models.PositiveSmallIntegerField(null=True, editable=False)
-    bp_diastolic_max = models.PositiveSmallIntegerField(null=True, editable=False)
+    exposure_min_seconds = models.PositiveIntegerField(editable=False, verbose_name=_("exposure min seconds"))
+    exposure_max_seconds = models.PositiveIntegerField(editable=False, verbose_name=_("exposure max seconds"))
+    temperature_min_c = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, editable=False, verbose_name=_("temperature min c")
+    )
+    temperature_max_c = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, editable=False, verbose_name=_("temperature max c")
+    )
+    bp_systolic_max = models.PositiveSmallIntegerField(null=True, editable=False, verbose_name=_("bp systolic max"))
+    bp_diastolic_max = models.PositiveSmallIntegerField(null=True, editable=False, verbose_name=_("bp diastolic max"))
 
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Staff member who entered the log."),
+        verbose_name=_("recorded by"),
     )
-    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("signed at"))
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = SessionLogQuerySet.as_manager()
 
@@ -315,6 +359,8 @@ class SessionLog(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("session log")
+        verbose_name_plural = _("session logs")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["patient", "started_at"])]
         constraints = [
@@ -642,22 +688,31 @@ class AdverseEvent(models.Model):
         MODERATE = "moderate", _("Moderate")
         SEVERE = "severe", _("Severe")
 
-    session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="adverse_events")
+    session_log = models.ForeignKey(
+        SessionLog, on_delete=models.PROTECT, related_name="adverse_events", verbose_name=_("session log")
+    )
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
     description = models.CharField(
-        max_length=255, blank=True, help_text=_("What exactly happened (required for 'Other').")
+        max_length=255,
+        blank=True,
+        help_text=_("What exactly happened (required for 'Other')."),
+        verbose_name=_("description"),
     )
     action_taken = models.CharField(
-        max_length=255, help_text=_("e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'.")
+        max_length=255,
+        help_text=_("e.g. 'Observed, resolved in 10 minutes', 'Session stopped, referred to GP'."),
+        verbose_name=_("action taken"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = AdverseEventQuerySet.as_manager()
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("adverse event")
+        verbose_name_plural = _("adverse events")
         ordering = ["session_log", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(action_taken=""), name="adverse_event_action_recorded"),
@@ -691,16 +746,27 @@ class AmendmentQuerySet(models.QuerySet):
 class Amendment(models.Model):
     """A change to a signed session log: the earlier version, who changed it, when and why."""
 
-    session_log = models.ForeignKey(SessionLog, on_delete=models.PROTECT, related_name="amendments")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    changed_at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField(help_text=_("Why the signed record was changed."))
-    previous_values = models.JSONField(help_text=_("The log's clinical fields and adverse events before this change."))
-    changed_fields = models.JSONField(default=list, help_text=_("Names of the fields this amendment changed."))
+    session_log = models.ForeignKey(
+        SessionLog, on_delete=models.PROTECT, related_name="amendments", verbose_name=_("session log")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("changed at"))
+    reason = models.TextField(help_text=_("Why the signed record was changed."), verbose_name=_("reason"))
+    previous_values = models.JSONField(
+        help_text=_("The log's clinical fields and adverse events before this change."),
+        verbose_name=_("previous values"),
+    )
+    changed_fields = models.JSONField(
+        default=list, help_text=_("Names of the fields this amendment changed."), verbose_name=_("changed fields")
+    )
 
     objects = AmendmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
         ordering = ["session_log", "changed_at", "pk"]
         constraints = [models.CheckConstraint(condition=~Q(reason=""), name="amendment_reason_given")]
 

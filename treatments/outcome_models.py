@@ -119,22 +119,40 @@ class Instrument(models.Model):
         SUM = "sum", _("Sum of the items")
         PERCENT = "percent", _("Sum as a percentage of the highest possible sum")
 
-    code = models.SlugField(max_length=40, unique=True, help_text=_("Short unique name, e.g. 'peg'."))
-    name = models.CharField(max_length=120, help_text=_("Shown to patients and staff, e.g. 'PEG pain scale'."))
-    instructions = models.TextField(
-        blank=True, help_text=_("Shown to the patient above the questions, e.g. 'Think about the past week.'")
+    code = models.SlugField(
+        max_length=40, unique=True, help_text=_("Short unique name, e.g. 'peg'."), verbose_name=_("code")
     )
-    scale_min = models.SmallIntegerField(default=0, help_text=_("Lowest answer of every item."))
-    scale_max = models.SmallIntegerField(default=10, help_text=_("Highest answer of every item."))
+    name = models.CharField(
+        max_length=120, help_text=_("Shown to patients and staff, e.g. 'PEG pain scale'."), verbose_name=_("name")
+    )
+    instructions = models.TextField(
+        blank=True,
+        help_text=_("Shown to the patient above the questions, e.g. 'Think about the past week.'"),
+        verbose_name=_("instructions"),
+    )
+    scale_min = models.SmallIntegerField(
+        default=0, help_text=_("Lowest answer of every item."), verbose_name=_("scale min")
+    )
+    scale_max = models.SmallIntegerField(
+        default=10, help_text=_("Highest answer of every item."), verbose_name=_("scale max")
+    )
     scoring = models.CharField(
-        max_length=10, choices=Scoring.choices, default=Scoring.MEAN, help_text=_("How the answers become one score.")
+        max_length=10,
+        choices=Scoring.choices,
+        default=Scoring.MEAN,
+        help_text=_("How the answers become one score."),
+        verbose_name=_("scoring"),
     )
     score_decimals = models.PositiveSmallIntegerField(
-        default=1, validators=[MaxValueValidator(3)], help_text=_("Decimal places the score is rounded to.")
+        default=1,
+        validators=[MaxValueValidator(3)],
+        help_text=_("Decimal places the score is rounded to."),
+        verbose_name=_("score decimals"),
     )
     higher_is_worse = models.BooleanField(
         default=True,
         help_text=_("Ticked when a higher score means more pain or disability (an improvement is a fall)."),
+        verbose_name=_("higher is worse"),
     )
     minimal_important_change = models.DecimalField(
         max_digits=6,
@@ -143,9 +161,14 @@ class Instrument(models.Model):
             "The smallest change of the score from the patient's first answer that counts as meaningful "
             "(in score units), as published for the instrument."
         ),
+        verbose_name=_("minimal important change"),
     )
-    licence = models.TextField(help_text=_("Under what terms the clinic uses it (free to use, licensed from ...)."))
-    citation = models.TextField(blank=True, help_text=_("Where the instrument and its scoring are published."))
+    licence = models.TextField(
+        help_text=_("Under what terms the clinic uses it (free to use, licensed from ...)."), verbose_name=_("licence")
+    )
+    citation = models.TextField(
+        blank=True, help_text=_("Where the instrument and its scoring are published."), verbose_name=_("citation")
+    )
     families = models.CharField(
         _("treatments"),
         max_length=100,
@@ -159,12 +182,16 @@ class Instrument(models.Model):
         ),
     )
     is_active = models.BooleanField(
-        default=True, help_text=_("Untick to stop sending it (answers already given stay).")
+        default=True,
+        help_text=_("Untick to stop sending it (answers already given stay)."),
+        verbose_name=_("is active"),
     )
 
     objects = InstrumentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(scale_max__gt=F("scale_min")), name="instrument_scale_ordered"),
@@ -215,15 +242,25 @@ class Instrument(models.Model):
 class InstrumentItem(models.Model):
     """One question of an instrument, answered on the instrument's scale."""
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveSmallIntegerField(help_text=_("Items are asked in this order, lowest first."))
-    text = models.TextField(help_text=_("The question exactly as the instrument words it."))
-    min_label = models.CharField(max_length=80, help_text=_("What the lowest answer means, e.g. 'No pain'."))
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="items", verbose_name=_("instrument")
+    )
+    position = models.PositiveSmallIntegerField(
+        help_text=_("Items are asked in this order, lowest first."), verbose_name=_("position")
+    )
+    text = models.TextField(help_text=_("The question exactly as the instrument words it."), verbose_name=_("text"))
+    min_label = models.CharField(
+        max_length=80, help_text=_("What the lowest answer means, e.g. 'No pain'."), verbose_name=_("min label")
+    )
     max_label = models.CharField(
-        max_length=80, help_text=_("What the highest answer means, e.g. 'As bad as imaginable'.")
+        max_length=80,
+        help_text=_("What the highest answer means, e.g. 'As bad as imaginable'."),
+        verbose_name=_("max label"),
     )
 
     class Meta:
+        verbose_name = _("instrument item")
+        verbose_name_plural = _("instrument items")
         ordering = ["instrument", "position"]
         constraints = [models.UniqueConstraint(fields=["instrument", "position"], name="instrument_item_position")]
 
@@ -244,8 +281,12 @@ class QuestionnaireRequest(models.Model):
         DURING = "during", _("During the plan")
         DISCHARGE = "discharge", _("End of the plan")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaires")
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="requests")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaires", verbose_name=_("patient")
+    )
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="requests", verbose_name=_("instrument")
+    )
     care_plan = models.ForeignKey(
         "bookings.CarePlan",
         on_delete=models.PROTECT,
@@ -253,6 +294,7 @@ class QuestionnaireRequest(models.Model):
         blank=True,
         related_name="+",
         help_text=_("The care plan it was sent for."),
+        verbose_name=_("care plan"),
     )
     family = models.CharField(
         _("treatment"),
@@ -260,19 +302,27 @@ class QuestionnaireRequest(models.Model):
         choices=Modality.Kind.choices,
         help_text=_("The kind of treatment the plan is for."),
     )
-    occasion = models.CharField(max_length=10, choices=Occasion.choices)
+    occasion = models.CharField(max_length=10, choices=Occasion.choices, verbose_name=_("occasion"))
     occasion_key = models.CharField(
-        max_length=40, help_text=_("Which occasion of the plan, e.g. 'intake', 'during:2', 'discharge'.")
+        max_length=40,
+        help_text=_("Which occasion of the plan, e.g. 'intake', 'during:2', 'discharge'."),
+        verbose_name=_("occasion key"),
     )
-    created_at = models.DateTimeField(help_text=_("When it was sent (planned in the outbox)."))
-    expires_at = models.DateTimeField(help_text=_("The link cannot be used after this."))
-    answered_at = models.DateTimeField(null=True, blank=True)
-    answers = models.JSONField(default=list, blank=True, help_text=_("One answer per item, in item order."))
-    score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    created_at = models.DateTimeField(
+        help_text=_("When it was sent (planned in the outbox)."), verbose_name=_("created at")
+    )
+    expires_at = models.DateTimeField(help_text=_("The link cannot be used after this."), verbose_name=_("expires at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    answers = models.JSONField(
+        default=list, blank=True, help_text=_("One answer per item, in item order."), verbose_name=_("answers")
+    )
+    score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True, verbose_name=_("score"))
 
     objects = QuestionnaireRequestQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("questionnaire request")
+        verbose_name_plural = _("questionnaire requests")
         ordering = ["patient", "created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -297,10 +347,16 @@ class QuestionnaireRequest(models.Model):
 class ReliefCheckIn(models.Model):
     """A pain score asked for on a chosen day after a cryotherapy session."""
 
-    session_log = models.ForeignKey("treatments.SessionLog", on_delete=models.PROTECT, related_name="checkins")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="relief_checkins")
-    day = models.PositiveSmallIntegerField(help_text=_("Days after the session (e.g. 7, 14, 21)."))
-    due_on = models.DateField(help_text=_("The clinic's local date the question is asked."))
+    session_log = models.ForeignKey(
+        "treatments.SessionLog", on_delete=models.PROTECT, related_name="checkins", verbose_name=_("session log")
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="relief_checkins", verbose_name=_("patient")
+    )
+    day = models.PositiveSmallIntegerField(
+        help_text=_("Days after the session (e.g. 7, 14, 21)."), verbose_name=_("day")
+    )
+    due_on = models.DateField(help_text=_("The clinic's local date the question is asked."), verbose_name=_("due on"))
     pain = models.PositiveSmallIntegerField(
         _("pain (0-10)"),
         null=True,
@@ -308,10 +364,14 @@ class ReliefCheckIn(models.Model):
         validators=[MaxValueValidator(10)],
         help_text=_("The patient's answer."),
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(help_text=_("The answer links cannot be used after this."))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    expires_at = models.DateTimeField(
+        help_text=_("The answer links cannot be used after this."), verbose_name=_("expires at")
+    )
 
     class Meta:
+        verbose_name = _("relief check-in")
+        verbose_name_plural = _("relief check-ins")
         ordering = ["session_log", "day"]
         constraints = [
             models.UniqueConstraint(fields=["session_log", "day"], name="relief_checkin_once_per_day"),

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 
 from treatments.forms import AdverseEventFormSet, SessionLogForm
 from treatments.models import KIND_ACUPUNCTURE, SessionLog
@@ -72,13 +73,13 @@ def _type_error(name: str, value: Any) -> str | None:
         return None  # "not given": the form says whether it is required
     if name in INTEGER_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return "Must be a whole number."
+            return gettext("Must be a whole number.")
         return None
     if name in BOOLEAN_FIELDS:
         return None if isinstance(value, bool) else "Must be true or false."
     if name in DECIMAL_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            return "Must be a number."
+            return gettext("Must be a number.")
         return None
     return None if isinstance(value, str) else "Must be text."
 
@@ -116,13 +117,13 @@ def _events_data(events: Any, errors: dict[str, list[str]]) -> dict[str, str]:
     for index, event in enumerate(events):
         where = f"adverse_events.{index}"
         if not isinstance(event, dict) or not any(event.get(name) for name in EVENT_FIELDS):
-            errors[where] = ["Describe the event: kind, severity and the action taken."]
+            errors[where] = [gettext("Describe the event: kind, severity and the action taken.")]
             continue
         for name, value in event.items():
             if name not in EVENT_FIELDS:
-                errors.setdefault(f"{where}.{name}", []).append("Unknown field of an adverse event.")
+                errors.setdefault(f"{where}.{name}", []).append(gettext("Unknown field of an adverse event."))
             elif value is not None and not isinstance(value, str):
-                errors.setdefault(f"{where}.{name}", []).append("Must be text.")
+                errors.setdefault(f"{where}.{name}", []).append(gettext("Must be text."))
             elif value is not None:
                 data[f"events-{index}-{name}"] = value
     return data
@@ -151,7 +152,7 @@ def session_log_input_read(*, body: Any, log: SessionLog) -> SessionLogInput:
             data[name] = form_value
     sign = body.get("sign", False)
     if not isinstance(sign, bool):
-        result.errors["sign"] = ["Must be true or false."]
+        result.errors["sign"] = [gettext("Must be true or false.")]
     result.sign = sign is True
     data |= _events_data(body.get("adverse_events"), result.errors)
     if result.errors:

@@ -24,6 +24,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
@@ -57,7 +58,7 @@ from treatments.models import SessionLog
 from treatments.selectors import patient_outcomes, patient_questionnaire_trends, patient_session_history
 from treatments.services import SessionLogRefused, session_log_create, session_log_prepare
 
-SEARCH_HINT = (
+SEARCH_HINT = gettext_lazy(
     "Type at least two letters of a name, a date of birth, five digits of a phone number or part of an email address."
 )
 
@@ -65,7 +66,7 @@ SEARCH_HINT = (
 class IsPractitionerOrAdmin(BasePermission):
     """Clinical records: practitioners and clinic admins (then only their care team's patients)."""
 
-    message = "Only practitioners and clinic admins read or write clinical records."
+    message = gettext_lazy("Only practitioners and clinic admins read or write clinical records.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_practitioner)
@@ -128,7 +129,7 @@ class StaffDayView(AuditedAPIMixin, APIView):
         if user.is_clinic_admin or user.is_front_desk:
             practitioner = get_object_or_404(Practitioner, pk=chosen) if chosen else own
         elif own is None:
-            raise PermissionDenied("The day list is for practitioners, the front desk and admins.")
+            raise PermissionDenied(gettext("The day list is for practitioners, the front desk and admins."))
         elif chosen and chosen != own.pk:
             raise PermissionDenied("A practitioner's day list is their own; the calendar shows colleagues' times.")
         else:
@@ -262,7 +263,9 @@ class SessionLogCreateView(AuditedAPIMixin, APIView):
         body = request.data
         appointment_id = body.get("appointment") if isinstance(body, dict) else None
         if isinstance(appointment_id, bool) or not isinstance(appointment_id, int) or not 0 < appointment_id < 2**31:
-            raise exceptions.ValidationError({"appointment": ["Give the id of the appointment whose session this is."]})
+            raise exceptions.ValidationError(
+                {"appointment": [gettext("Give the id of the appointment whose session this is.")]}
+            )
         appointment = get_object_or_404(
             Appointment.objects.select_related("patient__user", "practitioner__user", "modality", "resource"),
             pk=appointment_id,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from api.webhooks.services import (
@@ -59,7 +60,8 @@ class WebhookEndpointForm(forms.ModelForm):
         choices=(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="The events sent to this endpoint.",
+        label=gettext_lazy("events"),
+        help_text=gettext_lazy("The events sent to this endpoint."),
     )
 
     class Meta:
@@ -87,7 +89,7 @@ class WebhookEndpointAdmin(ClinicAdminsOnly, admin.ModelAdmin):
     search_fields = ["name", "url"]
     actions = ["rotate_secret"]
 
-    @admin.display(description="events")
+    @admin.display(description=gettext_lazy("events"))
     def event_list(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.events)
 
@@ -111,7 +113,9 @@ class WebhookEndpointAdmin(ClinicAdminsOnly, admin.ModelAdmin):
         # The secret is generated with the row and shown on this page only (never in the change form).
         return self._secret_page(request, [obj])
 
-    @admin.action(description="Rotate the signing secret (the old one stops at once; the new one is shown once)")
+    @admin.action(
+        description=gettext_lazy("Rotate the signing secret (the old one stops at once; the new one is shown once)")
+    )
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> HttpResponse:
         rotated = [webhook_endpoint_secret_rotate(endpoint=endpoint, actor=request.user) for endpoint in queryset]
         return self._secret_page(request, rotated)
@@ -174,25 +178,25 @@ class WebhookDeliveryAdmin(ClinicAdminsOnly, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         return False
 
-    @admin.display(description="event", ordering="event__name")
+    @admin.display(description=gettext_lazy("event"), ordering="event__name")
     def event_name(self, obj: WebhookDelivery) -> str:
         return obj.event.name
 
-    @admin.display(description="webhook id")
+    @admin.display(description=gettext_lazy("webhook id"))
     def webhook_id(self, obj: WebhookDelivery) -> str:
         return str(obj.event_id)
 
-    @admin.display(description="occurred at")
+    @admin.display(description=gettext_lazy("occurred at"))
     def occurred_at(self, obj: WebhookDelivery) -> Any:
         return obj.event.occurred_at
 
-    @admin.display(description="payload (ids and times; clinical details are not shown here)")
+    @admin.display(description=gettext_lazy("payload (ids and times; clinical details are not shown here)"))
     def payload(self, obj: WebhookDelivery) -> str:
         shown = webhook_payload(delivery=obj)
         shown.pop("clinical_details", None)
         return str(shown)
 
-    @admin.display(description="last error")
+    @admin.display(description=gettext_lazy("last error"))
     def short_error(self, obj: WebhookDelivery) -> str:
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
@@ -203,8 +207,12 @@ class WebhookDeliveryAdmin(ClinicAdminsOnly, admin.ModelAdmin):
             actions.pop("send_again", None)
         return actions
 
-    @admin.action(description="Send again (same webhook id; sent by the next delivery run)")
+    @admin.action(description=gettext_lazy("Send again (same webhook id; sent by the next delivery run)"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         again = [webhook_delivery_send_again(delivery=delivery, actor=request.user) for delivery in queryset]
         queued = sum(1 for delivery in again if delivery.state == WebhookDelivery.State.PENDING)
-        self.message_user(request, f"{queued} webhook delivery(ies) queued to be sent again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("%(count)d webhook delivery(ies) queued to be sent again.") % {"count": queued},
+            messages.SUCCESS,
+        )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import DomainEvent
 
@@ -25,38 +26,52 @@ def webhook_secret_new() -> str:
 
 
 class WebhookEndpoint(models.Model):
-    name = models.CharField(max_length=100, help_text="Who receives the events, e.g. 'accounting system'.")
+    name = models.CharField(
+        max_length=100, help_text="Who receives the events, e.g. 'accounting system'.", verbose_name=_("name")
+    )
     url = models.URLField(
-        "URL",
+        _("URL"),
         max_length=500,
         help_text="Where the events are POSTed. HTTPS to a public address in production.",
     )
     events = models.JSONField(
-        default=list, blank=True, help_text="The event names this endpoint receives, e.g. ['appointment.booked']."
+        default=list,
+        blank=True,
+        help_text="The event names this endpoint receives, e.g. ['appointment.booked'].",
+        verbose_name=_("events"),
     )
     secret = models.CharField(
         max_length=80,
         default=webhook_secret_new,
         editable=False,
         help_text="Signs every request (HMAC-SHA256). Shown once when created or rotated.",
+        verbose_name=_("secret"),
     )
     is_active = models.BooleanField(
-        "active", default=True, help_text="Paused endpoints keep their deliveries waiting until active again."
+        _("active"), default=True, help_text="Paused endpoints keep their deliveries waiting until active again."
     )
     include_clinical_details = models.BooleanField(
         default=False,
         help_text="Send clinical details (notes, readings, screening answers, reasons) with the events. Only for "
         "a system that may hold health records under the clinic's data-protection agreement.",
+        verbose_name=_("include clinical details"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         app_label = "api"
         ordering = ["name", "pk"]
-        verbose_name = "webhook endpoint"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.url})"
@@ -81,40 +96,53 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
     event = models.ForeignKey(
         DomainEvent,
         on_delete=models.CASCADE,
         related_name="+",
         help_text="What happened; its id is the Clinic-Webhook-Id, the same on every attempt.",
+        verbose_name=_("event"),
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, db_index=True, verbose_name=_("state")
+    )
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Requests made (counted, and committed, before each one)."
+        default=0, help_text="Requests made (counted, and committed, before each one).", verbose_name=_("attempts")
     )
-    next_attempt_at = models.DateTimeField(help_text="Earliest time of the next attempt (later after a failure).")
+    next_attempt_at = models.DateTimeField(
+        help_text="Earliest time of the next attempt (later after a failure).", verbose_name=_("next attempt at")
+    )
     lease_expires_at = models.DateTimeField(
         null=True,
         blank=True,
         help_text="While 'sending': when the worker's claim runs out; after it the delivery is sent again "
         "(the same webhook id, so the receiver can drop a copy).",
+        verbose_name=_("lease expires at"),
     )
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
     last_status_code = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="The receiver's HTTP status of the last attempt (empty: no answer)."
+        null=True,
+        blank=True,
+        help_text="The receiver's HTTP status of the last attempt (empty: no answer).",
+        verbose_name=_("last status code"),
     )
-    last_error = models.TextField(blank=True, help_text="Why the last attempt failed.")
-    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When the receiver answered 2xx.")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_error = models.TextField(blank=True, help_text="Why the last attempt failed.", verbose_name=_("last error"))
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the receiver answered 2xx.", verbose_name=_("delivered at")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         app_label = "api"
         ordering = ["-created_at", "-pk"]
-        verbose_name = "webhook delivery"
-        verbose_name_plural = "webhook deliveries"
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhookdelivery_due_idx")]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_once_per_endpoint_event"),

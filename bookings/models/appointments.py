@@ -43,9 +43,15 @@ class Appointment(models.Model):
         NO_SHOW = "no_show", _("No-show")
         CANCELLED = "cancelled", _("Cancelled")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
-    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("patient")
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("practitioner")
+    )
+    modality = models.ForeignKey(
+        Modality, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("modality")
+    )
     resource = models.ForeignKey(
         Resource,
         on_delete=models.PROTECT,
@@ -53,11 +59,15 @@ class Appointment(models.Model):
         blank=True,
         related_name="appointments",
         help_text=_("Room or device held for this appointment, copied from the modality when booked."),
+        verbose_name=_("resource"),
     )
-    starts_at = models.DateTimeField(db_index=True)
-    ends_at = models.DateTimeField(help_text=_("End of the treatment slot as the patient sees it."))
+    starts_at = models.DateTimeField(db_index=True, verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(
+        help_text=_("End of the treatment slot as the patient sees it."), verbose_name=_("ends at")
+    )
     blocked_until = models.DateTimeField(
-        help_text=_("End of the slot plus the modality's buffer; nothing else may start before this.")
+        help_text=_("End of the slot plus the modality's buffer; nothing else may start before this."),
+        verbose_name=_("blocked until"),
     )
     holds_resource_exclusively = models.BooleanField(
         default=False,
@@ -65,26 +75,40 @@ class Appointment(models.Model):
             "Set when booked if the room or device holds one session at a time (capacity 1); "
             "the database then refuses any overlapping active appointment on the same resource."
         ),
+        verbose_name=_("holds resource exclusively"),
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED, db_index=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.BOOKED, db_index=True, verbose_name=_("status")
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     cancelled_late = models.BooleanField(
-        default=False, help_text=_("Cancelled after the cancellation cut-off (counts like a no-show for reports).")
+        default=False,
+        help_text=_("Cancelled after the cancellation cut-off (counts like a no-show for reports)."),
+        verbose_name=_("cancelled late"),
     )
     cancellation_reason = models.CharField(
-        max_length=300, blank=True, help_text=_("Why it was cancelled, as given by the patient or the staff member.")
+        max_length=300,
+        blank=True,
+        help_text=_("Why it was cancelled, as given by the patient or the staff member."),
+        verbose_name=_("cancellation reason"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The patient (online booking) or the staff member (phone booking)."),
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     # The outbox rows about this appointment (deleted with it); ``Reminder.objects.filter(appointment=...)``.
     reminders = GenericRelation(
         "notifications.Reminder",
@@ -98,6 +122,8 @@ class Appointment(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         ordering = ["starts_at"]
         indexes = [
             models.Index(fields=["practitioner", "starts_at"]),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from bookings.models.appointments import Appointment
-from clinic.clinic_time import clinic_zone, local_midnight
+from clinic.clinic_time import clinic_zone, format_when, local_midnight
 from clinic.models import Modality, Patient, Practitioner
 
 __all__ = [
@@ -47,7 +47,7 @@ class PlanTemplateQuerySet(models.QuerySet):
 class PlanTemplate(models.Model):
     """A course of treatment the clinic recommends, e.g. "Cryotherapy — every 3 weeks"."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120, unique=True, verbose_name=_("name"))
     family = models.CharField(
         _("modality family"),
         max_length=20,
@@ -57,12 +57,18 @@ class PlanTemplate(models.Model):
             "(e.g. an acupuncture initial consultation counts as the first acupuncture visit)."
         ),
     )
-    description = models.TextField(blank=True, help_text=_("Shown to the patient on their care plan page."))
-    is_active = models.BooleanField(default=True, help_text=_("Untick to stop offering it for new plans."))
+    description = models.TextField(
+        blank=True, help_text=_("Shown to the patient on their care plan page."), verbose_name=_("description")
+    )
+    is_active = models.BooleanField(
+        default=True, help_text=_("Untick to stop offering it for new plans."), verbose_name=_("is active")
+    )
 
     objects = PlanTemplateQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("plan template")
+        verbose_name_plural = _("plan templates")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -72,19 +78,27 @@ class PlanTemplate(models.Model):
 class PlanPhase(models.Model):
     """One stretch of a plan with its own rhythm, e.g. weekly for six sessions."""
 
-    template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="phases")
-    position = models.PositiveSmallIntegerField(help_text=_("Phases run in this order, lowest first."))
-    label = models.CharField(max_length=80, help_text=_("e.g. 'Initial phase' or 'Maintenance'."))
+    template = models.ForeignKey(
+        PlanTemplate, on_delete=models.CASCADE, related_name="phases", verbose_name=_("template")
+    )
+    position = models.PositiveSmallIntegerField(
+        help_text=_("Phases run in this order, lowest first."), verbose_name=_("position")
+    )
+    label = models.CharField(
+        max_length=80, help_text=_("e.g. 'Initial phase' or 'Maintenance'."), verbose_name=_("label")
+    )
     modality = models.ForeignKey(
         Modality,
         on_delete=models.PROTECT,
         related_name="plan_phases",
         help_text=_("What is booked for a session of this phase."),
+        verbose_name=_("modality"),
     )
     sessions = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         help_text=_("Sessions in this phase; leave empty for an open-ended phase (only the last phase may be)."),
+        verbose_name=_("sessions"),
     )
     interval_min_days = models.PositiveSmallIntegerField(
         _("interval from (days)"),
@@ -120,6 +134,8 @@ class PlanPhase(models.Model):
     )
 
     class Meta:
+        verbose_name = _("plan phase")
+        verbose_name_plural = _("plan phases")
         ordering = ["template", "position"]
         constraints = [
             models.UniqueConstraint(fields=["template", "position"], name="plan_phase_position_unique"),
@@ -341,8 +357,10 @@ class CarePlan(models.Model):
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Ended")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans")
-    template = models.ForeignKey(PlanTemplate, on_delete=models.PROTECT, related_name="care_plans")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_plans", verbose_name=_("patient"))
+    template = models.ForeignKey(
+        PlanTemplate, on_delete=models.PROTECT, related_name="care_plans", verbose_name=_("template")
+    )
     family = models.CharField(
         _("modality family"),
         max_length=20,
@@ -357,14 +375,28 @@ class CarePlan(models.Model):
         blank=True,
         related_name="care_plans",
         help_text=_("The clinician responsible for the plan."),
+        verbose_name=_("practitioner"),
     )
-    start_date = models.DateField(help_text=_("The first session is due on this day (clinic's local date)."))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    notes = models.TextField(blank=True, help_text=_("Clinical reasons for the plan; visible to staff only."))
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    ended_at = models.DateTimeField(null=True, blank=True)
+    start_date = models.DateField(
+        help_text=_("The first session is due on this day (clinic's local date)."), verbose_name=_("start date")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True, verbose_name=_("status")
+    )
+    notes = models.TextField(
+        blank=True, help_text=_("Clinical reasons for the plan; visible to staff only."), verbose_name=_("notes")
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("assigned by")
+    )
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
     )
     # --- Cadence learned from the patient's relief (written by treatments' check-ins) ---------------
     relief_min_days = models.PositiveSmallIntegerField(
@@ -399,9 +431,10 @@ class CarePlan(models.Model):
         default=list,
         blank=True,
         help_text=_("The sessions the estimate rests on: date, pre-session score, days of relief."),
+        verbose_name=_("learned interval evidence"),
     )
     learned_interval_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the estimate was last updated.")
+        null=True, blank=True, help_text=_("When the estimate was last updated."), verbose_name=_("learned interval at")
     )
     improved_on = models.DateField(
         null=True,
@@ -410,6 +443,7 @@ class CarePlan(models.Model):
             "The day the patient's pain decreased enough (or a clinician decided) to move past a phase "
             "that ends on improvement, e.g. acupuncture's initial phase to maintenance."
         ),
+        verbose_name=_("improved on"),
     )
     improvement_basis = models.CharField(
         max_length=20,
@@ -418,21 +452,32 @@ class CarePlan(models.Model):
         help_text=_(
             "Why the plan moved on: a sustained decrease in the logged pain scores, or a clinician's decision."
         ),
+        verbose_name=_("improvement basis"),
     )
     improvement_evidence = models.CharField(
-        max_length=300, blank=True, help_text=_("The scores or the clinician's reason, as shown on the plan.")
+        max_length=300,
+        blank=True,
+        help_text=_("The scores or the clinician's reason, as shown on the plan."),
+        verbose_name=_("improvement evidence"),
     )
     improvement_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("improvement recorded by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = CarePlanQuerySet.as_manager()
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("care plan")
+        verbose_name_plural = _("care plans")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -527,11 +572,17 @@ class CarePlan(models.Model):
 class PlanSeries(models.Model):
     """A request to book several sessions of one phase at the same local time."""
 
-    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="series")
-    phase = models.ForeignKey(PlanPhase, on_delete=models.PROTECT, related_name="series")
-    first_date = models.DateField(help_text=_("The first session is on or after this day."))
-    local_time = models.TimeField(help_text=_("Wall-clock time in the clinic's zone; kept across daylight saving."))
-    interval_days = models.PositiveSmallIntegerField(help_text=_("Days between sessions (7 = weekly)."))
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="series", verbose_name=_("plan"))
+    phase = models.ForeignKey(PlanPhase, on_delete=models.PROTECT, related_name="series", verbose_name=_("phase"))
+    first_date = models.DateField(
+        help_text=_("The first session is on or after this day."), verbose_name=_("first date")
+    )
+    local_time = models.TimeField(
+        help_text=_("Wall-clock time in the clinic's zone; kept across daylight saving."), verbose_name=_("local time")
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        help_text=_("Days between sessions (7 = weekly)."), verbose_name=_("interval days")
+    )
     practitioner = models.ForeignKey(
         Practitioner,
         on_delete=models.PROTECT,
@@ -539,19 +590,27 @@ class PlanSeries(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Asked-for practitioner; empty means whoever is free."),
+        verbose_name=_("practitioner"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
-        ordering = ["-created_at"]
+        verbose_name = _("plan series")
         verbose_name_plural = _("plan series")
+        ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(interval_days__gte=1), name="plan_series_interval_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.phase.label} series for {self.plan.patient} from {self.first_date}"
+        return gettext("%(phase)s series for %(patient)s from %(date)s") % {
+            "phase": self.phase.label,
+            "patient": self.plan.patient,
+            "date": format_when(self.first_date, "date"),
+        }
 
 
 class SeriesOccurrence(models.Model):
@@ -561,9 +620,15 @@ class SeriesOccurrence(models.Model):
     so the Appointment model stays the booking engineer's alone.
     """
 
-    series = models.ForeignKey(PlanSeries, on_delete=models.CASCADE, related_name="occurrences")
-    sequence = models.PositiveSmallIntegerField(help_text=_("1 for the first asked-for session of the series."))
-    requested_starts_at = models.DateTimeField(help_text=_("The time asked for."))
+    series = models.ForeignKey(
+        PlanSeries, on_delete=models.CASCADE, related_name="occurrences", verbose_name=_("series")
+    )
+    sequence = models.PositiveSmallIntegerField(
+        help_text=_("1 for the first asked-for session of the series."), verbose_name=_("sequence")
+    )
+    requested_starts_at = models.DateTimeField(
+        help_text=_("The time asked for."), verbose_name=_("requested starts at")
+    )
     appointment = models.OneToOneField(
         Appointment,
         on_delete=models.PROTECT,
@@ -571,13 +636,21 @@ class SeriesOccurrence(models.Model):
         blank=True,
         related_name="plan_occurrence",
         help_text=_("The appointment booked for this occurrence (possibly at an alternative time)."),
+        verbose_name=_("appointment"),
     )
-    refusal_reason = models.TextField(blank=True, help_text=_("Why the asked-for time could not be booked."))
+    refusal_reason = models.TextField(
+        blank=True, help_text=_("Why the asked-for time could not be booked."), verbose_name=_("refusal reason")
+    )
     alternatives = models.JSONField(
-        default=list, blank=True, help_text=_("Nearest free start times offered instead (ISO 8601, nearest first).")
+        default=list,
+        blank=True,
+        help_text=_("Nearest free start times offered instead (ISO 8601, nearest first)."),
+        verbose_name=_("alternatives"),
     )
 
     class Meta:
+        verbose_name = _("series occurrence")
+        verbose_name_plural = _("series occurrences")
         ordering = ["series", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["series", "sequence"], name="series_occurrence_sequence_unique"),

@@ -31,6 +31,7 @@ class AppointmentReminderOffset(models.Model):
         on_delete=models.CASCADE,
         related_name="reminder_offsets",
         help_text=_("The treatment whose appointments get this reminder."),
+        verbose_name=_("modality"),
     )
     hours_before = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_HOURS_BEFORE)],
@@ -38,6 +39,7 @@ class AppointmentReminderOffset(models.Model):
             "How long before the appointment the reminder goes out, on the clinic's wall clock "
             "(24 hours before 09:00 is 09:00 the day before), moved out of the quiet hours."
         ),
+        verbose_name=_("hours before"),
     )
     channel = models.CharField(
         max_length=8,
@@ -48,11 +50,13 @@ class AppointmentReminderOffset(models.Model):
             "How this reminder travels.  A fixed channel reaches only patients who chose it "
             "(a patient who chose email only gets no SMS-only reminder)."
         ),
+        verbose_name=_("channel"),
     )
 
     class Meta:
-        ordering = ["modality", "-hours_before", "channel"]
         verbose_name = _("appointment reminder time")
+        verbose_name_plural = _("appointment reminder times")
+        ordering = ["modality", "-hours_before", "channel"]
         constraints = [
             models.UniqueConstraint(
                 fields=["modality", "hours_before", "channel"], name="reminder_offset_unique_per_modality"

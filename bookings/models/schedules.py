@@ -35,10 +35,17 @@ class WorkingHours(models.Model):
 
     Weekday = Weekday
 
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField(help_text=_("Local clinic time the interval starts, e.g. 09:00."))
-    end_time = models.TimeField(help_text=_("Local clinic time the interval ends; the last session must end by then."))
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("practitioner")
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, verbose_name=_("weekday"))
+    start_time = models.TimeField(
+        help_text=_("Local clinic time the interval starts, e.g. 09:00."), verbose_name=_("start time")
+    )
+    end_time = models.TimeField(
+        help_text=_("Local clinic time the interval ends; the last session must end by then."),
+        verbose_name=_("end time"),
+    )
 
     class Meta:
         verbose_name = _("working hours")
@@ -69,11 +76,13 @@ class WorkingHours(models.Model):
 class ExtraHours(models.Model):
     """A one-off change: hours worked on a given date in addition to the regular week."""
 
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="extra_hours")
-    date = models.DateField(help_text=_("The local date of the extra session."))
-    start_time = models.TimeField(help_text=_("Local clinic time the extra hours start."))
-    end_time = models.TimeField(help_text=_("Local clinic time the extra hours end."))
-    note = models.CharField(max_length=200, blank=True)
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="extra_hours", verbose_name=_("practitioner")
+    )
+    date = models.DateField(help_text=_("The local date of the extra session."), verbose_name=_("date"))
+    start_time = models.TimeField(help_text=_("Local clinic time the extra hours start."), verbose_name=_("start time"))
+    end_time = models.TimeField(help_text=_("Local clinic time the extra hours end."), verbose_name=_("end time"))
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
 
     class Meta:
         verbose_name = _("extra hours")
@@ -114,11 +123,13 @@ def _refuse_overlap(others: models.QuerySet, start: time, end: time) -> None:
 class TimeOff(models.Model):
     """A practitioner is unavailable (leave, training, blocked time)."""
 
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True, help_text=_("Seen by staff only."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="time_off", verbose_name=_("practitioner")
+    )
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    reason = models.CharField(max_length=200, blank=True, help_text=_("Seen by staff only."), verbose_name=_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("time off")
@@ -135,11 +146,17 @@ class TimeOff(models.Model):
 class ClinicClosure(models.Model):
     """Whole days the clinic is closed (bank holidays, refurbishment)."""
 
-    start_date = models.DateField()
-    end_date = models.DateField(help_text=_("Last closed day (inclusive); same as the start for a single day."))
-    reason = models.CharField(max_length=200, help_text=_("Shown to patients, e.g. 'Christmas Day'."))
+    start_date = models.DateField(verbose_name=_("start date"))
+    end_date = models.DateField(
+        help_text=_("Last closed day (inclusive); same as the start for a single day."), verbose_name=_("end date")
+    )
+    reason = models.CharField(
+        max_length=200, help_text=_("Shown to patients, e.g. 'Christmas Day'."), verbose_name=_("reason")
+    )
 
     class Meta:
+        verbose_name = _("clinic closure")
+        verbose_name_plural = _("clinic closures")
         ordering = ["start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="clinic_closure_dates_ordered"),
@@ -153,19 +170,22 @@ class BookingPolicy(SingletonSettings):
     """The clinic's booking rules; one row (``BookingPolicy.load()``)."""
 
     minimum_notice_minutes = models.PositiveIntegerField(
-        default=120, help_text=_("Online and phone bookings must start at least this long from now.")
+        default=120,
+        help_text=_("Online and phone bookings must start at least this long from now."),
+        verbose_name=_("minimum notice minutes"),
     )
     horizon_days = models.PositiveIntegerField(
-        default=56, help_text=_("How far ahead bookings are open (56 = 8 weeks).")
+        default=56, help_text=_("How far ahead bookings are open (56 = 8 weeks)."), verbose_name=_("horizon days")
     )
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=24,
         help_text=_(
             "Patients may cancel or move a booking up to this long before it starts; later they call the clinic."
         ),
+        verbose_name=_("cancellation cutoff hours"),
     )
     slot_step_minutes = models.PositiveSmallIntegerField(
-        default=15, help_text=_("Start times offered are this many minutes apart.")
+        default=15, help_text=_("Start times offered are this many minutes apart."), verbose_name=_("slot step minutes")
     )
     waitlist_offer_hold_minutes = models.PositiveIntegerField(
         default=30,
@@ -173,6 +193,7 @@ class BookingPolicy(SingletonSettings):
             "A freed time offered to a patient on the waitlist is held for them alone this long; "
             "unanswered, it is offered to the next patient."
         ),
+        verbose_name=_("waitlist offer hold minutes"),
     )
 
     class Meta:
@@ -236,16 +257,30 @@ class CalendarFeed(models.Model):
     """
 
     practitioner = models.OneToOneField(
-        Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feed"
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feed",
+        verbose_name=_("practitioner"),
     )
     patient = models.OneToOneField(
-        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feed"
+        Patient,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feed",
+        verbose_name=_("patient"),
     )
-    token = models.CharField(max_length=64, unique=True, default=_new_feed_token, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    regenerated_at = models.DateTimeField(null=True, blank=True)
+    token = models.CharField(
+        max_length=64, unique=True, default=_new_feed_token, editable=False, verbose_name=_("token")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    regenerated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("regenerated at"))
 
     class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
         constraints = [
             models.CheckConstraint(
                 condition=Q(practitioner__isnull=False, patient__isnull=True)

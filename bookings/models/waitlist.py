@@ -42,9 +42,15 @@ class WaitlistEntry(models.Model):
         LEFT = "left", _("Left the list")
         LAPSED = "lapsed", _("Date range over")
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="waitlist_entries", verbose_name=_("patient")
+    )
     modality = models.ForeignKey(
-        Modality, on_delete=models.PROTECT, related_name="waitlist_entries", help_text=_("The treatment they wait for.")
+        Modality,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entries",
+        help_text=_("The treatment they wait for."),
+        verbose_name=_("modality"),
     )
     practitioner = models.ForeignKey(
         Practitioner,
@@ -53,33 +59,53 @@ class WaitlistEntry(models.Model):
         blank=True,
         related_name="waitlist_entries",
         help_text=_("Only offer times with this practitioner; empty for anyone who delivers the treatment."),
+        verbose_name=_("practitioner"),
     )
     weekdays = models.JSONField(
         default=list,
         help_text=_("The weekdays they can come, as numbers (0 = Monday ... 6 = Sunday)."),
+        verbose_name=_("weekdays"),
     )
-    earliest_time = models.TimeField(help_text=_("Clinic time from which they can start, e.g. 08:00."))
-    latest_time = models.TimeField(help_text=_("Clinic time by which the session must have ended, e.g. 13:00."))
-    available_from = models.DateField(help_text=_("First day they can come."))
-    available_until = models.DateField(help_text=_("Last day they can come; the entry ends after it."))
+    earliest_time = models.TimeField(
+        help_text=_("Clinic time from which they can start, e.g. 08:00."), verbose_name=_("earliest time")
+    )
+    latest_time = models.TimeField(
+        help_text=_("Clinic time by which the session must have ended, e.g. 13:00."), verbose_name=_("latest time")
+    )
+    available_from = models.DateField(help_text=_("First day they can come."), verbose_name=_("available from"))
+    available_until = models.DateField(
+        help_text=_("Last day they can come; the entry ends after it."), verbose_name=_("available until")
+    )
     status = models.CharField(
         max_length=12,
         choices=Status.choices,
         default=Status.WAITING,
         db_index=True,
         help_text=_("Waiting, booked from an offer, left the list, or its last day passed."),
+        verbose_name=_("status"),
     )
-    note = models.CharField(max_length=300, blank=True, help_text=_("Anything the desk should know (seen by staff)."))
+    note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("Anything the desk should know (seen by staff)."),
+        verbose_name=_("note"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The patient (online) or the staff member who put them on the list."),
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(
-        default=timezone.now, db_index=True, help_text=_("When they joined; offers go out in this order.")
+        default=timezone.now,
+        db_index=True,
+        help_text=_("When they joined; offers go out in this order."),
+        verbose_name=_("created at"),
     )
-    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("When they booked from an offer or left."))
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When they booked from an offer or left."), verbose_name=_("ended at")
+    )
 
     objects = WaitlistEntryQuerySet.as_manager()
 
@@ -146,26 +172,42 @@ class WaitlistOffer(models.Model):
         GONE = "gone", _("Slot gone to someone else")
         WITHDRAWN = "withdrawn", _("Withdrawn (patient left the list)")
 
-    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers", verbose_name=_("entry"))
     patient = models.ForeignKey(
         Patient,
         on_delete=models.CASCADE,
         related_name="waitlist_offers",
         help_text=_("The entry's patient, kept here so the database refuses a second offer of one slot to them."),
+        verbose_name=_("patient"),
     )
-    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="+")
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, related_name="+", verbose_name=_("modality"))
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="+", help_text=_("Whose freed time this is.")
+        Practitioner,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Whose freed time this is."),
+        verbose_name=_("practitioner"),
     )
-    starts_at = models.DateTimeField(help_text=_("Start of the freed slot."))
-    ends_at = models.DateTimeField(help_text=_("End of the freed slot as the patient sees it."))
+    starts_at = models.DateTimeField(help_text=_("Start of the freed slot."), verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(
+        help_text=_("End of the freed slot as the patient sees it."), verbose_name=_("ends at")
+    )
     offered_at = models.DateTimeField(
-        default=timezone.now, help_text=_("When the offer was made (and its email queued).")
+        default=timezone.now,
+        help_text=_("When the offer was made (and its email queued)."),
+        verbose_name=_("offered at"),
     )
-    expires_at = models.DateTimeField(help_text=_("Until when it is held for this patient alone; then it passes on."))
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    expires_at = models.DateTimeField(
+        help_text=_("Until when it is held for this patient alone; then it passes on."), verbose_name=_("expires at")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True, verbose_name=_("status")
+    )
     answered_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When it was accepted, declined or passed on.")
+        null=True,
+        blank=True,
+        help_text=_("When it was accepted, declined or passed on."),
+        verbose_name=_("answered at"),
     )
     appointment = models.ForeignKey(
         Appointment,
@@ -174,11 +216,14 @@ class WaitlistOffer(models.Model):
         blank=True,
         related_name="+",
         help_text=_("The appointment booked when the patient accepted."),
+        verbose_name=_("appointment"),
     )
 
     objects = WaitlistOfferQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("waitlist offer")
+        verbose_name_plural = _("waitlist offers")
         ordering = ["-offered_at", "-pk"]
         indexes = [models.Index(fields=["modality", "practitioner", "starts_at"], name="waitlist_offer_slot_idx")]
         constraints = [

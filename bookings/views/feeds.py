@@ -34,7 +34,7 @@ class CalendarFeedSettingsView(LoginRequiredMixin, View):
             return calendar_feed_get_or_create(patient=patient)
         if practitioner is not None:
             return calendar_feed_get_or_create(practitioner=practitioner)
-        raise PermissionDenied("Calendar feeds are for patients and practitioners.")
+        raise PermissionDenied(_("Calendar feeds are for patients and practitioners."))
 
     def get(self, request: HttpRequest) -> HttpResponse:
         feed = self._feed(request)
