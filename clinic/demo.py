@@ -77,7 +77,7 @@ def demo_logins_text() -> str:
             f"Demo logins (password for all: {DEMO_PASSWORD})",
             "  admin         admin@clinic.example   (Django admin at /admin/)",
             "  front desk    desk@clinic.example    (books and registers patients)",
-            "  practitioner  frost@clinic.example   (cryotherapy: a session to log today)",
+            "  practitioner  frost@clinic.example   (cryotherapy: a session waiting to be logged)",
             "  practitioner  needham@clinic.example (acupuncture: a session to log, a screening to review)",
             "  patient       pat@example.com    (whole-body cryotherapy every 3 weeks)",
             "  patient       sam@example.com    (acupuncture, initial phase)",
